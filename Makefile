@@ -1,0 +1,120 @@
+# bulwark: one GNU Makefile for the engine library, the binary, the tests,
+# the benchmarks and the sanitizer builds.
+#
+#   make            build/bulwark and build/libbulwark.a
+#   make run        the proxy with its mock model and the demo guardrail
+#   make test       every test (unit, CLI, integration, policy suites)
+#   make asan       the same tests under ASan+UBSan (build/asan)
+#   make bench      benchmarks, reported as ratios to references run alongside
+#   make eval       detector quality on ../shared/data
+#   V=1             show full commands
+
+O       ?= build
+PREFIX  ?= /usr/local
+CC      ?= cc
+SHARED  ?= ../shared
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral -Werror
+CFLAGS_B := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fno-strict-aliasing -MMD -MP -I.
+ifeq ($(SAN),1)
+CFLAGS_B += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+-include $(O)/config.mk
+endif
+
+$(O)/config.mk: scripts/config.sh scripts/install-deps.sh
+	@mkdir -p $(O)
+	$(Q)scripts/config.sh > $@.tmp && mv $@.tmp $@
+
+ALL_CFLAGS = $(CFLAGS_B) $(DEP_CFLAGS) $(CFLAGS)
+
+ENGINE_SRC := $(sort $(wildcard filters/*.c pii/*.c policies/*.c))
+PROXY_SRC  := $(sort $(wildcard proxy/*.c))
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(O)/%.o)
+PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
+LLHTTP_OBJ := $(O)/llhttp/llhttp.o $(O)/llhttp/api.o $(O)/llhttp/http.o
+
+UNIT_SRC   := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:%.c=$(O)/%)
+
+.PHONY: all test test-unit test-cli test-integration test-policy asan ubsan run bench eval models fuzz lint install clean
+
+all: $(O)/bulwark $(O)/libbulwark.a
+
+$(O)/libbulwark.a: $(ENGINE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/bulwark: $(PROXY_OBJ) $(LLHTTP_OBJ) $(O)/libbulwark.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(PROXY_OBJ) $(LLHTTP_OBJ) $(O)/libbulwark.a $(DEP_LIBS)
+
+$(O)/%.o: %.c $(O)/config.mk
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(LLHTTP_INC) -c -o $@ $<
+
+# llhttp ships as C sources in Debian's node-llhttp; build them as they are.
+$(O)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(O)/config.mk
+	@mkdir -p $(dir $@)
+	@echo "  CC      llhttp/$*.c"
+	$(Q)$(CC) -std=c11 -g $(OPT) -I$(LLHTTP_INC) $(if $(filter 1,$(SAN)),-fsanitize=address,undefined) -w -c -o $@ $<
+
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libbulwark.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CUNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS) $(CUNIT_LIBS)
+
+test: all test-unit test-cli test-integration test-policy
+
+test-unit: $(UNIT_BIN)
+	$(Q)tests/run-unit.sh $(O) $(UNIT_BIN)
+
+test-cli: all
+	$(Q)tests/cli/run.sh $(O)/bulwark
+
+test-integration: all
+	$(Q)if [ -x tests/integration/run.sh ]; then tests/integration/run.sh $(O)/bulwark; fi
+
+test-policy: all
+	$(Q)if [ -x tests/policy/run.sh ]; then tests/policy/run.sh $(O)/bulwark; fi
+
+# The same unit, CLI and integration tests, built with ASan+UBSan.
+asan ubsan:
+	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration
+
+run: all
+	$(Q)scripts/run-demo.sh $(O)/bulwark
+
+bench: all
+	$(Q)tests/bench/run.sh $(O) $(SHARED)
+
+eval: all
+	$(Q)tests/bench/eval.sh $(O)/bulwark $(SHARED)
+
+models: all
+	$(Q)scripts/train-models.sh $(O)/bulwark $(SHARED)
+
+lint:
+	$(Q)scripts/lint.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/bulwark
+	install -m 755 $(O)/bulwark $(DESTDIR)$(PREFIX)/bin/bulwark
+	install -m 644 $(O)/libbulwark.a $(DESTDIR)$(PREFIX)/lib/libbulwark.a
+	cp -R conf/. $(DESTDIR)$(PREFIX)/share/bulwark/
+
+clean:
+	rm -rf build
+
+-include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d)

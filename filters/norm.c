@@ -1,0 +1,318 @@
+/*
+ * norm.c: the NFKC view with an offset map (see norm.h).
+ *
+ * Work is done per segment: a starter and the combining marks after it, so
+ * that composition sees a whole grapheme while every output byte still maps
+ * to one original position. Segments are capped at SEG_MAX code points;
+ * longer runs of marks ("zalgo" text) are cut, which only affects how they
+ * compose, never what is scanned.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "filters/limits.h"
+#include "filters/norm.h"
+
+#define SEG_MAX 32
+#define SEG_OUT 256 /* decomposition of SEG_MAX code points fits easily */
+
+void bw_norm_init(struct bw_norm *nm)
+{
+    memset(nm, 0, sizeof(*nm));
+}
+
+void bw_norm_free(struct bw_norm *nm)
+{
+    free(nm->obuf);
+    free(nm->mbuf);
+    memset(nm, 0, sizeof(*nm));
+}
+
+int bw_is_ascii(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    uint64_t acc = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= p[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
+int bw_utf8_check(const char *s, size_t n, size_t *bad)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t i = 0;
+
+    while (i < n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k;
+
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k < 0) {
+            if (bad)
+                *bad = i;
+            return BW_EUTF8;
+        }
+        i += (size_t)k;
+    }
+    return BW_OK;
+}
+
+static int reserve(struct bw_norm *nm, size_t need)
+{
+    size_t ncap;
+    char *o;
+    uint32_t *m;
+
+    if (need <= nm->ocap)
+        return BW_OK;
+    if (need > (size_t)BW_MAX_TEXT_BYTES * 4)
+        return BW_ELIMIT;
+    ncap = nm->ocap ? nm->ocap : 1024;
+    while (ncap < need)
+        ncap *= 2;
+    if ((o = realloc(nm->obuf, ncap)) == NULL)
+        return BW_ENOMEM;
+    nm->obuf = o;
+    if ((m = realloc(nm->mbuf, ncap * sizeof(*m))) == NULL)
+        return BW_ENOMEM;
+    nm->mbuf = m;
+    nm->ocap = ncap;
+    return BW_OK;
+}
+
+/* Look-alike letters that mixed-script words use to dodge word lists. */
+static int confusable(utf8proc_int32_t cp)
+{
+    switch (cp) {
+    /* Cyrillic */
+    case 0x0410: return 'A';
+    case 0x0412: return 'B';
+    case 0x0415: return 'E';
+    case 0x041a: return 'K';
+    case 0x041c: return 'M';
+    case 0x041d: return 'H';
+    case 0x041e: return 'O';
+    case 0x0420: return 'P';
+    case 0x0421: return 'C';
+    case 0x0422: return 'T';
+    case 0x0423: return 'Y';
+    case 0x0425: return 'X';
+    case 0x0405: return 'S';
+    case 0x0406: return 'I';
+    case 0x0408: return 'J';
+    case 0x0430: return 'a';
+    case 0x0432: return 'b';
+    case 0x0435: return 'e';
+    case 0x043a: return 'k';
+    case 0x043c: return 'm';
+    case 0x043d: return 'h';
+    case 0x043e: return 'o';
+    case 0x0440: return 'p';
+    case 0x0441: return 'c';
+    case 0x0442: return 't';
+    case 0x0443: return 'y';
+    case 0x0445: return 'x';
+    case 0x0455: return 's';
+    case 0x0456: return 'i';
+    case 0x0458: return 'j';
+    case 0x04bb: return 'h';
+    case 0x0501: return 'd';
+    case 0x051b: return 'q';
+    case 0x051d: return 'w';
+    /* Greek */
+    case 0x0391: return 'A';
+    case 0x0392: return 'B';
+    case 0x0395: return 'E';
+    case 0x0396: return 'Z';
+    case 0x0397: return 'H';
+    case 0x0399: return 'I';
+    case 0x039a: return 'K';
+    case 0x039c: return 'M';
+    case 0x039d: return 'N';
+    case 0x039f: return 'O';
+    case 0x03a1: return 'P';
+    case 0x03a4: return 'T';
+    case 0x03a5: return 'Y';
+    case 0x03a7: return 'X';
+    case 0x03b1: return 'a';
+    case 0x03b5: return 'e';
+    case 0x03b9: return 'i';
+    case 0x03ba: return 'k';
+    case 0x03bd: return 'v';
+    case 0x03bf: return 'o';
+    case 0x03c1: return 'p';
+    case 0x03c4: return 't';
+    case 0x03c5: return 'u';
+    case 0x03c7: return 'x';
+    case 0x03b7: return 'n';
+    case 0x03b6: return 'z';
+    case 0x03b2: return 'b';
+    case 0x03bc: return 'u';
+    }
+    return 0;
+}
+
+static int is_latin_letter(utf8proc_int32_t cp)
+{
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0xc0 && cp <= 0x24f && cp != 0xd7 && cp != 0xf7);
+}
+
+static int is_wordish(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c;
+
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    c = utf8proc_category(cp);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME) || c == UTF8PROC_CATEGORY_ND;
+}
+
+struct tok {
+    size_t start;   /* output offset of the current word */
+    int latin, conf;
+};
+
+/* Folds look-alikes of the word that ends at nm->obuf[end] when it mixes scripts. */
+static void fold_word(struct bw_norm *nm, struct tok *t, size_t *end)
+{
+    char *o = nm->obuf;
+    uint32_t *m = nm->mbuf;
+    size_t r = t->start, w = t->start;
+
+    if (!(t->latin && t->conf))
+        goto out;
+    while (r < *end) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)o + r, (utf8proc_ssize_t)(*end - r), &cp);
+        int f;
+
+        if (k <= 0)
+            k = 1, cp = 0;
+        if ((f = confusable(cp)) != 0) {
+            o[w] = (char)f;
+            m[w] = m[r];
+            w++;
+        } else {
+            memmove(o + w, o + r, (size_t)k);
+            memmove(m + w, m + r, (size_t)k * sizeof(*m));
+            w += (size_t)k;
+        }
+        r += (size_t)k;
+    }
+    *end = w;
+out:
+    t->latin = t->conf = 0;
+}
+
+int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    const utf8proc_option_t opt = UTF8PROC_COMPAT | UTF8PROC_IGNORE;
+    struct tok tk = {0, 0, 0};
+    size_t i = 0, w = 0;
+    int rv;
+
+    nm->orig_len = n;
+    nm->bad_off = 0;
+    if (n > BW_MAX_TEXT_BYTES)
+        return BW_ELIMIT;
+    if (bw_is_ascii(s, n)) {
+        nm->text = s;
+        nm->len = n;
+        nm->map = NULL;
+        return BW_OK;
+    }
+    if ((rv = bw_utf8_check(s, n, &nm->bad_off)) != 0)
+        return rv;
+    if ((rv = reserve(nm, n + n / 2 + 64)) != 0)
+        return rv;
+
+    while (i < n) {
+        utf8proc_int32_t seg[SEG_OUT];
+        utf8proc_ssize_t nseg;
+        size_t j, segstart = i, ncp = 0;
+        int wordish_first = 0;
+
+        /* ASCII not followed by a possible combining mark: emit as is */
+        if (p[i] < 0x80 && (i + 1 == n || p[i + 1] < 0x80)) {
+            utf8proc_int32_t c = p[i];
+            if (is_wordish(c)) {
+                tk.latin |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            } else {
+                fold_word(nm, &tk, &w);
+                tk.start = w + 1;
+            }
+            if ((rv = reserve(nm, w + 1)) != 0)
+                return rv;
+            nm->obuf[w] = (char)c;
+            nm->mbuf[w++] = (uint32_t)i;
+            i++;
+            if (tk.start > w)
+                tk.start = w;
+            continue;
+        }
+        /* a segment: one starter and the non-starters that follow it */
+        j = i;
+        while (j < n && ncp < SEG_MAX) {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t k = utf8proc_iterate(p + j, (utf8proc_ssize_t)(n - j), &cp);
+            if (k < 0)
+                return BW_EUTF8; /* checked above; keeps the analyser honest */
+            if (ncp > 0 && utf8proc_get_property(cp)->combining_class == 0)
+                break;
+            j += (size_t)k;
+            ncp++;
+        }
+        nseg = utf8proc_decompose_custom(p + i, (utf8proc_ssize_t)(j - i), seg, SEG_OUT, opt | UTF8PROC_DECOMPOSE, NULL, NULL);
+        if (nseg < 0 || nseg > SEG_OUT)
+            return BW_EUTF8;
+        nseg = utf8proc_normalize_utf32(seg, nseg, opt | UTF8PROC_COMPOSE);
+        if (nseg < 0)
+            return BW_EUTF8;
+        if ((rv = reserve(nm, w + (size_t)nseg * 4 + 4)) != 0)
+            return rv;
+        for (utf8proc_ssize_t q = 0; q < nseg; q++) {
+            utf8proc_int32_t cp = seg[q];
+            utf8proc_ssize_t k;
+
+            if (is_wordish(cp) || (q > 0 && wordish_first)) {
+                if (q == 0)
+                    wordish_first = 1;
+                if (confusable(cp))
+                    tk.conf = 1;
+                else if (is_latin_letter(cp))
+                    tk.latin = 1;
+            } else {
+                fold_word(nm, &tk, &w);
+                tk.start = w + (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)nm->obuf + w);
+                /* tk.start now points past this separator */
+                for (size_t b = w; b < tk.start; b++)
+                    nm->mbuf[b] = (uint32_t)segstart;
+                w = tk.start;
+                continue;
+            }
+            k = utf8proc_encode_char(cp, (utf8proc_uint8_t *)nm->obuf + w);
+            for (utf8proc_ssize_t b = 0; b < k; b++)
+                nm->mbuf[w + (size_t)b] = (uint32_t)segstart;
+            w += (size_t)k;
+        }
+        i = j;
+    }
+    fold_word(nm, &tk, &w);
+    nm->text = nm->obuf;
+    nm->len = w;
+    nm->map = nm->mbuf;
+    return BW_OK;
+}

@@ -1,0 +1,104 @@
+/* Tests of filters/norm.c: the normalised view and its offset map. */
+#include "filters/norm.h"
+#include "tests/unit/testutil.h"
+
+static struct bw_norm nm;
+
+static void view(const char *s)
+{
+    bw_norm_init(&nm);
+    CU_ASSERT_EQUAL_FATAL(bw_norm_run(&nm, s, strlen(s)), 0);
+}
+
+static void test_norm_ascii_identity(void)
+{
+    const char *s = "Hello, World 123";
+    view(s);
+    CU_ASSERT_PTR_EQUAL(nm.text, s);
+    CU_ASSERT_PTR_NULL(nm.map);
+    CU_ASSERT_EQUAL(nm.len, strlen(s));
+    bw_norm_free(&nm);
+}
+
+static void test_norm_fullwidth(void)
+{
+    /* "ＡＢＣ" full-width -> "ABC"; each maps to its 3-byte original */
+    const char *s = "x\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3y";
+    view(s);
+    CU_ASSERT_EQUAL(nm.len, 5);
+    CU_ASSERT_NSTRING_EQUAL(nm.text, "xABCy", 5);
+    CU_ASSERT_EQUAL(nm.map[1], 1);
+    CU_ASSERT_EQUAL(nm.map[2], 4);
+    CU_ASSERT_EQUAL(nm.map[4], 10);
+    CU_ASSERT_EQUAL(bw_norm_end(nm.map, nm.len, nm.orig_len, 4), 10);
+    bw_norm_free(&nm);
+}
+
+static void test_norm_zero_width_removed(void)
+{
+    /* "fu\u200Bck" -> "fuck"; span of the view maps back over the ZWSP */
+    const char *s = "a fu\xe2\x80\x8b" "ck b";
+    size_t st, en;
+    view(s);
+    CU_ASSERT_EQUAL(nm.len, 8);
+    CU_ASSERT_NSTRING_EQUAL(nm.text, "a fuck b", 8);
+    st = bw_norm_start(nm.map, nm.len, nm.orig_len, 2);
+    en = bw_norm_end(nm.map, nm.len, nm.orig_len, 6);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_EQUAL(en, 9);
+    bw_norm_free(&nm);
+}
+
+static void test_norm_combining_composes(void)
+{
+    /* "e" + U+0301 -> "é" (2 bytes), mapped to the 'e' */
+    const char *s = "cafe\xcc\x81!";
+    view(s);
+    CU_ASSERT_EQUAL(nm.len, 6);
+    CU_ASSERT_NSTRING_EQUAL(nm.text, "caf\xc3\xa9!", 6);
+    CU_ASSERT_EQUAL(nm.map[3], 3);
+    CU_ASSERT_EQUAL(nm.map[5], 6);
+    CU_ASSERT_EQUAL(bw_norm_end(nm.map, nm.len, nm.orig_len, 5), 6);
+    bw_norm_free(&nm);
+}
+
+static void test_norm_confusables_mixed_script(void)
+{
+    /* "pаypal" with Cyrillic а folds; an all-Cyrillic word does not */
+    const char *s = "p\xd0\xb0ypal \xd0\xb0\xd1\x81";
+    view(s);
+    CU_ASSERT_NSTRING_EQUAL(nm.text, "paypal \xd0\xb0\xd1\x81", nm.len);
+    CU_ASSERT_EQUAL(nm.map[2], 3);
+    bw_norm_free(&nm);
+}
+
+static void test_norm_invalid_utf8(void)
+{
+    const char *s = "ok \xc3\x28 bad";
+    bw_norm_init(&nm);
+    CU_ASSERT_EQUAL(bw_norm_run(&nm, s, strlen(s)), BW_EUTF8);
+    CU_ASSERT_EQUAL(nm.bad_off, 3);
+    bw_norm_free(&nm);
+}
+
+static void test_norm_ligature_expands(void)
+{
+    /* "ﬁ" (U+FB01) -> "fi": a span over "f" ends after the ligature */
+    const char *s = "\xef\xac\x81ne";
+    view(s);
+    CU_ASSERT_NSTRING_EQUAL(nm.text, "fine", 4);
+    CU_ASSERT_EQUAL(bw_norm_end(nm.map, nm.len, nm.orig_len, 1), 3);
+    CU_ASSERT_EQUAL(bw_norm_start(nm.map, nm.len, nm.orig_len, 2), 3);
+    bw_norm_free(&nm);
+}
+
+static const struct bw_test tests[] = {
+    {"test_norm_ascii_identity", test_norm_ascii_identity},
+    {"test_norm_fullwidth", test_norm_fullwidth},
+    {"test_norm_zero_width_removed", test_norm_zero_width_removed},
+    {"test_norm_combining_composes", test_norm_combining_composes},
+    {"test_norm_confusables_mixed_script", test_norm_confusables_mixed_script},
+    {"test_norm_invalid_utf8", test_norm_invalid_utf8},
+    {"test_norm_ligature_expands", test_norm_ligature_expands},
+};
+BW_TEST_MAIN("norm", tests)

@@ -40,7 +40,9 @@ ALL_CFLAGS = $(CFLAGS_B) $(DEP_CFLAGS) $(CFLAGS)
 
 ENGINE_SRC := $(sort $(wildcard filters/*.c pii/*.c policies/*.c))
 PROXY_SRC  := $(sort $(wildcard proxy/*.c))
-ENGINE_OBJ := $(ENGINE_SRC:%.c=$(O)/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(O)/%.o) $(O)/gen/blobs.o
+# data files built into the library (filters/blob.h)
+BLOB_FILES := $(sort $(wildcard conf/wordlists/*.txt conf/wordlists/*/*.txt conf/lexicons/*.txt conf/lexicons/*/*.txt conf/models/*.bwm))
 PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
 LLHTTP_OBJ := $(O)/llhttp/llhttp.o $(O)/llhttp/api.o $(O)/llhttp/http.o
 
@@ -63,6 +65,14 @@ $(O)/%.o: %.c $(O)/config.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -I$(LLHTTP_INC) -c -o $@ $<
+
+$(O)/gen/blobs.S: scripts/embed.sh $(BLOB_FILES) Makefile
+	@mkdir -p $(dir $@)
+	$(Q)scripts/embed.sh $@ $(BLOB_FILES)
+
+$(O)/gen/blobs.o: $(O)/gen/blobs.S
+	@echo "  AS      $<"
+	$(Q)$(CC) -c -o $@ $<
 
 # llhttp ships as C sources in Debian's node-llhttp; build them as they are.
 $(O)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(O)/config.mk

@@ -1,0 +1,347 @@
+/*
+ * names.c: NAME, a first honest recogniser of person names without a
+ * statistical model.
+ *
+ * Evidence, strongest first:
+ *   - an honorific before capitalised words ("Mr. Gordon Trpinc": the name
+ *     is reported without the title, as Bedrock does);
+ *   - a cue phrase before them ("my name is", "Dear", "signed,", "name:");
+ *   - a known first name (faker and stdlib name lists, conf/lexicons/names)
+ *     followed by capitalised words or initials ("Faina D. Yefremova");
+ *   - a known first or last name alone, when it is not also a common
+ *     English word ("Will", "Rose") nor the first word of a sentence.
+ * Capitalisation is read in the view, which keeps the original case.
+ * A run followed by an organisation or street word ("John Doe Street",
+ * "Jane Doe Organization") is not a person. Text with no upper-case letter
+ * at all falls back to pairs of known names.
+ */
+#include <string.h>
+#include <utf8proc.h>
+
+#include "pii/context.h"
+#include "pii/entities.h"
+
+#define MAXT 6
+
+struct tok {
+    size_t s, e;  /* the word, without a trailing "'s" */
+    int cap;      /* starts with an upper-case letter, not all capitals */
+    int initial;  /* "J" or "J." */
+    unsigned lex; /* BW_LEX_* */
+};
+
+/* Upper-case letter at s (ASCII or UTF-8)? Sets *n to its byte length. */
+static int upper_at(const char *s, size_t len, size_t *n)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t r;
+
+    if ((unsigned char)s[0] < 0x80) {
+        *n = 1;
+        return bw_c_upper((unsigned char)s[0]);
+    }
+    r = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
+    if (r <= 0) {
+        *n = 1;
+        return 0;
+    }
+    *n = (size_t)r;
+    return utf8proc_get_property(cp)->category == UTF8PROC_CATEGORY_LU;
+}
+
+static int lower_at(const char *s, size_t len)
+{
+    utf8proc_int32_t cp;
+
+    if ((unsigned char)s[0] < 0x80)
+        return bw_c_lower((unsigned char)s[0]);
+    if (utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp) <= 0)
+        return 0;
+    return utf8proc_get_property(cp)->category == UTF8PROC_CATEGORY_LL;
+}
+
+static int ieq(const char *s, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (bw_c_upper(c))
+            c = (unsigned char)(c + 32);
+        if (!lit[i] || c != (unsigned char)lit[i])
+            return 0;
+    }
+    return lit[n] == '\0';
+}
+
+static int in_list(const char *s, size_t n, const char *const *l, size_t nl)
+{
+    size_t i;
+
+    for (i = 0; i < nl; i++)
+        if (ieq(s, n, l[i]))
+            return 1;
+    return 0;
+}
+
+static const char *const honorifics[] = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame",
+                                         "lady", "lord", "mister", "professor", "doctor", "rev", "fr", "sr", "sra",
+                                         "herr", "frau", "mme", "mlle", "m", "monsieur", "madame", "señor", "señora"};
+
+/* Words after a name that make it an organisation, a place or a thing. */
+static const char *const org_words[] = {
+    "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "boulevard", "blvd", "way", "court",
+    "place", "square", "park", "bridge", "river", "lake", "mountain", "mount", "hill", "island", "county", "city",
+    "inc", "ltd", "llc", "plc", "gmbh", "corp", "corporation", "company", "co", "group", "foundation", "institute",
+    "university", "college", "school", "academy", "hospital", "clinic", "bank", "church", "organization",
+    "organisation", "association", "society", "agency", "center", "centre", "museum", "library", "hotel", "airport",
+    "station", "stadium", "award", "awards", "prize", "act", "law", "report", "building", "hall", "house", "tower",
+    "theatre", "theater", "club", "band", "records", "press", "media", "news", "times", "post", "journal", "labs",
+    "technologies", "systems", "solutions", "partners", "associates", "brothers", "bros", "sons", "industries",
+    "international", "global", "holdings", "ventures", "capital", "studios", "pictures", "productions",
+    "foods", "motors", "airlines", "railway", "highway", "gardens", "heights", "valley", "beach", "bay", "coast",
+    "county", "district", "province", "state", "kingdom", "republic", "empire", "dynasty", "era", "syndrome",
+    "disease", "effect", "theorem", "equation", "principle", "method", "test", "scale", "index", "prize", "day",
+    "cup", "league", "trophy", "fund", "trust", "estate", "farm", "mall", "market", "store", "shop", "restaurant",
+    "cafe", "bar", "pub", "inn", "motel", "lodge", "resort", "spa", "gallery", "studio", "fc", "ltd.", "inc.",
+};
+
+/* Capitalised words that are names in the lists but rarely people in prose. */
+static const char *const not_names[] = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "god", "lord",
+    "christmas", "easter", "america", "american", "english", "french", "german", "china", "india", "paris",
+    "london", "berlin", "washington", "georgia", "virginia", "carolina", "florida", "texas", "jordan", "israel",
+    "victoria", "sydney", "dallas", "houston", "phoenix", "austin", "denver", "chelsea", "madison", "brooklyn",
+    "york", "jersey", "orlando", "memphis", "chester", "lincoln", "kent", "devon", "indiana", "montana", "nevada",
+    "dakota", "asia", "africa", "europe", "australia", "canada", "mexico", "japan", "korea", "italy", "spain",
+    "the", "a", "an", "and", "or", "but", "if", "in", "on", "at", "to", "for", "of", "by", "with", "from", "as",
+    "is", "are", "was", "were", "be", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we",
+    "you", "i", "my", "his", "her", "our", "their", "your", "what", "who", "how", "why", "when", "where", "which",
+    "hello", "hi", "dear", "thanks", "thank", "please", "yes", "no", "ok", "okay", "note", "summary", "question",
+    "answer", "user", "bot", "assistant", "system", "name", "phone", "email", "address", "date", "website", "fax",
+    "mobile", "desk", "office", "personal", "info", "title", "subject", "re", "fw", "fwd", "cc", "bcc", "from",
+    "apt", "suite", "unit", "box", "street", "road", "avenue", "main", "north", "south", "east", "west", "new",
+    "old", "great", "grand", "little", "big", "saint", "st", "san", "santa", "los", "las", "el", "la", "le",
+    "les", "de", "del", "der", "den", "van", "von", "da", "di", "do", "dos", "das", "du", "mc", "mac", "al", "bin",
+    "ben", "ibn", "o", "java", "python", "ruby", "perl", "rust", "swift", "kotlin", "scala", "julia", "dart",
+    "linux", "windows", "apple", "amazon", "google", "microsoft", "tesla", "ford", "dell", "siri", "alexa",
+    "mercedes", "porsche", "ferrari", "lexus", "chevrolet", "toyota", "honda", "nissan", "rolex", "nike",
+    "adidas", "gucci", "prada", "chanel", "versace", "disney", "marvel", "harry", "potter", "bible", "quran",
+    "christ", "jesus", "allah", "buddha", "muhammad", "covid", "aids", "ebola", "parkinson", "alzheimer",
+    "einstein", "newton", "darwin", "shakespeare",
+};
+
+/* Cue phrases whose next capitalised words are a name. */
+static const char *const cues[] = {"my name is", "name is", "name:", "i'm", "i am", "called", "named", "dear",
+                                   "signed", "regards", "sincerely", "cheers", "thanks", "yours", "from:", "to:",
+                                   "by", "with", "contact", "attn", "attention", "patient", "customer", "client",
+                                   "mother", "father", "brother", "sister", "son", "daughter", "wife", "husband",
+                                   "partner", "friend", "kid", "uncle", "aunt", "mom", "dad", "said", "asked",
+                                   "told", "meet", "met", "married", "hired", "ask", "call", "spoke", "name"};
+
+static int sentence_start(const char *v, size_t s)
+{
+    size_t i = s;
+
+    while (i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t' || v[i - 1] == '"' || v[i - 1] == '\'' ||
+                     v[i - 1] == '(' || v[i - 1] == '>' || v[i - 1] == '*' || v[i - 1] == '-'))
+        i--;
+    if (i == 0)
+        return 1;
+    return v[i - 1] == '.' || v[i - 1] == '!' || v[i - 1] == '?' || v[i - 1] == '\n' || v[i - 1] == ':' ||
+           v[i - 1] == '\r';
+}
+
+/* The word ending before s (skipping spaces and one punctuation mark); sets [ws, we). */
+static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punct)
+{
+    size_t i = s;
+
+    *punct = 0;
+    while (i > 0 && v[i - 1] == ' ')
+        i--;
+    if (i > 0 && (v[i - 1] == '.' || v[i - 1] == ',' || v[i - 1] == ':')) {
+        *punct = v[i - 1];
+        i--;
+    }
+    *we = i;
+    while (i > 0 && (bw_c_alpha((unsigned char)v[i - 1]) || v[i - 1] == '\''))
+        i--;
+    *ws = i;
+    return *we > *ws;
+}
+
+/* Does a cue phrase end right before s? */
+static int cue_before(const char *v, size_t s)
+{
+    size_t i, e = s;
+
+    while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == ','))
+        e--;
+    for (i = 0; i < BW_NELEMS(cues); i++) {
+        size_t n = strlen(cues[i]);
+        if (e >= n && ieq(v + e - n, n, cues[i]) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
+            return 1;
+    }
+    return 0;
+}
+
+/* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
+static size_t word_end(const char *v, size_t len, size_t i)
+{
+    while (i < len) {
+        unsigned char c = (unsigned char)v[i];
+        if (bw_c_alpha(c) || c >= 0x80)
+            i++;
+        else if ((c == '\'' || c == '-') && i + 1 < len && bw_c_alpha((unsigned char)v[i + 1]))
+            i++;
+        else
+            break;
+    }
+    return i;
+}
+
+static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t)
+{
+    size_t n, k;
+    int lower_rest = 0, upper_rest = 0;
+
+    t->s = s;
+    t->e = e;
+    if (e - s > 2 && v[e - 2] == '\'' && (v[e - 1] == 's' || v[e - 1] == 'S'))
+        t->e = e - 2;
+    t->cap = upper_at(v + s, len - s, &n);
+    t->initial = t->cap && t->e - s == n;
+    for (k = s + n; k < t->e; k++) {
+        if (bw_c_upper((unsigned char)v[k]))
+            upper_rest = 1;
+        else if (lower_at(v + k, len - k))
+            lower_rest = 1;
+    }
+    if (t->cap && upper_rest && !lower_rest)
+        t->cap = 0; /* ALL CAPS: a heading or an acronym */
+    t->lex = t->cap || !t->initial ? bw_pii_lex(v + s, t->e - s) : 0;
+    if (in_list(v + s, t->e - s, not_names, BW_NELEMS(not_names)))
+        t->lex = BW_LEX_COMMON;
+}
+
+static int has_upper(const char *v, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (bw_c_upper((unsigned char)v[i]))
+            return 1;
+    return 0;
+}
+
+int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
+{
+    size_t i = 0;
+    int lowercase_text = !has_upper(v, len);
+    int rv;
+
+    while (i < len) {
+        struct tok t[MAXT];
+        int nt = 0, k, strong = 0, known = 0, name_end = -1;
+        size_t j, ws, we;
+        char punct;
+        unsigned char c = (unsigned char)v[i];
+
+        if (!(bw_c_alpha(c) || c >= 0x80) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+            i++;
+            continue;
+        }
+        /* a run of capitalised words (or, in lower-case text, of known names) */
+        j = i;
+        while (nt < MAXT && j < len) {
+            size_t e = word_end(v, len, j);
+            if (e == j)
+                break;
+            read_tok(v, len, j, e, &t[nt]);
+            if (lowercase_text) {
+                if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
+                    break;
+            } else if (!t[nt].cap) {
+                break;
+            }
+            nt++;
+            j = e;
+            if (j < len && v[j] == '.' && t[nt - 1].initial)
+                j++;
+            if (j + 1 < len && v[j] == ' ' && (bw_c_alpha((unsigned char)v[j + 1]) || (unsigned char)v[j + 1] >= 0x80))
+                j++;
+            else
+                break;
+        }
+        if (nt == 0) {
+            i = word_end(v, len, i);
+            if (i < len && !bw_c_alpha((unsigned char)v[i]))
+                i++;
+            continue;
+        }
+        /* drop a trailing organisation or street word and what it names */
+        for (k = 0; k < nt; k++)
+            if (in_list(v + t[k].s, t[k].e - t[k].s, org_words, BW_NELEMS(org_words)) && k > 0) {
+                nt = 0;
+                break;
+            }
+        {
+            /* the word after the run, when not capitalised, may still be an org word */
+            size_t e2 = nt ? t[nt - 1].e : i, s2;
+            while (e2 < len && v[e2] == ' ')
+                e2++;
+            s2 = e2;
+            e2 = word_end(v, len, e2);
+            if (nt && e2 > s2 && in_list(v + s2, e2 - s2, org_words, BW_NELEMS(org_words)))
+                nt = 0;
+        }
+        if (nt == 0) {
+            i = j > i ? j : i + 1;
+            continue;
+        }
+        /* the evidence */
+        if (prev_word(v, t[0].s, &ws, &we, &punct) &&
+            in_list(v + ws, we - ws, honorifics, BW_NELEMS(honorifics)) && (punct == '.' || punct == 0))
+            strong = 2;
+        else if (cue_before(v, t[0].s))
+            strong = 1;
+        for (k = 0; k < nt; k++) {
+            unsigned lx = t[k].lex;
+            if ((lx & (BW_LEX_FIRST | BW_LEX_LAST)) && !(lx & BW_LEX_COMMON))
+                known++;
+        }
+        /* where the name ends: known or capitalised words, at most 4 */
+        for (k = 0; k < nt && k < 4; k++) {
+            if (t[k].lex == BW_LEX_COMMON && !t[k].initial && k > 0 && !strong)
+                break;
+            name_end = k;
+        }
+        /* a trailing initial is not part of the name */
+        while (name_end > 0 && t[name_end].initial)
+            name_end--;
+        if (name_end >= 0) {
+            int accept = 0, n = name_end + 1;
+            unsigned l0 = t[0].lex;
+            int first_ok = (l0 & BW_LEX_FIRST) && !(l0 & BW_LEX_COMMON);
+            int any_first = (l0 & BW_LEX_FIRST) != 0;
+            if (strong && !(l0 == BW_LEX_COMMON && n == 1 && !t[0].initial))
+                accept = 1;
+            else if (lowercase_text)
+                accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
+            else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
+                accept = 1;
+            else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
+                accept = 1;
+            else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)
+                accept = 1; /* "Catherine is ..." */
+            if (t[0].initial && n == 1)
+                accept = 0;
+            if (accept && (rv = emit(ctx, BW_PII_NAME, t[0].s, t[name_end].e, strong ? 45 : 40)) != 0)
+                return rv;
+        }
+        i = j > i ? j : i + 1;
+    }
+    return 0;
+}

@@ -59,6 +59,25 @@ static const char *const stops[] = {"mobile", "phone", "desk", "fax", "tel", "em
                                     "name", "and", "for", "is", "i", "the", "to", "on", "at", "in", "from", "my",
                                     "office", "please", "can", "could", "will", "would"};
 
+void bw_pii_address_words(bw_pii_lex_add_fn add)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        add(types[i], BW_LEX_STYPE);
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        add(prefixes[i], BW_LEX_SPREFIX);
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        add(units[i], BW_LEX_UNIT);
+    for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+        add(stops[i], BW_LEX_ASTOP);
+}
+
+static int lexf(const char *v, size_t s, size_t e, unsigned f)
+{
+    return e > s && (bw_pii_lex(v + s, e - s) & f) != 0;
+}
+
 static int ieq(const char *s, size_t n, const char *lit)
 {
     size_t i;
@@ -71,16 +90,6 @@ static int ieq(const char *s, size_t n, const char *lit)
             return 0;
     }
     return lit[n] == '\0';
-}
-
-static int in_list(const char *s, size_t n, const char *const *l, size_t nl)
-{
-    size_t i;
-
-    for (i = 0; i < nl; i++)
-        if (ieq(s, n, l[i]))
-            return 1;
-    return 0;
 }
 
 static int ends_with(const char *s, size_t n, const char *const *l, size_t nl)
@@ -128,6 +137,15 @@ static size_t num_end(const char *v, size_t len, size_t i, size_t maxd)
 static int capital(const char *v, size_t i)
 {
     return bw_c_upper((unsigned char)v[i]) || (unsigned char)v[i] >= 0xc3;
+}
+
+/* After a word ending at e (and its dot): a space then a capital or a digit? */
+static int next_cap(const char *v, size_t len, size_t e)
+{
+    if (e < len && v[e] == '.')
+        e++;
+    return e + 1 < len && v[e] == ' ' &&
+           (bw_c_upper((unsigned char)v[e + 1]) || bw_c_digit((unsigned char)v[e + 1]) || (unsigned char)v[e + 1] >= 0xc3);
 }
 
 static size_t skip_sp(const char *v, size_t len, size_t i)
@@ -200,7 +218,7 @@ static size_t extend(const char *v, size_t len, size_t e, size_t start)
             break;
         /* unit: "Apt. 864", "Suite 282", "#12" */
         we = word_end(v, len, i);
-        if (we > i && in_list(v + i, we - i, units, sizeof(units) / sizeof(units[0]))) {
+        if (we > i && lexf(v, i, we, BW_LEX_UNIT)) {
             k = we;
             if (k < len && v[k] == '.')
                 k++;
@@ -215,7 +233,7 @@ static size_t extend(const char *v, size_t len, size_t e, size_t start)
             best = i = k;
             continue;
         }
-        if (we > i && capital(v, i) && !in_list(v + i, we - i, stops, sizeof(stops) / sizeof(stops[0]))) {
+        if (we > i && capital(v, i) && !lexf(v, i, we, BW_LEX_ASTOP)) {
             /* a city, state or country word; "Mobile:" and the like end the block */
             if (we < len && v[we] == ':')
                 break;
@@ -274,10 +292,24 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
     int rv;
 
     while (i < len) {
-        unsigned char c = (unsigned char)v[i];
-        size_t s = i, e = 0, we;
+        unsigned char c;
+        size_t s, e = 0, we;
 
-        if (i > 0 && bw_c_word((unsigned char)v[i - 1])) {
+        if ((i = bw_pii_next_start(v, len, i, 1)) >= len)
+            break;
+        c = (unsigned char)v[i];
+        s = i;
+
+        /* fast path: lower-case words (but "ul." and "rue"), other scripts' lower case, punctuation */
+        if ((bw_c_lower(c) && !(c == 'u' && i + 2 < len && v[i + 1] == 'l' && v[i + 2] == '.')) ||
+            (c >= 0x80 && c < 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+            while (i < len && bw_c_word((unsigned char)v[i]))
+                i++;
+            if (i == s)
+                i++;
+            continue;
+        }
+        if (!bw_c_alnum(c) && c < 0xc3) {
             i++;
             continue;
         }
@@ -296,7 +328,7 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                 we = street_words(v, len, k, &nw, &ls);
                 if (nw >= 2) {
                     size_t te = word_end(v, len, ls);
-                    if (in_list(v + ls, te - ls, types, sizeof(types) / sizeof(types[0])))
+                    if (lexf(v, ls, te, BW_LEX_STYPE))
                         e = we;
                 }
                 if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,
@@ -308,7 +340,7 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                 if (!e && nw >= 1) {
                     /* "233 Erzsébet tér 19." / "9554 62 Rue Gafsa": a prefix street after the number */
                     size_t w1 = word_end(v, len, k);
-                    if (in_list(v + k, w1 - k, prefixes, sizeof(prefixes) / sizeof(prefixes[0])) && nw >= 2)
+                    if (lexf(v, k, w1, BW_LEX_SPREFIX) && nw >= 2)
                         e = we;
                 }
             }
@@ -334,9 +366,10 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
             continue;
         }
         /* post boxes */
-        if ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
+        if ((c == 'P' || c == 'U' || c == 'B') &&
+            ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
             ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit") || ieq(v + i, we - i, "box") ||
-            ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
+            ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc"))) {
             size_t k = i, ne = 0;
             int boxed = 0;
             if (ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
@@ -387,9 +420,11 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
             }
         }
         /* prefix streets and one-word streets with a number after */
-        if (capital(v, i) || we - i <= 3) {
-            int prefix = in_list(v + i, we - i, prefixes, sizeof(prefixes) / sizeof(prefixes[0]));
-            int ending = capital(v, i) && ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
+        if ((capital(v, i) || we - i <= 3) && next_cap(v, len, we)) {
+            int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
+            int ending = !prefix && capital(v, i) && we + 1 < len && v[we] == ' ' &&
+                         bw_c_digit((unsigned char)v[we + 1]) &&
+                         ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
             if (prefix || ending) {
                 size_t k = we, ls = 0, ne = 0;
                 int nw = 0;
@@ -417,7 +452,7 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
             }
         }
         /* a UK or Canadian postcode alone, after an address word or at a line's end */
-        if (bw_c_upper(c)) {
+        if (bw_c_upper(c) && we < len && bw_c_digit((unsigned char)v[we])) {
             size_t pe = postcode(v, len, i);
             if (pe && (pe == len || v[pe] == '\n' || v[pe] == ',' || v[pe] == '.' || v[pe] == ' ')) {
                 int digits = 0, k2;

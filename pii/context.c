@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "filters/blob.h"
 #include "pii/context.h"
@@ -109,6 +112,14 @@ static struct {
     uint32_t c;
 } ctab[CTX_SLOTS];
 static uint32_t first_letters; /* bit per 'a'..'z': some context word starts with it */
+/* By length: bit per first letter, bit per last character class, of the context words. */
+static uint32_t sig_first[16], sig_last[16];
+
+static unsigned last_bit(unsigned char c)
+{
+    c = (unsigned char)(c | 0x20);
+    return c >= 'a' && c <= 'z' ? (unsigned)(c - 'a') : c >= '0' && c <= '9' ? 26u : 27u;
+}
 
 static uint32_t hash(const char *s, size_t n)
 {
@@ -133,6 +144,12 @@ static void ctx_build(void)
         ctab[k].n = (uint8_t)n;
         ctab[k].c |= words[i].c;
         first_letters |= 1u << (words[i].w[0] - 'a');
+        sig_first[n] |= 1u << (words[i].w[0] - 'a');
+        sig_last[n] |= 1u << last_bit((unsigned char)words[i].w[n - 1]);
+        if (n + 2 < 16) /* the possessive "driver's" */
+            sig_first[n + 2] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 2] |= 1u << last_bit('s');
+        if (n + 1 < 16) /* "acct#" */
+            sig_first[n + 1] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 1] |= 1u << last_bit('#');
     }
 }
 
@@ -192,7 +209,22 @@ static int wordc(unsigned char c)
     return bw_c_alnum(c) || c == '\'' || c == '#';
 }
 
+/* Could word s[0..n) be a context word? Two bit tests turn most words away before any hashing. */
+static int maybe_ctx(const char *s, size_t n)
+{
+    unsigned char f = (unsigned char)(s[0] | 0x20);
+
+    if (n < 2 || n > 15 || f < 'a' || f > 'z')
+        return 0;
+    return (sig_first[n] >> (f - 'a') & 1) && (sig_last[n] >> last_bit((unsigned char)s[n - 1]) & 1);
+}
+
 uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos)
+{
+    return bw_pii_ctx_before2(v, len, pos, NULL);
+}
+
+uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *near)
 {
     size_t lim = pos > 96 ? pos - 96 : 0, i = BW_MIN(pos, len);
     uint32_t c = 0;
@@ -211,8 +243,13 @@ uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos)
         while (i > lim && wordc((unsigned char)v[i - 1]))
             i--;
         nw++;
-        c |= classes(v + i, e - i);
+        if (maybe_ctx(v + i, e - i))
+            c |= classes(v + i, e - i);
+        if (nw == 3 && near)
+            *near = c;
     }
+    if (near && nw < 3)
+        *near = c;
     return c;
 }
 
@@ -242,83 +279,199 @@ uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords)
 
 /* ---- lexicons ---- */
 
+/*
+ * The lexicon is a set of 64-bit hashes of lower-cased words: the low bits
+ * pick the slot, the high 32 bits are kept as the tag. No key is stored:
+ * two different words share a 64-bit hash with negligible probability, and
+ * the table stays small (6 bytes a slot, under 400 KB) so lookups mostly
+ * hit the cache. This lookup is on the NAME path for every capitalised
+ * word of a text.
+ */
 struct lexent {
-    uint32_t off;  /* into pool; 0 = empty */
-    uint8_t len;
-    uint8_t flags;
+    uint32_t tag; /* 0 = empty */
+    uint16_t flags;
+} __attribute__((packed));
+
+/*
+ * In front of it: a Bloom filter (64 KB, two bits a word) that turns most
+ * words of a text, absent from the lexicon, away from L1; and a small
+ * direct table of the short function words that begin sentences ("The",
+ * "This", "In") and the other words of the recogniser's own lists, which
+ * are most of the capitalised words of ordinary prose.
+ */
+#define BLOOM_BITS (1u << 19)
+#define HOT_SLOTS 1024u
+
+struct hotent {
+    uint64_t key; /* the lower-cased word, zero-padded; 0 = empty */
+    uint16_t flags;
 };
 
 static struct {
     struct lexent *slots;
     uint32_t mask;
-    char *pool;
-    size_t plen, pcap;
+    uint64_t bloom[BLOOM_BITS / 64];
+    struct hotent hot[HOT_SLOTS];
     int rv;
 } lex;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* Folds a word to lower case (UTF-8 aware); returns its length in out, 0 if too long. */
-static size_t fold(const char *s, size_t n, char *out, size_t cap)
+/* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
+static uint64_t lower8(uint64_t x)
 {
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t ge_a = x + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where byte >= 'A' */
+    uint64_t gt_z = x + 0x2525252525252525ull; /* bit 7 set where byte > 'Z' */
+
+    return x | (((ge_a & ~gt_z) & hi) >> 2);
+}
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/* Hashes lower-case bytes 8 at a time. */
+static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
+{
+    uint64_t h = 0x243f6a8885a308d3ull ^ n;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        h = mix(h, ascii ? lower8(x) : x);
+    }
+    if (i < n) {
+        uint64_t x = 0;
+        memcpy(&x, p + i, n - i);
+        h = mix(h, ascii ? lower8(x) : x);
+    }
+    h = mix(h, 0x632be59bd9b4e019ull);
+    return h ? h : 1;
+}
+
+/*
+ * Folds a word to lower case (UTF-8 aware) and hashes it; returns 0 when
+ * it is not valid UTF-8 or too long. ASCII words, nearly all of them, are
+ * folded and hashed 8 bytes at a time.
+ */
+static uint64_t fold_hash(const char *s, size_t n)
+{
+    unsigned char buf[128];
     size_t i = 0, k = 0;
 
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            break;
+    if (i == n)
+        return hash_lower((const unsigned char *)s, n, 1);
+    i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
-            if (k + 1 > cap)
+            if (k + 1 > sizeof(buf))
                 return 0;
-            out[k++] = (char)(bw_c_upper(c) ? c + 32 : c);
+            buf[k++] = bw_c_upper(c) ? (unsigned char)(c + 32) : c;
             i++;
         } else {
             utf8proc_int32_t cp;
             utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
-            utf8proc_uint8_t enc[4];
             utf8proc_ssize_t w;
-            if (r <= 0)
+            if (r <= 0 || k + 4 > sizeof(buf))
                 return 0;
-            w = utf8proc_encode_char(utf8proc_tolower(cp), enc);
-            if (w <= 0 || k + (size_t)w > cap)
+            w = utf8proc_encode_char(utf8proc_tolower(cp), buf + k);
+            if (w <= 0)
                 return 0;
-            memcpy(out + k, enc, (size_t)w);
             k += (size_t)w;
             i += (size_t)r;
         }
     }
-    return k;
+    return hash_lower(buf, k, 0);
 }
 
-static struct lexent *slot_of(const char *key, size_t n)
+static struct lexent *slot_of(uint64_t h)
 {
-    uint32_t k = hash(key, n) & lex.mask;
+    uint32_t tag = (uint32_t)(h >> 32) | 1u, k = (uint32_t)h & lex.mask;
 
-    while (lex.slots[k].off) {
-        if (lex.slots[k].len == n && memcmp(lex.pool + lex.slots[k].off, key, n) == 0)
-            return &lex.slots[k];
+    while (lex.slots[k].tag && lex.slots[k].tag != tag)
         k = (k + 1) & lex.mask;
-    }
     return &lex.slots[k];
+}
+
+static void bloom_set(uint64_t h)
+{
+    uint32_t a = (uint32_t)(h >> 13) & (BLOOM_BITS - 1), b = (uint32_t)(h >> 40) & (BLOOM_BITS - 1);
+
+    lex.bloom[a / 64] |= 1ull << (a % 64);
+    lex.bloom[b / 64] |= 1ull << (b % 64);
+}
+
+static int bloom_has(uint64_t h)
+{
+    uint32_t a = (uint32_t)(h >> 13) & (BLOOM_BITS - 1), b = (uint32_t)(h >> 40) & (BLOOM_BITS - 1);
+
+    return (lex.bloom[a / 64] >> (a % 64) & 1) && (lex.bloom[b / 64] >> (b % 64) & 1);
 }
 
 static int lex_add(const char *w, size_t n, unsigned flags)
 {
-    char key[64];
-    size_t k = fold(w, n, key, sizeof(key));
+    uint64_t h = fold_hash(w, n);
     struct lexent *e;
 
-    if (k == 0 || k > 255)
+    if (h == 0 || n == 0)
         return 0;
-    e = slot_of(key, k);
-    if (e->off == 0) {
-        if (lex.plen + k > lex.pcap)
-            return BW_ENOMEM; /* sized up front: cannot happen */
-        memcpy(lex.pool + lex.plen, key, k);
-        e->off = (uint32_t)lex.plen;
-        e->len = (uint8_t)k;
-        lex.plen += k;
-    }
-    e->flags |= (uint8_t)flags;
+    e = slot_of(h);
+    e->tag = (uint32_t)(h >> 32) | 1u;
+    e->flags |= (uint16_t)flags;
+    bloom_set(h);
     return 0;
+}
+
+/* The lower-cased 8-byte key of a short ASCII word, 0 when the word is longer or not ASCII. */
+static uint64_t short_key(const char *w, size_t n)
+{
+    uint64_t x = 0;
+    size_t i;
+
+    if (n == 0 || n > 8)
+        return 0;
+    memcpy(&x, w, n);
+    if (x & 0x8080808080808080ull)
+        return 0;
+    for (i = 0; i < n; i++) /* a NUL inside would alias a shorter word */
+        if (w[i] == '\0')
+            return 0;
+    return lower8(x);
+}
+
+static uint32_t hot_slot(uint64_t key)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 54) & (HOT_SLOTS - 1);
+}
+
+/* Puts a short word of the recogniser's lists, with its merged flags, in the hot table. */
+static void hot_add(const char *w, unsigned flags)
+{
+    uint64_t key = short_key(w, strlen(w)), h;
+    uint32_t k, tries;
+
+    BW_UNUSED(flags);
+    if (key == 0)
+        return;
+    h = fold_hash(w, strlen(w));
+    for (k = hot_slot(key), tries = 0; tries < HOT_SLOTS; k = (k + 1) & (HOT_SLOTS - 1), tries++) {
+        if (lex.hot[k].key == key)
+            return;
+        if (lex.hot[k].key == 0) {
+            lex.hot[k].key = key;
+            lex.hot[k].flags = slot_of(h)->flags;
+            return;
+        }
+    }
 }
 
 /* Generic TLDs accepted in bare domains ("example.com" without scheme or www). */
@@ -341,26 +494,30 @@ static const struct {
     {"lexicons/web/tlds.txt", BW_LEX_TLD},
 };
 
+static void add_word(const char *w, unsigned flags)
+{
+    if (lex.rv == 0)
+        lex.rv = lex_add(w, strlen(w), flags);
+}
+
 static void lex_build(void)
 {
     struct bw_iov iov[BW_NELEMS(lex_files)];
-    size_t i, total = 0, lines = 0, nslots = 1024;
+    size_t i, lines = 0, nslots = 1024;
 
     ctx_build();
     for (i = 0; i < BW_NELEMS(lex_files); i++) {
         size_t k;
         if ((lex.rv = bw_blob_get(lex_files[i].file, &iov[i])) != 0)
             return;
-        total += iov[i].len;
         for (k = 0; k < iov[i].len; k++)
             lines += iov[i].base[k] == '\n';
     }
-    while (nslots < (lines + 64) * 2)
+    lines += 2048; /* the lists of names.c and address.c */
+    while (nslots < lines + lines / 2)
         nslots <<= 1;
     lex.mask = (uint32_t)nslots - 1;
-    lex.pcap = total * 2 + 256; /* folding can grow a few letters by a byte */
-    lex.plen = 1;               /* offset 0 means empty */
-    if ((lex.slots = calloc(nslots, sizeof(*lex.slots))) == NULL || (lex.pool = malloc(lex.pcap)) == NULL) {
+    if ((lex.slots = calloc(nslots, sizeof(*lex.slots))) == NULL) {
         lex.rv = BW_ENOMEM;
         return;
     }
@@ -384,11 +541,18 @@ static void lex_build(void)
     }
     for (i = 0; i < BW_NELEMS(gtlds); i++)
         lex_add(gtlds[i], strlen(gtlds[i]), BW_LEX_GTLD);
+    bw_pii_names_words(add_word);
+    bw_pii_address_words(add_word);
+    if (lex.rv)
+        return;
+    /* the hot table, once every flag is merged */
+    bw_pii_names_words(hot_add);
+    bw_pii_address_words(hot_add);
     /* file-extension look-alikes lose the cctld-in-bare-domain privilege */
     for (i = 0; i < BW_NELEMS(not_bare); i++) {
-        struct lexent *e = slot_of(not_bare[i], strlen(not_bare[i]));
-        if (e->off)
-            e->flags &= (uint8_t)~BW_LEX_CCTLD;
+        struct lexent *e = slot_of(fold_hash(not_bare[i], strlen(not_bare[i])));
+        if (e->tag)
+            e->flags &= (uint16_t)~BW_LEX_CCTLD;
     }
 }
 
@@ -400,14 +564,60 @@ int bw_pii_lex_load(void)
 
 unsigned bw_pii_lex(const char *w, size_t n)
 {
-    char key[64];
-    size_t k;
-    struct lexent *e;
+    uint64_t h, key;
 
-    if (lex.slots == NULL || n == 0 || n >= sizeof(key))
+    if (lex.slots == NULL || n == 0 || n > 64)
         return 0;
-    if ((k = fold(w, n, key, sizeof(key))) == 0)
+    if ((key = short_key(w, n)) != 0) {
+        uint32_t k = hot_slot(key);
+        while (lex.hot[k].key) {
+            if (lex.hot[k].key == key)
+                return lex.hot[k].flags;
+            k = (k + 1) & (HOT_SLOTS - 1);
+        }
+    }
+    if ((h = fold_hash(w, n)) == 0 || !bloom_has(h))
         return 0;
-    e = slot_of(key, k);
-    return e->off ? e->flags : 0;
+    return slot_of(h)->flags;
+}
+
+/* ---- candidate finder ---- */
+
+static int start_byte(unsigned char c, int digits)
+{
+    return bw_c_upper(c) || c >= 0xc3 || (digits && bw_c_digit(c));
+}
+
+size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
+{
+    size_t i = from;
+
+#ifdef __SSE2__
+    const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+
+    while (i + 16 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+        __m128i t = _mm_sub_epi8(x, a);
+        __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
+        unsigned mask;
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(x, hi), x));
+        if (digits) {
+            __m128i d = _mm_sub_epi8(x, zero);
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+        }
+        mask = (unsigned)_mm_movemask_epi8(m);
+        while (mask) {
+            size_t p = i + (size_t)__builtin_ctz(mask);
+            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
+                return p;
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i < len; i++)
+        if (start_byte((unsigned char)v[i], digits) && (i == 0 || !bw_c_word((unsigned char)v[i - 1])))
+            return i;
+    return len;
 }

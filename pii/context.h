@@ -55,6 +55,8 @@ uint32_t bw_pii_ctx_word(const char *w, size_t n);
  * line break).
  */
 uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos);
+/* The same, and in *near the classes of the 3 nearest words only. */
+uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *near);
 
 /* Classes of the first `nwords` words after view offset pos (same line). */
 uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
@@ -66,11 +68,24 @@ uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
 #define BW_LEX_TLD 0x08     /* a top-level domain */
 #define BW_LEX_CCTLD 0x10   /* a two-letter (country) TLD */
 #define BW_LEX_GTLD 0x20    /* a widely used generic TLD accepted in bare domains */
+#define BW_LEX_NOTNAME 0x40 /* capitalised but rarely a person: months, places, brands */
+#define BW_LEX_ORG 0x80     /* ends an organisation or place name ("Street", "Inc") */
+#define BW_LEX_HONOR 0x100  /* an honorific ("Mr", "Dr") */
+#define BW_LEX_STYPE 0x200  /* a street type ("Street", "Ave", "vej") */
+#define BW_LEX_SPREFIX 0x400 /* a street prefix ("Rue", "Via", "ul") */
+#define BW_LEX_UNIT 0x800   /* a unit word ("Apt", "Suite") */
+#define BW_LEX_ASTOP 0x1000 /* a word that ends an address block ("Mobile", "Phone") */
+#define BW_LEX_CUE 0x2000   /* a word after which capitalised words are a name ("Dear") */
 
 /* Returns the BW_LEX_* flags of a word, compared case-insensitively; 0 when absent. */
 unsigned bw_pii_lex(const char *w, size_t n);
 /* Loads the lexicons (once; thread-safe). Returns 0 or BW_ENOMEM / BW_ENOTFOUND. */
 int bw_pii_lex_load(void);
+
+/* The word lists of names.c and address.c, added to the lexicons at load. */
+typedef void (*bw_pii_lex_add_fn)(const char *w, unsigned flags);
+void bw_pii_names_words(bw_pii_lex_add_fn add);
+void bw_pii_address_words(bw_pii_lex_add_fn add);
 
 /* Character helpers shared by the recogniser files. */
 static inline int bw_c_digit(unsigned char c)
@@ -98,6 +113,14 @@ static inline int bw_c_word(unsigned char c)
 {
     return bw_c_alnum(c) || c >= 0x80;
 }
+
+/*
+ * The next word start at or after `from` whose first byte is an ASCII
+ * capital, a UTF-8 lead byte of a non-ASCII letter (>= 0xC3), or, when
+ * `digits`, a digit. Returns len when there is none. Scans 16 bytes at a
+ * time: a plain byte loop over 4 KB costs more than the whole matcher scan.
+ */
+size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
 
 /*
  * The NAME and ADDRESS passes walk the view once (they cannot use

@@ -74,16 +74,6 @@ static int ieq(const char *s, size_t n, const char *lit)
     return lit[n] == '\0';
 }
 
-static int in_list(const char *s, size_t n, const char *const *l, size_t nl)
-{
-    size_t i;
-
-    for (i = 0; i < nl; i++)
-        if (ieq(s, n, l[i]))
-            return 1;
-    return 0;
-}
-
 static const char *const honorifics[] = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame",
                                          "lady", "lord", "mister", "professor", "doctor", "rev", "fr", "sr", "sra",
                                          "herr", "frau", "mme", "mlle", "m", "monsieur", "madame", "señor", "señora"};
@@ -132,13 +122,27 @@ static const char *const not_names[] = {
     "einstein", "newton", "darwin", "shakespeare",
 };
 
-/* Cue phrases whose next capitalised words are a name. */
-static const char *const cues[] = {"my name is", "name is", "name:", "i'm", "i am", "called", "named", "dear",
-                                   "signed", "regards", "sincerely", "cheers", "thanks", "yours", "from:", "to:",
-                                   "by", "with", "contact", "attn", "attention", "patient", "customer", "client",
-                                   "mother", "father", "brother", "sister", "son", "daughter", "wife", "husband",
-                                   "partner", "friend", "kid", "uncle", "aunt", "mom", "dad", "said", "asked",
-                                   "told", "meet", "met", "married", "hired", "ask", "call", "spoke", "name"};
+/* Cue words whose next capitalised words are a name ("Dear", "signed", "my name is"). */
+static const char *const cues[] = {"dear", "signed", "regards", "sincerely", "cheers", "thanks", "yours", "called",
+                                   "named", "attn", "attention", "patient", "customer", "client", "mother",
+                                   "father", "brother", "sister", "son", "daughter", "wife", "husband", "partner",
+                                   "friend", "kid", "uncle", "aunt", "mom", "dad", "said", "asked", "told", "meet",
+                                   "met", "married", "hired", "ask", "spoke", "by", "with", "contact", "i'm", "name",
+                                   "from", "to", "is", "am"};
+
+void bw_pii_names_words(bw_pii_lex_add_fn add)
+{
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(honorifics); i++)
+        add(honorifics[i], BW_LEX_HONOR);
+    for (i = 0; i < BW_NELEMS(org_words); i++)
+        add(org_words[i], BW_LEX_ORG);
+    for (i = 0; i < BW_NELEMS(not_names); i++)
+        add(not_names[i], BW_LEX_NOTNAME);
+    for (i = 0; i < BW_NELEMS(cues); i++)
+        add(cues[i], BW_LEX_CUE);
+}
 
 static int sentence_start(const char *v, size_t s)
 {
@@ -172,21 +176,6 @@ static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punc
     return *we > *ws;
 }
 
-/* Does a cue phrase end right before s? */
-static int cue_before(const char *v, size_t s)
-{
-    size_t i, e = s;
-
-    while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == ','))
-        e--;
-    for (i = 0; i < BW_NELEMS(cues); i++) {
-        size_t n = strlen(cues[i]);
-        if (e >= n && ieq(v + e - n, n, cues[i]) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
-            return 1;
-    }
-    return 0;
-}
-
 /* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
 static size_t word_end(const char *v, size_t len, size_t i)
 {
@@ -202,7 +191,7 @@ static size_t word_end(const char *v, size_t len, size_t i)
     return i;
 }
 
-static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t)
+static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)
 {
     size_t n, k;
     int lower_rest = 0, upper_rest = 0;
@@ -221,9 +210,9 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
     }
     if (t->cap && upper_rest && !lower_rest)
         t->cap = 0; /* ALL CAPS: a heading or an acronym */
-    t->lex = t->cap || !t->initial ? bw_pii_lex(v + s, t->e - s) : 0;
-    if (in_list(v + s, t->e - s, not_names, BW_NELEMS(not_names)))
-        t->lex = BW_LEX_COMMON;
+    t->lex = (t->cap || lowercase_text) && !t->initial ? bw_pii_lex(v + s, t->e - s) : 0;
+    if (t->lex & BW_LEX_NOTNAME)
+        t->lex = BW_LEX_COMMON | (t->lex & (BW_LEX_ORG | BW_LEX_HONOR));
 }
 
 static int has_upper(const char *v, size_t len)
@@ -236,6 +225,59 @@ static int has_upper(const char *v, size_t len)
     return 0;
 }
 
+/* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */
+static int decide(const char *v, const struct tok *t, int nt, int known, int strong, int lowercase_text,
+                  int *name_end)
+{
+    int k, n, accept = 0;
+    unsigned l0 = t[0].lex;
+    int first_ok = (l0 & BW_LEX_FIRST) && !(l0 & BW_LEX_COMMON);
+    int any_first = (l0 & BW_LEX_FIRST) != 0;
+
+    *name_end = -1;
+    /* where the name ends: known or capitalised words, at most 4 */
+    for (k = 0; k < nt && k < 4; k++) {
+        if (t[k].lex == BW_LEX_COMMON && !t[k].initial && k > 0 && !strong)
+            break;
+        *name_end = k;
+    }
+    /* a trailing initial is not part of the name */
+    while (*name_end > 0 && t[*name_end].initial)
+        (*name_end)--;
+    if (*name_end < 0)
+        return 0;
+    n = *name_end + 1;
+    if (strong && !(l0 == BW_LEX_COMMON && n == 1 && !t[0].initial))
+        accept = 1;
+    else if (lowercase_text)
+        accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
+    else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
+        accept = 1;
+    else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
+        accept = 1;
+    else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)
+        accept = 1; /* "Catherine is ..." */
+    if (t[0].initial && n == 1)
+        accept = 0;
+    return accept;
+}
+
+/* A cue word [ws, we) before a run: "is" only after "name", "am" after "I", "from"/"to" with a colon. */
+static int cue_ok(const char *v, size_t ws, size_t we, char punct)
+{
+    size_t ws2, we2;
+    char p2;
+
+    if (ieq(v + ws, we - ws, "is") || ieq(v + ws, we - ws, "am")) {
+        if (!prev_word(v, ws, &ws2, &we2, &p2) || p2)
+            return 0;
+        return ieq(v + ws, we - ws, "is") ? ieq(v + ws2, we2 - ws2, "name") : ieq(v + ws2, we2 - ws2, "i");
+    }
+    if (ieq(v + ws, we - ws, "from") || ieq(v + ws, we - ws, "to"))
+        return punct == ':';
+    return 1;
+}
+
 int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
 {
     size_t i = 0;
@@ -244,12 +286,22 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
 
     while (i < len) {
         struct tok t[MAXT];
-        int nt = 0, k, strong = 0, known = 0, name_end = -1;
+        int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
         size_t j, ws, we;
         char punct;
-        unsigned char c = (unsigned char)v[i];
+        unsigned char c;
 
-        if (!(bw_c_alpha(c) || c >= 0x80) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+        if (!lowercase_text && (i = bw_pii_next_start(v, len, i, 0)) >= len)
+            break;
+        c = (unsigned char)v[i];
+
+        /* fast path: skip lower-case words, numbers and punctuation without looking anything up */
+        if (!lowercase_text && (bw_c_lower(c) || bw_c_digit(c) || (c >= 0x80 && c < 0xc3))) {
+            while (i < len && (bw_c_word((unsigned char)v[i]) || v[i] == '\''))
+                i++;
+            continue;
+        }
+        if (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
             i++;
             continue;
         }
@@ -259,7 +311,9 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
             size_t e = word_end(v, len, j);
             if (e == j)
                 break;
-            read_tok(v, len, j, e, &t[nt]);
+            if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
+                break;
+            read_tok(v, len, j, e, &t[nt], lowercase_text);
             if (lowercase_text) {
                 if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
                     break;
@@ -282,65 +336,44 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
             continue;
         }
         /* drop a trailing organisation or street word and what it names */
-        for (k = 0; k < nt; k++)
-            if (in_list(v + t[k].s, t[k].e - t[k].s, org_words, BW_NELEMS(org_words)) && k > 0) {
+        for (k = 1; k < nt; k++)
+            if (t[k].lex & BW_LEX_ORG) {
                 nt = 0;
                 break;
             }
-        {
-            /* the word after the run, when not capitalised, may still be an org word */
-            size_t e2 = nt ? t[nt - 1].e : i, s2;
-            while (e2 < len && v[e2] == ' ')
-                e2++;
-            s2 = e2;
-            e2 = word_end(v, len, e2);
-            if (nt && e2 > s2 && in_list(v + s2, e2 - s2, org_words, BW_NELEMS(org_words)))
-                nt = 0;
-        }
         if (nt == 0) {
             i = j > i ? j : i + 1;
             continue;
         }
-        /* the evidence */
-        if (prev_word(v, t[0].s, &ws, &we, &punct) &&
-            in_list(v + ws, we - ws, honorifics, BW_NELEMS(honorifics)) && (punct == '.' || punct == 0))
-            strong = 2;
-        else if (cue_before(v, t[0].s))
-            strong = 1;
         for (k = 0; k < nt; k++) {
             unsigned lx = t[k].lex;
             if ((lx & (BW_LEX_FIRST | BW_LEX_LAST)) && !(lx & BW_LEX_COMMON))
                 known++;
         }
-        /* where the name ends: known or capitalised words, at most 4 */
-        for (k = 0; k < nt && k < 4; k++) {
-            if (t[k].lex == BW_LEX_COMMON && !t[k].initial && k > 0 && !strong)
-                break;
-            name_end = k;
+        name_end = -1;
+        accept = decide(v, t, nt, known, 0, lowercase_text, &name_end);
+        /* the word before, looked up only when the run needs it: an honorific or a cue */
+        if (!accept && !(nt == 1 && (t[0].lex & BW_LEX_COMMON)) && prev_word(v, t[0].s, &ws, &we, &punct)) {
+            unsigned f = bw_pii_lex(v + ws, we - ws);
+            if ((f & BW_LEX_HONOR) && (punct == '.' || punct == 0))
+                strong = 2;
+            else if ((f & BW_LEX_CUE) && punct != '.' && cue_ok(v, ws, we, punct))
+                strong = 1;
+            if (strong)
+                accept = decide(v, t, nt, known, strong, lowercase_text, &name_end);
         }
-        /* a trailing initial is not part of the name */
-        while (name_end > 0 && t[name_end].initial)
-            name_end--;
-        if (name_end >= 0) {
-            int accept = 0, n = name_end + 1;
-            unsigned l0 = t[0].lex;
-            int first_ok = (l0 & BW_LEX_FIRST) && !(l0 & BW_LEX_COMMON);
-            int any_first = (l0 & BW_LEX_FIRST) != 0;
-            if (strong && !(l0 == BW_LEX_COMMON && n == 1 && !t[0].initial))
-                accept = 1;
-            else if (lowercase_text)
-                accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
-            else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
-                accept = 1;
-            else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
-                accept = 1;
-            else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)
-                accept = 1; /* "Catherine is ..." */
-            if (t[0].initial && n == 1)
+        if (accept) {
+            /* the word after the run may make it an organisation or a street ("Jane Doe Street") */
+            size_t e2 = t[nt - 1].e, s2;
+            while (e2 < len && v[e2] == ' ')
+                e2++;
+            s2 = e2;
+            e2 = word_end(v, len, e2);
+            if (e2 > s2 && (bw_pii_lex(v + s2, e2 - s2) & BW_LEX_ORG))
                 accept = 0;
-            if (accept && (rv = emit(ctx, BW_PII_NAME, t[0].s, t[name_end].e, strong ? 45 : 40)) != 0)
-                return rv;
         }
+        if (accept && (rv = emit(ctx, BW_PII_NAME, t[0].s, t[name_end].e, strong ? 45 : 40)) != 0)
+            return rv;
         i = j > i ? j : i + 1;
     }
     return 0;

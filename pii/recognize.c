@@ -242,43 +242,11 @@ static int lower_eq(const char *s, size_t n, const char *lit)
 }
 
 /* Does the text at i start with lit (ASCII, caseless)? */
-static int starts(const struct run *r, size_t i, const char *lit)
+static int starts_n(const struct run *r, size_t i, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
     return i + n <= r->len && lower_eq(r->v + i, n, lit);
 }
-
-/* Are the classes wanted among the 3 words before pos? */
-static uint32_t near_before(const struct run *r, size_t pos, int nwords)
-{
-    size_t i = pos, lim = pos > 40 ? pos - 40 : 0;
-    uint32_t c = 0;
-    int nw = 0;
-
-    while (i > lim && nw < nwords) {
-        size_t e;
-        if (!bw_c_alnum((unsigned char)r->v[i - 1])) {
-            if (r->v[i - 1] == '\n')
-                break;
-            i--;
-            continue;
-        }
-        e = i;
-        while (i > lim && bw_c_alnum((unsigned char)r->v[i - 1]))
-            i--;
-        nw++;
-        {
-            char buf[16];
-            size_t n = e - i, k;
-            if (n < 16) {
-                for (k = 0; k < n; k++)
-                    buf[k] = (char)(bw_c_upper((unsigned char)r->v[i + k]) ? r->v[i + k] + 32 : r->v[i + k]);
-                c |= bw_pii_ctx_word(buf, n);
-            }
-        }
-    }
-    return c;
-}
+#define starts(r, i, lit) starts_n((r), (i), (lit), sizeof(lit) - 1)
 
 /* ---- numbers ---- */
 
@@ -302,8 +270,7 @@ struct win {
     char usep; /* the one separator between all groups, 0 when mixed, 'N' when one group */
     int plus, paren;
     size_t s, e;
-    uint32_t ctx;
-    int ctx_done;
+    uint32_t *cache; /* [done, ctx, near] shared by the windows that start at the same group */
 };
 
 /* Parses the separator at i: returns its length (0 when none) and its kind. */
@@ -374,11 +341,12 @@ static void parse_chunk(const struct run *r, size_t p, size_t we, struct chunk *
     }
 }
 
-static void make_win(const struct run *r, const struct chunk *ch, int j, int k, struct win *w)
+static void make_win(const struct run *r, const struct chunk *ch, int j, int k, struct win *w, uint32_t *cache)
 {
     int g;
 
     memset(w, 0, sizeof(*w));
+    w->cache = cache;
     w->j = j;
     w->k = k;
     w->m = k - j + 1;
@@ -401,13 +369,41 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
     w->e = ch->ge[k];
 }
 
+/* Context classes before the window, computed once per start group. */
 static uint32_t wctx(const struct run *r, struct win *w)
 {
-    if (!w->ctx_done) {
-        w->ctx = bw_pii_ctx_before(r->v, r->len, w->s);
-        w->ctx_done = 1;
+    if (!w->cache[0]) {
+        w->cache[1] = bw_pii_ctx_before2(r->v, r->len, w->s, &w->cache[2]);
+        w->cache[0] = 1;
     }
-    return w->ctx;
+    return w->cache[1];
+}
+
+/* "aged 40", "age: 40", "age of 61", "age is 40", "turned 60": the words right before a number. */
+static int age_before(const struct run *r, size_t s)
+{
+    static const char *const one[] = {"aged", "age", "turned", "turn", "turning", "turns"};
+    size_t e = s, b, e2, b2, k;
+
+    while (e > 0 && (r->v[e - 1] == ' ' || r->v[e - 1] == ':'))
+        e--;
+    b = e;
+    while (b > 0 && bw_c_alpha((unsigned char)r->v[b - 1]) && e - b < 8)
+        b--;
+    if (b == e || (b > 0 && bw_c_alnum((unsigned char)r->v[b - 1])))
+        return 0;
+    for (k = 0; k < BW_NELEMS(one); k++)
+        if (lower_eq(r->v + b, e - b, one[k]))
+            return 1;
+    if (!(lower_eq(r->v + b, e - b, "of") || lower_eq(r->v + b, e - b, "is") || lower_eq(r->v + b, e - b, "was")))
+        return 0;
+    e2 = b;
+    while (e2 > 0 && r->v[e2 - 1] == ' ')
+        e2--;
+    b2 = e2;
+    while (b2 > 0 && bw_c_alpha((unsigned char)r->v[b2 - 1]) && e2 - b2 < 4)
+        b2--;
+    return lower_eq(r->v + b2, e2 - b2, "age");
 }
 
 static int layout(const struct win *w, int a, int b, int c)
@@ -487,7 +483,7 @@ static size_t age_after(const struct run *r, size_t e, int *strong)
     }
     for (k = 0; k < BW_NELEMS(units); k++) {
         size_t n = strlen(units[k]), j;
-        if (!starts(r, i, units[k]) || bw_c_alpha((unsigned char)at(r, i + n)))
+        if (!starts_n(r, i, units[k], n) || bw_c_alpha((unsigned char)at(r, i + n)))
             continue;
         j = i + n;
         if (at(r, j) == ' ' || at(r, j) == '-')
@@ -646,7 +642,6 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
         !bw_pii_nanp_valid(w->d, 10) && !(wctx(r, w) & BW_CTX_PHONE))
         return emit(r, BW_PII_UK_NATIONAL_HEALTH_SERVICE_NUMBER, w->s, w->e, 60) ? -1 : 1;
     if (w->m == 1 && n <= 6) {
-        uint32_t nb;
         int strong = 0;
         size_t ue;
         /* age: "40 years old", "35-year-old", "31 y/o", "aged 40", "turned 60", "age of 61" */
@@ -654,11 +649,12 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
             ue = age_after(r, w->e, &strong);
             if (strong)
                 return emit(r, BW_PII_AGE, w->s, ue, 70) ? -1 : 1;
-            nb = near_before(r, w->s, 3);
-            if ((nb & BW_CTX_AGE) && !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
+            if (age_before(r, w->s) && !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
                 !(at(r, w->e) == '.' && bw_c_digit((unsigned char)at(r, w->e + 1))))
                 return emit(r, BW_PII_AGE, w->s, w->e, 60) ? -1 : 1;
         }
+        if (n < 3)
+            return 0; /* nothing else is this short */
         ctx = wctx(r, w);
         if (n >= 4 && (ctx & BW_CTX_PIN))
             return emit(r, BW_PII_PIN, w->s, w->e, 60) ? -1 : 1;
@@ -902,6 +898,7 @@ static int on_digit(struct run *r, size_t to)
     struct pii_scratch *sc = r->sc;
     size_t p = to - 1, ws, we, res;
     struct chunk ch;
+    uint32_t cache[MAXG][3];
     int j, k;
 
     if (p >= r->len || !bw_c_digit((unsigned char)r->v[p]))
@@ -948,13 +945,14 @@ static int on_digit(struct run *r, size_t to)
             return 0;
         }
     parse_chunk(r, p, we, &ch);
+    memset(cache, 0, sizeof(cache[0]) * (size_t)ch.ng);
     j = 0;
     while (j < ch.ng) {
         int got = 0;
         for (k = ch.ng - 1; k >= j; k--) {
             struct win w;
             int c;
-            make_win(r, &ch, j, k, &w);
+            make_win(r, &ch, j, k, &w, cache[j]);
             if ((c = classify(r, &ch, &w)) < 0)
                 return BW_ENOMEM;
             if (c) {
@@ -1159,25 +1157,34 @@ static int on_www(struct run *r, size_t to)
 
 static int on_tld(struct run *r, size_t to)
 {
-    size_t s = to, e = to, he;
+    size_t d = to, s, e, he;
     unsigned char b;
 
-    if (bw_c_alnum((unsigned char)at(r, to)) || at(r, to) == '-' || at(r, to) == '_')
+    /* the literal is ".com", ".co." ...: find the dot it starts with, then the whole host around it */
+    if (d > 0 && r->v[d - 1] == '.')
+        d--; /* ".co." */
+    while (d > 0 && r->v[d - 1] != '.')
+        d--;
+    if (d == 0)
         return 0;
-    /* back over the labels */
-    while (s > 0 && hostc((unsigned char)r->v[s - 1]) && to - s < 254)
+    d--; /* the TLD's dot */
+    s = d;
+    while (s > 0 && hostc((unsigned char)r->v[s - 1]) && d - s < 254)
         s--;
-    while (s < to && (r->v[s] == '.' || r->v[s] == '-'))
+    while (s < d && (r->v[s] == '.' || r->v[s] == '-'))
         s++;
-    if (s < r->sc->url_done)
+    e = to;
+    while (e < r->len && hostc((unsigned char)r->v[e]) && e - s < 254)
+        e++;
+    if (s >= d || s < r->sc->url_done)
         return 0;
     b = (unsigned char)before(r, s);
-    if (b == '@' || b == '/' || b == ':' || b == '_' || b == '\\' || b >= 0x80)
+    if (b == '@' || b == '/' || b == ':' || b == '_' || b == '\\' || b >= 0x80 || b == '$')
         return 0;
-    /* a file name or a code path is followed by '(' or preceded by '$' */
-    if (b == '$' || at(r, e) == '(')
+    if ((he = host_ok(r, s, e, 1)) == 0 || he <= d)
         return 0;
-    if ((he = host_ok(r, s, e, 1)) == 0)
+    /* a file name or a code path is followed by '(' */
+    if (at(r, he) == '(' || at(r, he) == '_')
         return 0;
     e = url_tail(r, he);
     r->sc->url_done = e;
@@ -1394,35 +1401,14 @@ static int item_on(const struct pii_state *st, enum trig t)
     return 0;
 }
 
-/* Builds "[a-z0-9]\.(?:com|org|...)" from the TLDs allowed in bare domains. */
-static char *tld_pattern(size_t *len)
-{
-    static const char *const two[] = {"ac", "ad", "ae", "af", "ag", "ai", "al", "ao", "ar", "at", "au", "az", "ba",
-        "bd", "be", "bg", "bh", "br", "by", "bz", "ca", "ch", "cl", "cn", "co", "cr", "cu", "cy", "cz", "de", "dk",
-        "ec", "ee", "eg", "es", "eu", "fi", "fj", "fr", "ge", "gg", "gh", "gl", "gr", "gt", "hk", "hn", "hr", "hu",
-        "ie", "il", "in", "iq", "ir", "is", "je", "jo", "jp", "ke", "kr", "kw", "kz", "la", "lb", "li", "lk", "lt",
-        "lu", "lv", "ma", "mc", "mn", "mo", "mt", "mu", "mx", "ng", "ni", "nl", "np", "nu", "nz", "om", "pa", "pe",
-        "ph", "pk", "pr", "pt", "py", "qa", "ro", "rs", "ru", "rw", "sa", "se", "sg", "si", "sk", "sn", "su", "th",
-        "tn", "tr", "tw", "tz", "ua", "ug", "uk", "uy", "uz", "ve", "vn", "ws", "za", "zw", "io", "ai", "me", "tv",
-        "us", "it", "to", "ly", "fm", "gs", "cc", "ms", "tk", "ml", "so", "sh", "md", "pl", "am", "as", "at", "be",
-        "do", "go", "no", "my", "id", "im", "vc", "gd", "la", "bo", "cm", "sv", "sc", "mk", "ps", "pm", "re", "nc"};
-    static const char *const gen[] = {"com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "app", "dev",
-        "xyz", "online", "site", "tech", "store", "shop", "blog", "cloud", "news", "live", "pro", "name", "museum",
-        "aero", "coop", "jobs", "travel", "mobi", "asia", "page", "website", "space", "webcam", "agency"};
-    size_t cap = 16 + (BW_NELEMS(two) + BW_NELEMS(gen)) * 10, n = 0, i;
-    char *p = malloc(cap);
-
-    if (p == NULL)
-        return NULL;
-    n += (size_t)snprintf(p + n, cap - n, "[a-z0-9]\\.(?:");
-    for (i = 0; i < BW_NELEMS(gen); i++)
-        n += (size_t)snprintf(p + n, cap - n, "%s%s", i ? "|" : "", gen[i]);
-    for (i = 0; i < BW_NELEMS(two); i++)
-        n += (size_t)snprintf(p + n, cap - n, "|%s", two[i]);
-    n += (size_t)snprintf(p + n, cap - n, ")");
-    *len = n;
-    return p;
-}
+/*
+ * Bare domains ("example.com", no scheme, no "www.") are found from a few
+ * literal TLDs only: an alternation of every country TLD after a dot costs
+ * the whole PII set 40% of its scan speed (tests/bench/pii_bench.c).
+ * Domains with other TLDs are found with a scheme, "www." or in e-mails.
+ */
+static const char *const bare_tlds[] = {".com", ".org", ".net", ".edu", ".gov", ".io", ".co.", ".uk", ".de", ".ai",
+                                        ".app", ".dev"};
 
 static int add(struct bw_mbuild *mb, uint16_t mod, uint32_t item, const char *expr, size_t len, unsigned flags,
                struct bw_errs *errs)
@@ -1474,18 +1460,9 @@ static int pii_compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t
         ADD(TR_SCHEME, "://", BW_PAT_LITERAL);
     if (item_on(st, TR_WWW))
         ADD(TR_WWW, "www.", BW_PAT_LITERAL);
-    if (item_on(st, TR_TLD)) {
-        size_t n;
-        char *p = tld_pattern(&n);
-        if (p == NULL) {
-            rv = BW_ENOMEM;
-            goto fail;
-        }
-        rv = add(mb, mod, TR_TLD, p, n, 0, errs);
-        free(p);
-        if (rv)
-            goto fail;
-    }
+    if (item_on(st, TR_TLD))
+        for (i = 0; i < BW_NELEMS(bare_tlds); i++)
+            ADD(TR_TLD, bare_tlds[i], BW_PAT_LITERAL);
     if (item_on(st, TR_AKID))
         ADD(TR_AKID, "(?:akia|asia|agpa|aida|aroa|aipa|anpa|anva|apka|abia|acca)[a-z2-7]{16}", 0);
     if (item_on(st, TR_MACHEX))

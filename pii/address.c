@@ -16,6 +16,7 @@
  * addresses too. Isolated city or country names are not (Bedrock).
  */
 #include <string.h>
+#include <utf8proc.h>
 
 #include "pii/context.h"
 #include "pii/entities.h"
@@ -57,7 +58,9 @@ static const char *const units[] = {"apt", "apartment", "suite", "ste", "unit", 
 /* Words that end an address block ("Mobile: ...", "Phone ..."). */
 static const char *const stops[] = {"mobile", "phone", "desk", "fax", "tel", "email", "e-mail", "website", "date",
                                     "name", "and", "for", "is", "i", "the", "to", "on", "at", "in", "from", "my",
-                                    "office", "please", "can", "could", "will", "would"};
+                                    "office", "please", "can", "could", "will", "would", "it", "this", "that",
+                                    "he", "she", "we", "they", "you", "there", "here", "then", "if", "but", "or",
+                                    "a", "an", "as", "so", "of", "with", "by", "was", "are", "be"};
 
 void bw_pii_address_words(bw_pii_lex_add_fn add)
 {
@@ -136,7 +139,13 @@ static size_t num_end(const char *v, size_t len, size_t i, size_t maxd)
 
 static int capital(const char *v, size_t i)
 {
-    return bw_c_upper((unsigned char)v[i]) || (unsigned char)v[i] >= 0xc3;
+    utf8proc_int32_t cp;
+
+    if ((unsigned char)v[i] < 0x80)
+        return bw_c_upper((unsigned char)v[i]);
+    if ((unsigned char)v[i] < 0xc3 || utf8proc_iterate((const utf8proc_uint8_t *)v + i, 4, &cp) <= 0)
+        return 0;
+    return utf8proc_get_property(cp)->category == UTF8PROC_CATEGORY_LU;
 }
 
 /* After a word ending at e (and its dot): a space then a capital or a digit? */
@@ -202,8 +211,11 @@ static size_t extend(const char *v, size_t len, size_t e, size_t start)
 
     i = e;
     while (i < len && best - start < 200) {
-        size_t k, we;
+        size_t k, we, sp = i;
         i = skip_sp(v, len, i);
+        /* two spaces end the address, except as the indentation of a new line */
+        if (i - sp >= 2 && !(sp > 0 && v[sp - 1] == '\n'))
+            break;
         if (i < len && (v[i] == ',' || v[i] == '\n')) {
             if (v[i] == '\n') {
                 if (++lines > 3)
@@ -328,7 +340,8 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                 we = street_words(v, len, k, &nw, &ls);
                 if (nw >= 2) {
                     size_t te = word_end(v, len, ls);
-                    if (lexf(v, ls, te, BW_LEX_STYPE))
+                    /* the street type is capitalised: "ln" alone is a logarithm */
+                    if (capital(v, ls) && lexf(v, ls, te, BW_LEX_STYPE))
                         e = we;
                 }
                 if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,

@@ -439,12 +439,12 @@ static uint64_t short_key(const char *w, size_t n)
 
     if (n == 0 || n > 8)
         return 0;
-    memcpy(&x, w, n);
-    if (x & 0x8080808080808080ull)
-        return 0;
-    for (i = 0; i < n; i++) /* a NUL inside would alias a shorter word */
-        if (w[i] == '\0')
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c == 0 || c >= 0x80) /* a NUL inside would alias a shorter word */
             return 0;
+        x |= (uint64_t)c << (8 * i);
+    }
     return lower8(x);
 }
 
@@ -569,6 +569,7 @@ unsigned bw_pii_lex(const char *w, size_t n)
     if (lex.slots == NULL || n == 0 || n > 64)
         return 0;
     if ((key = short_key(w, n)) != 0) {
+        /* h is derived from key below */
         uint32_t k = hot_slot(key);
         while (lex.hot[k].key) {
             if (lex.hot[k].key == key)
@@ -576,7 +577,11 @@ unsigned bw_pii_lex(const char *w, size_t n)
             k = (k + 1) & (HOT_SLOTS - 1);
         }
     }
-    if ((h = fold_hash(w, n)) == 0 || !bloom_has(h))
+    /* a short ASCII word hashes from its key alone, as hash_lower() would */
+    h = key ? mix(mix(0x243f6a8885a308d3ull ^ n, key), 0x632be59bd9b4e019ull) : fold_hash(w, n);
+    if (h == 0)
+        h = 1;
+    if (!bloom_has(h))
         return 0;
     return slot_of(h)->flags;
 }

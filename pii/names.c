@@ -94,6 +94,10 @@ static const char *const org_words[] = {
     "disease", "effect", "theorem", "equation", "principle", "method", "test", "scale", "index", "prize", "day",
     "cup", "league", "trophy", "fund", "trust", "estate", "farm", "mall", "market", "store", "shop", "restaurant",
     "cafe", "bar", "pub", "inn", "motel", "lodge", "resort", "spa", "gallery", "studio", "fc", "ltd.", "inc.",
+    "products", "services", "consulting", "enterprises", "enterprise", "company", "software", "pharmacy", "bakery",
+    "university's", "hospital's", "county's", "industry", "trials", "trial", "revolution", "wars", "movement",
+    "party", "council", "committee", "commission", "ministry", "department", "office", "court", "senate",
+    "parliament", "congress", "army", "navy", "force", "forces", "team", "united", "city", "town", "village",
 };
 
 /* Capitalised words that are names in the lists but rarely people in prose. */
@@ -119,7 +123,29 @@ static const char *const not_names[] = {
     "mercedes", "porsche", "ferrari", "lexus", "chevrolet", "toyota", "honda", "nissan", "rolex", "nike",
     "adidas", "gucci", "prada", "chanel", "versace", "disney", "marvel", "harry", "potter", "bible", "quran",
     "christ", "jesus", "allah", "buddha", "muhammad", "covid", "aids", "ebola", "parkinson", "alzheimer",
-    "einstein", "newton", "darwin", "shakespeare",
+    "einstein", "newton", "darwin", "shakespeare", "however", "additionally", "therefore", "finally", "overall",
+    "first", "second", "third", "also", "here", "there", "then", "when", "while", "although", "because", "since",
+    "after", "before", "during", "many", "some", "most", "each", "every", "one", "two", "three", "another", "other",
+    "both", "all", "any", "not", "these", "those", "such", "instead", "furthermore", "moreover", "meanwhile",
+    "similarly", "generally", "typically", "usually", "often", "sometimes", "yes", "sure", "certainly", "great",
+    "good", "well", "please", "let", "make", "use", "try", "create", "write", "explain", "describe", "give",
+    "provide", "list", "find", "identify", "generate", "compose", "suggest", "name", "tell", "imagine", "consider",
+    "analyze", "compare", "classify", "summarize", "rewrite", "edit", "convert", "calculate", "design", "develop",
+    "based", "according", "in", "on", "with", "without", "from", "into", "about", "over", "under", "between",
+    "example", "examples", "step", "steps", "conclusion", "introduction", "input", "output", "answer", "response",
+    "sentence", "paragraph", "story", "poem", "article", "essay", "title", "chapter", "section", "table", "figure",
+    "however,", "english", "spanish", "chinese", "french", "german", "italian", "japanese", "russian", "arabic",
+    "internet", "world", "earth", "sun", "moon", "mars", "war", "ii", "iii", "iv", "vs", "etc", "ai", "api", "ceo",
+    "france", "germany", "spain", "portugal", "brazil", "argentina", "chile", "peru", "colombia", "venezuela",
+    "cuba", "jamaica", "ireland", "scotland", "wales", "england", "britain", "norway", "sweden", "denmark",
+    "finland", "iceland", "poland", "russia", "ukraine", "greece", "turkey", "egypt", "kenya", "nigeria",
+    "ghana", "morocco", "iran", "iraq", "syria", "lebanon", "pakistan", "afghanistan", "nepal", "bhutan",
+    "vietnam", "thailand", "malaysia", "singapore", "indonesia", "philippines", "zealand", "florence", "venice",
+    "rome", "milan", "naples", "vienna", "prague", "athens", "dublin", "moscow", "cairo", "tokyo", "beijing",
+    "delhi", "mumbai", "boston", "chicago", "seattle", "atlanta", "miami", "salem", "troy", "sparta", "eden",
+    "heaven", "hell", "genesis", "exodus", "olympus", "zeus", "apollo", "venus", "jupiter", "saturn", "mercury",
+    "neptune", "pluto", "gaia", "atlas", "titan", "amazon", "nile", "everest", "sahara", "arctic", "atlantic",
+    "pacific", "mediterranean", "caribbean", "avatar", "batman", "superman", "spiderman", "pet", "pets",
 };
 
 /* Cue words whose next capitalised words are a name ("Dear", "signed", "my name is"). */
@@ -194,7 +220,7 @@ static size_t word_end(const char *v, size_t len, size_t i)
 static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)
 {
     size_t n, k;
-    int lower_rest = 0, upper_rest = 0;
+    int lower_rest = 0, upper_rest = 0, high = 0;
 
     t->s = s;
     t->e = e;
@@ -203,11 +229,15 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
     t->cap = upper_at(v + s, len - s, &n);
     t->initial = t->cap && t->e - s == n;
     for (k = s + n; k < t->e; k++) {
-        if (bw_c_upper((unsigned char)v[k]))
-            upper_rest = 1;
-        else if (lower_at(v + k, len - k))
-            lower_rest = 1;
+        unsigned char c = (unsigned char)v[k];
+        upper_rest |= bw_c_upper(c);
+        lower_rest |= bw_c_lower(c);
+        high |= c >= 0x80;
     }
+    if (high && !lower_rest)
+        for (k = s + n; k < t->e; k++)
+            if ((unsigned char)v[k] >= 0xc0 && lower_at(v + k, len - k))
+                lower_rest = 1;
     if (t->cap && upper_rest && !lower_rest)
         t->cap = 0; /* ALL CAPS: a heading or an acronym */
     t->lex = (t->cap || lowercase_text) && !t->initial ? bw_pii_lex(v + s, t->e - s) : 0;
@@ -273,9 +303,15 @@ static int cue_ok(const char *v, size_t ws, size_t we, char punct)
             return 0;
         return ieq(v + ws, we - ws, "is") ? ieq(v + ws2, we2 - ws2, "name") : ieq(v + ws2, we2 - ws2, "i");
     }
-    if (ieq(v + ws, we - ws, "from") || ieq(v + ws, we - ws, "to"))
+    if (ieq(v + ws, we - ws, "from") || ieq(v + ws, we - ws, "to") || ieq(v + ws, we - ws, "name") ||
+        ieq(v + ws, we - ws, "attn") || ieq(v + ws, we - ws, "patient") || ieq(v + ws, we - ws, "client") ||
+        ieq(v + ws, we - ws, "customer") || ieq(v + ws, we - ws, "contact"))
         return punct == ':';
-    return 1;
+    if (punct == ',') /* sign-offs: "Regards, Ann" */
+        return ieq(v + ws, we - ws, "regards") || ieq(v + ws, we - ws, "sincerely") || ieq(v + ws, we - ws, "thanks") ||
+               ieq(v + ws, we - ws, "cheers") || ieq(v + ws, we - ws, "signed") || ieq(v + ws, we - ws, "yours") ||
+               ieq(v + ws, we - ws, "dear");
+    return punct == 0;
 }
 
 int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
@@ -304,6 +340,21 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
         if (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
             i++;
             continue;
+        }
+        /*
+         * A short capitalised word opening a sentence and followed by a
+         * lower-case word ("The", "It", "In") can never be a name on its
+         * own (see decide()): skip it without a lookup.
+         */
+        if (!lowercase_text && bw_c_upper(c)) {
+            size_t e = i + 1;
+            while (e < len && bw_c_lower((unsigned char)v[e]))
+                e++;
+            if (e - i < 4 && e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1]) &&
+                sentence_start(v, i)) {
+                i = e;
+                continue;
+            }
         }
         /* a run of capitalised words (or, in lower-case text, of known names) */
         j = i;

@@ -537,7 +537,7 @@ static int phone_score(const struct run *r, struct win *w, const struct chunk *c
         if (w->gl[g] < 2) {
             int gi = w->j + g;
             /* a one-digit group is a country code after '+', or a trunk "(0)" */
-            if (!((g == 0 && w->plus) || ch->sep[gi] == 'P' || (gi + 1 < ch->ng && ch->sep[gi + 1] == 'P')))
+            if (!((g == 0 && w->plus) || (ch->sep[gi] == 'P' && gi + 1 < ch->ng && ch->sep[gi + 1] == 'P')))
                 shortg++;
         }
     if (shortg > (w->plus ? 1 : 0))
@@ -558,10 +558,17 @@ static int phone_score(const struct run *r, struct win *w, const struct chunk *c
             return n >= 8 || w->d[0] != '0' ? 55 : 0;
         return 0;
     }
-    if (w->d[0] == '0' && n >= 9)
+    if (w->d[0] == '0' && n >= 9 && w->usep)
         return 65;
-    if ((w->paren || w->usep == 0) && n >= 8)
+    /* "(64) 3591-3246", "(37) 788-063": an area code in parentheses, closed right after it */
+    if (w->paren && w->gl[0] >= 2 && w->gl[0] <= 4 && at(r, ch->ge[w->j]) == ')' && n >= 8)
         return 60;
+    if (w->paren || w->usep == 0) {
+        /* other bracketed or mixed layouts ("(1946-1952) 2", sums) only with a phone word */
+        if ((wctx(r, w) & BW_CTX_PHONE) && !w->paren)
+            return 55;
+        return 0;
+    }
     if ((wctx(r, w) & BW_CTX_PHONE) || (after & BW_CTX_PHONE))
         return 55;
     return 0;
@@ -1314,12 +1321,13 @@ static int on_password(struct run *r, size_t kwlen, size_t to, int user)
 
     if (kw < r->sc->kw_done || bw_c_alnum((unsigned char)before(r, kw)))
         return 0;
-    /* "passwords", "usernames" are talk about them, not a value */
-    if (bw_c_alpha((unsigned char)at(r, to)) && !(at(r, to) == 's' && at(r, to + 1) == ':'))
+    /* "passwords", "usernames", "users" are talk about them, not a value */
+    if (bw_c_alpha((unsigned char)at(r, to)))
         return 0;
-    if (at(r, to) == 's')
-        to++;
     if ((s = value_start(r, to, &explicit)) == SIZE_MAX || !explicit)
+        return 0;
+    /* a parenthesis or markup after the keyword is prose or a form, not a value */
+    if (r->v[s] == '(' || r->v[s] == '<' || r->v[s] == '[' || r->v[s] == '{')
         return 0;
     if (r->v[s] == '"' || r->v[s] == '\'' || r->v[s] == '`') {
         q = r->v[s];
@@ -1331,7 +1339,8 @@ static int on_password(struct run *r, size_t kwlen, size_t to, int user)
     if (!q)
         while (e > s && strchr(".,;:!?)]}'\"", r->v[e - 1]) != NULL)
             e--;
-    if (e - s < (size_t)(user ? 2 : 4) || stopword(r->v + s, e - s))
+    if (e - s < (size_t)(user ? 2 : 4) || stopword(r->v + s, e - s) || memchr(r->v + s, '<', e - s) ||
+        memchr(r->v + s, '>', e - s))
         return 0;
     for (k = s; k < e; k++) {
         unsigned char c = (unsigned char)r->v[k];

@@ -250,7 +250,7 @@ static int starts_n(const struct run *r, size_t i, const char *lit, size_t n)
 
 /* ---- numbers ---- */
 
-#define MAXG 8
+#define MAXG 12
 
 struct chunk {
     size_t s;     /* span start: the first digit, or a '+' / '(' before it */
@@ -716,6 +716,19 @@ static size_t try_colon(struct run *r, size_t p)
     }
     if (bw_pii_ipv6_valid(r->v + s, e - s)) {
         /* "12:30:45" is a time, not "::"-less IPv6: inet_pton refuses it anyway */
+        size_t z = e;
+        if (at(r, z) == '%' && bw_c_alnum((unsigned char)at(r, z + 1))) { /* zone: "fe80::1%eth0" */
+            z++;
+            while (z < r->len && bw_c_alnum((unsigned char)r->v[z]) && z - e < 16)
+                z++;
+            e = z;
+        } else if (at(r, z) == '/' && bw_c_digit((unsigned char)at(r, z + 1))) { /* prefix: "2001:db8::/32" */
+            z++;
+            while (z < r->len && bw_c_digit((unsigned char)r->v[z]) && z - e < 4)
+                z++;
+            if (!bw_c_alnum((unsigned char)at(r, z)))
+                e = z;
+        }
         rv = emit(r, BW_PII_IP_ADDRESS, s, e, 95);
         return rv ? 0 : e;
     }
@@ -779,15 +792,19 @@ static size_t try_ipv4(struct run *r, size_t p)
 
 /* ---- alphanumeric tokens ---- */
 
-/* IBAN at s (2 letters + 2 digits), compact or in groups of 4. */
-static size_t try_iban(struct run *r, size_t s)
+/*
+ * IBAN at s (2 letters + 2 digits), compact or in groups of 4; relaxed
+ * (after the word "IBAN"): any single space or dash between characters,
+ * as national formats print them ("NO 02 1503 7577 003").
+ */
+static size_t try_iban(struct run *r, size_t s, int relaxed)
 {
     char buf[40];
-    size_t i = s, n = 0, L, grp = 0;
+    size_t i = s, n = 0, L, grp = 0, k;
     size_t ends[40];
+    int up = 0, low = 0;
 
-    if (!bw_c_alpha((unsigned char)at(r, s)) || !bw_c_alpha((unsigned char)at(r, s + 1)) ||
-        !bw_c_digit((unsigned char)at(r, s + 2)) || !bw_c_digit((unsigned char)at(r, s + 3)))
+    if (!bw_c_alpha((unsigned char)at(r, s)) || !bw_c_alpha((unsigned char)at(r, s + 1)))
         return 0;
     if ((L = (size_t)bw_pii_iban_length(r->v + s)) == 0)
         return 0;
@@ -798,15 +815,21 @@ static size_t try_iban(struct run *r, size_t s)
             ends[n++] = i + 1;
             grp++;
             i++;
-        } else if ((c == ' ' || c == '-') && grp == 4 && bw_c_alnum((unsigned char)at(r, i + 1))) {
+        } else if ((c == ' ' || c == '-') && (grp == 4 || relaxed) && bw_c_alnum((unsigned char)at(r, i + 1))) {
             grp = 0;
             i++;
         } else
             break;
     }
-    if (n != L || bw_c_alnum((unsigned char)at(r, ends[L - 1])))
+    if (n != L || bw_c_alnum((unsigned char)at(r, ends[L - 1])) || !bw_c_digit((unsigned char)buf[2]) ||
+        !bw_c_digit((unsigned char)buf[3]))
         return 0;
-    if (!bw_pii_iban_valid(buf, L))
+    /* one case throughout: "LV80 bANK ..." is no IBAN as written */
+    for (k = 0; k < L; k++) {
+        up |= bw_c_upper((unsigned char)buf[k]);
+        low |= bw_c_lower((unsigned char)buf[k]);
+    }
+    if ((up && low) || !bw_pii_iban_valid(buf, L))
         return 0;
     return emit(r, BW_PII_INTERNATIONAL_BANK_ACCOUNT_NUMBER, s, ends[L - 1], 100) ? 0 : ends[L - 1];
 }
@@ -843,7 +866,9 @@ static size_t alnum_token(struct run *r, size_t s, size_t e)
     int letters = 0, digits = 0, upper = 1;
     uint32_t ctx;
 
-    if ((res = try_iban(r, s)) || (res = try_nino(r, s)))
+    if ((res = try_iban(r, s, 0)) || (res = try_nino(r, s)))
+        return res;
+    if (at(r, s + 2) != ' ' && (bw_pii_ctx_before(r->v, r->len, s) & BW_CTX_IBAN) && (res = try_iban(r, s, 1)))
         return res;
     for (k = s; k < e; k++) {
         unsigned char c = (unsigned char)r->v[k];
@@ -937,6 +962,13 @@ static int on_digit(struct run *r, size_t to)
         sc->done = res;
         return 0;
     }
+    /* "NO 02 1503 7577 003" after the word IBAN: country letters before a space */
+    if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
+        bw_c_upper((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
+        (bw_pii_ctx_before(r->v, r->len, p - 3) & BW_CTX_IBAN) && (res = try_iban(r, p - 3, 1)) != 0) {
+        sc->done = res;
+        return 0;
+    }
     /* "AB 12 34 56 C", "PR 123612C": letters before a space */
     if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_alpha((unsigned char)r->v[p - 2]) &&
         bw_c_alpha((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
@@ -971,7 +1003,8 @@ static int on_digit(struct run *r, size_t to)
         if (!got)
             j++;
     }
-    sc->done = BW_MAX(sc->done, BW_MAX(ch.ge[ch.ng - 1], r->last_e));
+    /* a chunk cut at MAXG groups: its last groups are parsed again from their own trigger */
+    sc->done = BW_MAX(sc->done, BW_MAX(ch.ng == MAXG ? ch.ge[MAXG / 2 - 1] : ch.ge[ch.ng - 1], r->last_e));
     return 0;
 }
 
@@ -1155,7 +1188,8 @@ static int on_www(struct run *r, size_t to)
         return 0;
     while (e < r->len && hostc((unsigned char)r->v[e]) && e - s < 254)
         e++;
-    if ((he = host_ok(r, s, e, 0)) == 0)
+    /* "www.microsoft" is no host: a name and a TLD must follow "www." */
+    if ((he = host_ok(r, s, e, 0)) == 0 || !memchr(r->v + s + 4, '.', he - s - 4))
         return 0;
     e = url_tail(r, he);
     r->sc->url_done = e;
@@ -1475,7 +1509,10 @@ static int pii_compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t
     if (item_on(st, TR_AKID))
         ADD(TR_AKID, "(?:akia|asia|agpa|aida|aroa|aipa|anpa|anva|apka|abia|acca)[a-z2-7]{16}", 0);
     if (item_on(st, TR_MACHEX))
-        ADD(TR_MACHEX, "[a-f]{2}:[a-f]{2}:[a-f]{2}:[a-f]{2}:", 0);
+    {
+        ADD(TR_MACHEX, "[a-f]{2}[:-][a-f]{2}[:-][a-f]{2}[:-][a-f]{2}[:-]", 0);
+        ADD(TR_MACHEX, "[a-f]{4}\\.[a-f]{4}\\.[a-f]{4}", 0);
+    }
     for (i = 0; i < BW_NELEMS(kws); i++)
         if (item_on(st, kws[i].t))
             ADD((uint32_t)(KW_BASE + i), kws[i].kw, BW_PAT_LITERAL);
@@ -1559,8 +1596,13 @@ static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t i
     case TR_AKID:
         return on_akid(&r, to);
     case TR_MACHEX:
+        /* MACs of letters only ("AA-BB-CC-DD-EE-FF", "aabb.ccdd.eeff"), which no digit run announces */
         if (to >= 12 && to - 12 >= r.sc->done) {
-            size_t res = try_colon(&r, to - 12);
+            size_t s = to - 12, res;
+            if (r.v[to - 1] == ':')
+                res = try_colon(&r, s);
+            else
+                res = try_mac(&r, r.v[to - 1] == '-' ? s : to - 14);
             if (res)
                 r.sc->done = res;
         }

@@ -110,6 +110,52 @@ int bw_pii_iban_length(const char *cc)
     return 0;
 }
 
+/*
+ * BBAN structures of the SWIFT IBAN registry for the countries whose
+ * IBANs are most often seen ("4!a6!n8!n": 4 letters, 6 digits, 8 digits;
+ * c: letter or digit). Others are checked by length and mod-97 only.
+ */
+static const struct {
+    char cc[3];
+    const char *fmt;
+} bban[] = {
+    {"AT", "5!n11!n"},         {"BE", "3!n7!n2!n"},       {"BG", "4!a4!n2!n8!c"},     {"CH", "5!n12!c"},
+    {"CZ", "4!n6!n10!n"},      {"DE", "8!n10!n"},         {"DK", "4!n9!n1!n"},        {"EE", "2!n2!n11!n1!n"},
+    {"ES", "4!n4!n1!n1!n10!n"}, {"FI", "3!n11!n"},        {"FR", "5!n5!n11!c2!n"},    {"GB", "4!a6!n8!n"},
+    {"GI", "4!a15!c"},         {"GR", "3!n4!n16!c"},      {"HR", "7!n10!n"},          {"HU", "3!n4!n1!n15!n1!n"},
+    {"IE", "4!a6!n8!n"},       {"IT", "1!a5!n5!n12!c"},   {"LT", "5!n11!n"},          {"LU", "3!n13!c"},
+    {"LV", "4!a13!c"},         {"MC", "5!n5!n11!c2!n"},   {"NL", "4!a10!n"},          {"NO", "4!n6!n1!n"},
+    {"PL", "8!n16!n"},         {"PT", "4!n4!n11!n2!n"},   {"RO", "4!a16!c"},          {"SE", "3!n16!n1!n"},
+    {"SI", "5!n8!n2!n"},       {"SK", "4!n6!n10!n"},
+};
+
+static int bban_ok(const char *cc, const char *b, size_t n)
+{
+    size_t i, k = 0;
+    const char *f = NULL;
+
+    for (i = 0; i < BW_NELEMS(bban); i++)
+        if (bban[i].cc[0] == up(cc[0]) && bban[i].cc[1] == up(cc[1]))
+            f = bban[i].fmt;
+    if (f == NULL)
+        return 1;
+    while (*f) {
+        size_t cnt = 0, j;
+        char t;
+        while (*f >= '0' && *f <= '9')
+            cnt = cnt * 10 + (size_t)(*f++ - '0');
+        if (*f == '!')
+            f++;
+        t = *f++;
+        for (j = 0; j < cnt; j++, k++) {
+            char c = k < n ? up(b[k]) : 0;
+            if ((t == 'n' && !isdig(c)) || (t == 'a' && !isup(c)) || (t == 'c' && !isdig(c) && !isup(c)))
+                return 0;
+        }
+    }
+    return k == n;
+}
+
 int bw_pii_iban_valid(const char *s, size_t n)
 {
     unsigned rem = 0;
@@ -131,7 +177,7 @@ int bw_pii_iban_valid(const char *s, size_t n)
         else
             return 0;
     }
-    return rem == 1;
+    return rem == 1 && bban_ok(s, s + 4, n - 4);
 }
 
 int bw_pii_aba_valid(const char *d, size_t n)

@@ -151,10 +151,20 @@ static int capital(const char *v, size_t i)
 /* After a word ending at e (and its dot): a space then a capital or a digit? */
 static int next_cap(const char *v, size_t len, size_t e)
 {
+    size_t k;
+
     if (e < len && v[e] == '.')
         e++;
-    return e + 1 < len && v[e] == ' ' &&
-           (bw_c_upper((unsigned char)v[e + 1]) || bw_c_digit((unsigned char)v[e + 1]) || (unsigned char)v[e + 1] >= 0xc3);
+    if (e + 1 >= len || v[e] != ' ')
+        return 0;
+    e++;
+    /* a particle first: "Rua do Arenque", "Avenue du Golf" */
+    for (k = e; k < len && bw_c_lower((unsigned char)v[k]) && k - e < 4; k++)
+        ;
+    if (k > e && k - e <= 3 && k + 1 < len && v[k] == ' ')
+        e = k + 1;
+    return e < len &&
+           (bw_c_upper((unsigned char)v[e]) || bw_c_digit((unsigned char)v[e]) || (unsigned char)v[e] >= 0xc3);
 }
 
 static size_t skip_sp(const char *v, size_t len, size_t i)
@@ -279,16 +289,21 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
 
     *nw = 0;
     while (n < 5 && i < len) {
-        size_t we = word_end(v, len, i);
+        size_t we = word_end(v, len, i), ne = we;
         if (we == i)
             break;
-        if (!capital(v, i) && !(we - i <= 3 && n > 0)) /* "Rua do Arenque", "Avenue du Golf" */
-            break;
+        if (!capital(v, i)) {
+            /* a particle between capitalised words: "Rua do Arenque", "Avenue du Golf" */
+            if (we - i > 3 || we + 1 >= len || v[we] != ' ' || !capital(v, we + 1))
+                break;
+            i = we + 1;
+            continue;
+        }
         *last_s = i;
         n++;
-        e = we;
-        if (e < len && v[e] == '.')
-            e++;
+        if (ne < len && v[ne] == '.')
+            ne++;
+        e = ne;
         if (e + 1 < len && v[e] == ' ')
             i = e + 1;
         else

@@ -544,6 +544,9 @@ static int phone_score(const struct run *r, struct win *w, const struct chunk *c
         return 0;
     if (w->plus)
         return n >= 8 ? 75 : 0;
+    /* the SSN layout, when it failed as an SSN, is no phone either */
+    if (layout(w, 3, 2, 4) && !(wctx(r, w) & BW_CTX_PHONE))
+        return 0;
     if (w->n >= 11 && w->d[0] == '0' && w->d[1] == '0' && w->m >= 2)
         return 70;
     if ((n == 10 || (n == 11 && w->d[0] == '1')) &&
@@ -969,6 +972,17 @@ static int on_digit(struct run *r, size_t to)
         sc->done = res;
         return 0;
     }
+    /* "ABC-1234", "AB12 CDE" after a plate word: letters, a dash or a space, then this number */
+    if (ws == p && (before(r, p) == '-' || before(r, p) == ' ') && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
+        r->st->on[BW_PII_LICENSE_PLATE]) {
+        size_t ls = p - 1;
+        while (ls > 0 && bw_c_alnum((unsigned char)r->v[ls - 1]) && p - ls < 10)
+            ls--;
+        if (ls >= sc->done && (res = try_plate2(r, ls)) != 0) {
+            sc->done = res;
+            return 0;
+        }
+    }
     /* "AB 12 34 56 C", "PR 123612C": letters before a space */
     if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_alpha((unsigned char)r->v[p - 2]) &&
         bw_c_alpha((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
@@ -1370,8 +1384,8 @@ static int on_password(struct run *r, size_t kwlen, size_t to, int user)
     e = s;
     while (e < r->len && (unsigned char)r->v[e] > 0x20 && e - s < 64 && r->v[e] != q)
         e++;
-    if (!q)
-        while (e > s && strchr(".,;:!?)]}'\"", r->v[e - 1]) != NULL)
+    if (!q) /* sentence punctuation after the value; '!' is kept, passwords end with it */
+        while (e > s && strchr(".,;:?)]}'\"", r->v[e - 1]) != NULL)
             e--;
     if (e - s < (size_t)(user ? 2 : 4) || stopword(r->v + s, e - s) || memchr(r->v + s, '<', e - s) ||
         memchr(r->v + s, '>', e - s))

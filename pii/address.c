@@ -281,8 +281,82 @@ static size_t extend(const char *v, size_t len, size_t e, size_t start)
     return best;
 }
 
-/* Capitalised street words from i (at most 4, particles allowed); returns their end, sets *nw. */
-static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t *last_s)
+/* A unit word ("Apt.", "Suite") after a space at e? */
+static int unit_after(const char *v, size_t len, size_t e)
+{
+    size_t a = e + 1, b;
+
+    if (e + 1 >= len || v[e] != ' ')
+        return 0;
+    b = word_end(v, len, a);
+    return b > a && capital(v, a) && lexf(v, a, b, BW_LEX_UNIT);
+}
+
+/* "the corner of " before s? Returns the start of that phrase, or s. */
+static size_t corner_start(const char *v, size_t s)
+{
+    static const char lit[] = "corner of ";
+    size_t n = sizeof(lit) - 1;
+
+    if (s < n || !ieq(v + s - n, n - 1, "corner of"))
+        return s;
+    s -= n;
+    if (s >= 4 && ieq(v + s - 4, 3, "the") && v[s - 1] == ' ')
+        s -= 4;
+    return s;
+}
+
+/* Does an address cue end right before s ("lives at", "address:", "ship to")? */
+static int cue_before(const char *v, size_t s)
+{
+    static const char *const cues[] = {"lives at", "live at", "living at", "lives on", "located at", "address:",
+                                       "address is", "ship to", "send to", "deliver to", "sent to", "moved to",
+                                       "resides at", "reside at", "based at", "stay at", "staying at"};
+    size_t i, e = s;
+
+    while (e > 0 && v[e - 1] == ' ')
+        e--;
+    for (i = 0; i < sizeof(cues) / sizeof(cues[0]); i++) {
+        size_t n = strlen(cues[i]);
+        if (e >= n && ieq(v + e - n, n, cues[i]) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
+            return 1;
+    }
+    return 0;
+}
+
+static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t *last_s, int stop_at_type);
+
+/* "the corner of A and B": widens [s, *e) over the phrase and the second street. */
+static size_t corner(const char *v, size_t len, size_t s, size_t *e)
+{
+    size_t cs = corner_start(v, s), k, ls;
+    int nw;
+
+    if (cs == s)
+        return s;
+    k = *e;
+    while (k < len && v[k] == ' ')
+        k++;
+    if (k + 4 < len && ieq(v + k, 3, "and") && v[k + 3] == ' ') {
+        size_t a = k + 4, b;
+        /* "and 25 Dili Gianni Street": a number may lead the second street */
+        if ((b = num_end(v, len, a, 5)) != 0 && b < len && v[b] == ' ')
+            a = b + 1;
+        b = street_words(v, len, a, &nw, &ls, 0);
+        if (nw >= 1)
+            *e = b;
+    }
+    return cs;
+}
+
+/*
+ * Capitalised street words from i (at most 5, particles allowed); returns
+ * their end, sets *nw and the start of the last one. stop_at_type: end
+ * after the first street type that follows a name ("Botley Road St." ends
+ * at "Road" only when nothing else follows; "Timms Drive Suite 215" at
+ * "Drive").
+ */
+static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t *last_s, int stop_at_type)
 {
     size_t e = i;
     int n = 0;
@@ -293,8 +367,8 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
         if (we == i)
             break;
         if (!capital(v, i)) {
-            /* a particle between capitalised words: "Rua do Arenque", "Avenue du Golf" */
-            if (we - i > 3 || we + 1 >= len || v[we] != ' ' || !capital(v, we + 1))
+            /* a particle between capitalised words: "Rua do Arenque", "Avenue du Golf"; not first after a number */
+            if (we - i > 3 || we + 1 >= len || v[we] != ' ' || !capital(v, we + 1) || (n == 0 && stop_at_type))
                 break;
             i = we + 1;
             continue;
@@ -304,6 +378,15 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
         if (ne < len && v[ne] == '.')
             ne++;
         e = ne;
+        if (stop_at_type && n >= 2 && lexf(v, i, we, BW_LEX_STYPE)) {
+            /* a second type right after ("Road St.") belongs to it */
+            size_t a = e + 1, b = a < len ? word_end(v, len, a) : a;
+            if (e + 1 < len && v[e] == ' ' && b > a && capital(v, a) && lexf(v, a, b, BW_LEX_STYPE)) {
+                *last_s = a;
+                e = b < len && v[b] == '.' ? b + 1 : b;
+            }
+            break;
+        }
         if (e + 1 < len && v[e] == ' ')
             i = e + 1;
         else
@@ -352,7 +435,7 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                     if (n2 && n2 < len && v[n2] == ' ')
                         k = n2 + 1;
                 }
-                we = street_words(v, len, k, &nw, &ls);
+                we = street_words(v, len, k, &nw, &ls, 1);
                 if (nw >= 2) {
                     size_t te = word_end(v, len, ls);
                     /* the street type is capitalised: "ln" alone is a logarithm */
@@ -371,9 +454,16 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                     if (lexf(v, k, w1, BW_LEX_SPREFIX) && nw >= 2)
                         e = we;
                 }
+                if (!e && nw >= 1 && nw <= 3 && ne - i >= 3) {
+                    /* "19902 Dobrovského 1394", "5100 Quadra 104": number, name, number, then the line ends */
+                    size_t k2 = skip_sp(v, len, we), n3 = num_end(v, len, k2, 4);
+                    if (n3 && n3 > k2 && (n3 == len || v[n3] == '\n' || v[n3] == ',' || unit_after(v, len, n3)))
+                        e = n3;
+                }
             }
             if (e) {
                 e = extend(v, len, e, s);
+                s = corner(v, len, s, &e);
                 if ((rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
                     return rv;
                 i = e;
@@ -447,6 +537,42 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                 continue;
             }
         }
+        if (bw_c_upper(c) || c >= 0xc3) {
+            size_t k = we, ne = 0, ls = 0, we2;
+            int nw = 0;
+            /* a unit alone: "Apt. 595", "Suite 282" */
+            if ((ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite")) &&
+                capital(v, i)) {
+                if (k < len && v[k] == '.')
+                    k++;
+                ne = num_end(v, len, skip_sp(v, len, k), 5);
+                if (ne && ne > skip_sp(v, len, k)) {
+                    e = extend(v, len, ne, i);
+                    if ((rv = emit(ctx, BW_PII_ADDRESS, i, e, 40)) != 0)
+                        return rv;
+                    i = e;
+                    continue;
+                }
+            }
+            /* "lives at Maneeži 75", "the corner of Csabai kapu 39. and Mathias Pass": words, then a number */
+            if (capital(v, i) && next_cap(v, len, we) == 0 && we + 1 < len && v[we] == ' ' &&
+                bw_c_digit((unsigned char)v[we + 1]))
+                we2 = we, nw = 1;
+            else
+                we2 = capital(v, i) ? street_words(v, len, i, &nw, &ls, 1) : i;
+            if (nw >= 1 && nw <= 4 && (ne = num_end(v, len, skip_sp(v, len, we2), 5)) != 0 &&
+                ne > skip_sp(v, len, we2) && (cue_before(v, i) || corner_start(v, i) != i)) {
+                size_t st = i;
+                if (ne < len && v[ne] == '.')
+                    ne++;
+                e = extend(v, len, ne, i);
+                st = corner(v, len, st, &e);
+                if ((rv = emit(ctx, BW_PII_ADDRESS, st, e, 45)) != 0)
+                    return rv;
+                i = e;
+                continue;
+            }
+        }
         /* prefix streets and one-word streets with a number after */
         if ((capital(v, i) || we - i <= 3) && next_cap(v, len, we)) {
             int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
@@ -460,7 +586,7 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                     k++;
                 if (prefix) {
                     k = skip_sp(v, len, k);
-                    k = street_words(v, len, k, &nw, &ls);
+                    k = street_words(v, len, k, &nw, &ls, 0);
                     k = skip_sp(v, len, k);
                     if (nw >= 1)
                         ne = num_end(v, len, k, 5);

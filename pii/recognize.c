@@ -61,7 +61,7 @@ static const struct {
     {TR_PASSWORD, "passcode"},   {TR_PASSWORD, "passphrase"},  {TR_PASSWORD, "pass phrase"},
     {TR_PASSWORD, "pass code"},  {TR_USERNAME, "username"},    {TR_USERNAME, "user name"},
     {TR_USERNAME, "user-name"},  {TR_USERNAME, "user id"},     {TR_USERNAME, "userid"},
-    {TR_USERNAME, "user"},       {TR_USERNAME, "login"},       {TR_USERNAME, "login id"},
+    {TR_USERNAME, "login"},      {TR_USERNAME, "login id"},
     {TR_USERNAME, "screen name"}, {TR_USERNAME, "screenname"}, {TR_USERNAME, "nickname"},
     {TR_USERNAME, "handle"},     {TR_USERNAME, "gamertag"},    {TR_SWIFT, "swift"},
     {TR_SWIFT, "bic"},           {TR_SECRET, "secret"},

@@ -261,6 +261,8 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
                         c[gold[i].type].exact++;
                 }
             c[gold[i].type].gold_hit += (unsigned)gold[i].hit;
+            if (!gold[i].hit && getenv("BW_EVAL_VERBOSE"))
+                fprintf(out, "  MISS %s \"%.*s\"\n", bw_pii_name(gold[i].type), (int)(gold[i].e - gold[i].s), s + gold[i].s);
         }
         for (k = 0; k < np; k++) {
             c[pred[k].type].pred++;
@@ -268,6 +270,8 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
                 if (overlaps(&gold[i], &pred[k]))
                     pred[k].hit = 1;
             c[pred[k].type].pred_ok += (unsigned)pred[k].hit;
+            if (!pred[k].hit && getenv("BW_EVAL_VERBOSE"))
+                fprintf(out, "  FP %s \"%.*s\"\n", bw_pii_name(pred[k].type), (int)(pred[k].e - pred[k].s), s + pred[k].s);
         }
     }
     cJSON_Delete(root);

@@ -98,6 +98,9 @@ static const char *const org_words[] = {
     "university's", "hospital's", "county's", "industry", "trials", "trial", "revolution", "wars", "movement",
     "party", "council", "committee", "commission", "ministry", "department", "office", "court", "senate",
     "parliament", "congress", "army", "navy", "force", "forces", "team", "united", "city", "town", "village",
+    "pass", "union", "research", "stanley", "capital", "partners", "consulting", "analytics", "labs", "lab",
+    "gateway", "route", "crossing", "junction", "harbor", "harbour", "port", "turnpike", "radial", "extension",
+    "extensions", "plains", "prairie", "rapids", "haven", "summit", "knolls", "mills", "keys", "views",
 };
 
 /* Capitalised words that are names in the lists but rarely people in prose. */
@@ -283,6 +286,9 @@ static int decide(const char *v, const struct tok *t, int nt, int known, int str
         accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
     else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
         accept = 1;
+    else if (n == 3 && t[1].initial && !t[0].initial && !t[2].initial && !(t[0].lex & BW_LEX_COMMON) &&
+             !(t[2].lex & BW_LEX_COMMON))
+        accept = 1; /* "Soib K. Kishiev": a middle initial between two capitalised words */
     else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
         accept = 1;
     else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)

@@ -309,16 +309,24 @@ static size_t corner_start(const char *v, size_t s)
 /* Does an address cue end right before s ("lives at", "address:", "ship to")? */
 static int cue_before(const char *v, size_t s)
 {
-    static const char *const cues[] = {"lives at", "live at", "living at", "lives on", "located at", "address:",
-                                       "address is", "ship to", "send to", "deliver to", "sent to", "moved to",
-                                       "resides at", "reside at", "based at", "stay at", "staying at"};
+#define CUE(x) {x, sizeof(x) - 1}
+    static const struct {
+        const char *s;
+        size_t n;
+    } cues[] = {CUE("lives at"), CUE("live at"), CUE("living at"), CUE("lives on"), CUE("located at"),
+                CUE("address:"), CUE("address is"), CUE("ship to"), CUE("send to"), CUE("deliver to"),
+                CUE("sent to"), CUE("moved to"), CUE("resides at"), CUE("reside at"), CUE("based at"),
+                CUE("stay at"), CUE("staying at")};
+#undef CUE
     size_t i, e = s;
 
     while (e > 0 && v[e - 1] == ' ')
         e--;
     for (i = 0; i < sizeof(cues) / sizeof(cues[0]); i++) {
-        size_t n = strlen(cues[i]);
-        if (e >= n && ieq(v + e - n, n, cues[i]) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
+        size_t n = cues[i].n;
+        if (e < n || (v[e - 1] | 0x20) != cues[i].s[n - 1])
+            continue;
+        if (ieq(v + e - n, n, cues[i].s) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
             return 1;
     }
     return 0;
@@ -400,12 +408,14 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
 {
     size_t i = 0;
     int rv;
+    struct bw_pii_starts it;
 
+    bw_pii_starts_init(&it, v, len, 1);
     while (i < len) {
         unsigned char c;
         size_t s, e = 0, we;
 
-        if ((i = bw_pii_next_start(v, len, i, 1)) >= len)
+        if ((i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
         s = i;
@@ -540,9 +550,14 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
         if (bw_c_upper(c) || c >= 0xc3) {
             size_t k = we, ne = 0, ls = 0, we2;
             int nw = 0;
+            size_t pb = i;
+            unsigned char pc;
+            while (pb > 0 && v[pb - 1] == ' ')
+                pb--;
+            pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
             /* a unit alone: "Apt. 595", "Suite 282" */
-            if ((ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite")) &&
-                capital(v, i)) {
+            if ((c == 'A' || c == 'S') &&
+                (ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite"))) {
                 if (k < len && v[k] == '.')
                     k++;
                 ne = num_end(v, len, skip_sp(v, len, k), 5);
@@ -554,14 +569,17 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
                     continue;
                 }
             }
-            /* "lives at Maneeži 75", "the corner of Csabai kapu 39. and Mathias Pass": words, then a number */
-            if (capital(v, i) && next_cap(v, len, we) == 0 && we + 1 < len && v[we] == ' ' &&
-                bw_c_digit((unsigned char)v[we + 1]))
-                we2 = we, nw = 1;
+            /*
+             * "lives at Maneeži 75", "the corner of Csabai kapu 39. and Mathias Pass": words, then a
+             * number, after a cue (the character before the word gates the lookups)
+             */
+            if ((pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f') &&
+                (corner_start(v, i) != i || cue_before(v, i)) && capital(v, i))
+                we2 = street_words(v, len, i, &nw, &ls, 1);
             else
-                we2 = capital(v, i) ? street_words(v, len, i, &nw, &ls, 1) : i;
+                we2 = i;
             if (nw >= 1 && nw <= 4 && (ne = num_end(v, len, skip_sp(v, len, we2), 5)) != 0 &&
-                ne > skip_sp(v, len, we2) && (cue_before(v, i) || corner_start(v, i) != i)) {
+                ne > skip_sp(v, len, we2)) {
                 size_t st = i;
                 if (ne < len && v[ne] == '.')
                     ne++;

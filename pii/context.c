@@ -300,7 +300,7 @@ struct lexent {
  * are most of the capitalised words of ordinary prose.
  */
 #define BLOOM_BITS (1u << 19)
-#define HOT_SLOTS 1024u
+#define HOT_SLOTS 4096u
 
 struct hotent {
     uint64_t key; /* the lower-cased word, zero-padded; 0 = empty */
@@ -450,7 +450,7 @@ static uint64_t short_key(const char *w, size_t n)
 
 static uint32_t hot_slot(uint64_t key)
 {
-    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 54) & (HOT_SLOTS - 1);
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 52) & (HOT_SLOTS - 1);
 }
 
 /* Puts a short word of the recogniser's lists, with its merged flags, in the hot table. */
@@ -588,9 +588,10 @@ unsigned bw_pii_lex(const char *w, size_t n)
 
 /* ---- candidate finder ---- */
 
+/* Lead bytes 0xC3..0xDF start the 2-byte letters of Latin, Greek and Cyrillic; 0xE2 (quotes, dashes) does not. */
 static int start_byte(unsigned char c, int digits)
 {
-    return bw_c_upper(c) || c >= 0xc3 || (digits && bw_c_digit(c));
+    return bw_c_upper(c) || (c >= 0xc3 && c <= 0xdf) || (digits && bw_c_digit(c));
 }
 
 size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
@@ -599,6 +600,7 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
 
 #ifdef __SSE2__
     const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
+    const __m128i hz = _mm_set1_epi8(0x1c); /* 0xDF - 0xC3 */
     const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
 
     while (i + 16 <= len) {
@@ -606,7 +608,8 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
         __m128i t = _mm_sub_epi8(x, a);
         __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
         unsigned mask;
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(x, hi), x));
+        t = _mm_sub_epi8(x, hi);
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(t, hz), t));
         if (digits) {
             __m128i d = _mm_sub_epi8(x, zero);
             m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
@@ -625,4 +628,57 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
         if (start_byte((unsigned char)v[i], digits) && (i == 0 || !bw_c_word((unsigned char)v[i - 1])))
             return i;
     return len;
+}
+
+#ifdef __SSE2__
+static unsigned block_mask(const char *v, size_t i, int digits)
+{
+    const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
+    const __m128i hz = _mm_set1_epi8(0x1c), zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+    __m128i t = _mm_sub_epi8(x, a);
+    __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
+
+    t = _mm_sub_epi8(x, hi);
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(t, hz), t));
+    if (digits) {
+        __m128i d = _mm_sub_epi8(x, zero);
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+    }
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from)
+{
+#ifdef __SSE2__
+    const char *v = it->v;
+
+    if (!it->valid || from >= it->blk + 16 || from < it->blk) {
+        it->blk = from & ~(size_t)15;
+        it->valid = 0;
+    }
+    for (;;) {
+        if (!it->valid) {
+            if (it->blk + 16 > it->len)
+                break;
+            it->mask = block_mask(v, it->blk, it->digits);
+            it->valid = 1;
+        }
+        /* drop the candidates before from */
+        if (from > it->blk)
+            it->mask &= from - it->blk >= 16 ? 0 : ~((1u << (from - it->blk)) - 1);
+        while (it->mask) {
+            size_t p = it->blk + (size_t)__builtin_ctz(it->mask);
+            it->mask &= it->mask - 1;
+            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
+                return p;
+        }
+        it->blk += 16;
+        it->valid = 0;
+    }
+    return bw_pii_next_start(it->v, it->len, BW_MAX(from, it->blk), it->digits);
+#else
+    return bw_pii_next_start(it->v, it->len, from, it->digits);
+#endif
 }

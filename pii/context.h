@@ -116,11 +116,36 @@ static inline int bw_c_word(unsigned char c)
 
 /*
  * The next word start at or after `from` whose first byte is an ASCII
- * capital, a UTF-8 lead byte of a non-ASCII letter (>= 0xC3), or, when
+ * capital, a UTF-8 lead byte of a 2-byte letter (0xC3..0xDF), or, when
  * `digits`, a digit. Returns len when there is none. Scans 16 bytes at a
  * time: a plain byte loop over 4 KB costs more than the whole matcher scan.
  */
 size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
+
+/*
+ * The same as an iterator that keeps the candidate mask of its current
+ * 16-byte block, so that calls with increasing `from` scan each block once.
+ */
+struct bw_pii_starts {
+    const char *v;
+    size_t len;
+    size_t blk;    /* offset of the block of mask */
+    unsigned mask; /* candidates of that block not yet returned */
+    int digits;
+    int valid;
+};
+
+static inline void bw_pii_starts_init(struct bw_pii_starts *it, const char *v, size_t len, int digits)
+{
+    it->v = v;
+    it->len = len;
+    it->blk = 0;
+    it->mask = 0;
+    it->digits = digits;
+    it->valid = 0;
+}
+
+size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from);
 
 /*
  * The NAME and ADDRESS passes walk the view once (they cannot use

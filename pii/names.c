@@ -325,7 +325,9 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
     size_t i = 0;
     int lowercase_text = !has_upper(v, len);
     int rv;
+    struct bw_pii_starts it;
 
+    bw_pii_starts_init(&it, v, len, 0);
     while (i < len) {
         struct tok t[MAXT];
         int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
@@ -333,7 +335,7 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
         char punct;
         unsigned char c;
 
-        if (!lowercase_text && (i = bw_pii_next_start(v, len, i, 0)) >= len)
+        if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
 

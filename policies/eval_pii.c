@@ -275,7 +275,7 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
         }
     }
     cJSON_Delete(root);
-    fprintf(out, "== presidio-research synth dev (%u texts); overlap match, strict (exact span) in brackets\n",
+    fprintf(out, "== presidio-research synth dev (%u texts); overlap match; F1-exact: the same with exact spans\n",
             ndocs);
     fprintf(out, "%-40s %6s %6s %7s %7s %7s %9s\n", "entity", "gold", "pred", "P", "R", "F1", "F1-exact");
     for (i = 0; i < BW_PII__N; i++) {

@@ -109,16 +109,16 @@ static int ends_with(const char *s, size_t n, const char *const *l, size_t nl)
 
 static size_t word_end(const char *v, size_t len, size_t i)
 {
-    while (i < len) {
-        unsigned char c = (unsigned char)v[i];
-        if (bw_c_alpha(c) || c >= 0x80)
+    /* letters (any script), and an apostrophe or hyphen between letters */
+    for (;;) {
+        while (i < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_LETTER)
             i++;
-        else if ((c == '\'' || c == '-') && i + 1 < len && (bw_c_alpha((unsigned char)v[i + 1]) || (unsigned char)v[i + 1] >= 0x80))
+        if (i + 1 < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_JOIN &&
+            bw_pii_cls[(unsigned char)v[i + 1]] == BW_CLS_LETTER && bw_c_alpha((unsigned char)v[i + 1]))
             i++;
         else
-            break;
+            return i;
     }
-    return i;
 }
 
 static size_t num_end(const char *v, size_t len, size_t i, size_t maxd)

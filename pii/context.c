@@ -586,6 +586,14 @@ unsigned bw_pii_lex(const char *w, size_t n)
     return slot_of(h)->flags;
 }
 
+/* ---- byte classes ---- */
+
+/* GNU range designators: accepted by gcc and clang in C11 mode without -pedantic. */
+const unsigned char bw_pii_cls[256] = {
+    ['A' ... 'Z'] = BW_CLS_LETTER, ['a' ... 'z'] = BW_CLS_LETTER, [0x80 ... 0xff] = BW_CLS_LETTER,
+    ['0' ... '9'] = BW_CLS_DIGIT,  ['\''] = BW_CLS_JOIN,           ['-'] = BW_CLS_JOIN,
+};
+
 /* ---- candidate finder ---- */
 
 /* Lead bytes 0xC3..0xDF start the 2-byte letters of Latin, Greek and Cyrillic; 0xE2 (quotes, dashes) does not. */

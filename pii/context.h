@@ -115,6 +115,16 @@ static inline int bw_c_word(unsigned char c)
 }
 
 /*
+ * Byte classes by table, for the loops that run over every byte of a
+ * word: 1 letter or non-ASCII byte (a letter of a name), 2 digit,
+ * 4 apostrophe or hyphen (inside a name: "O'Brien", "Jean-Luc").
+ */
+extern const unsigned char bw_pii_cls[256];
+#define BW_CLS_LETTER 1
+#define BW_CLS_DIGIT 2
+#define BW_CLS_JOIN 4
+
+/*
  * The next word start at or after `from` whose first byte is an ASCII
  * capital, a UTF-8 lead byte of a 2-byte letter (0xC3..0xDF), or, when
  * `digits`, a digit. Returns len when there is none. Scans 16 bytes at a

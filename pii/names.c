@@ -208,16 +208,16 @@ static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punc
 /* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
 static size_t word_end(const char *v, size_t len, size_t i)
 {
-    while (i < len) {
-        unsigned char c = (unsigned char)v[i];
-        if (bw_c_alpha(c) || c >= 0x80)
+    /* letters (any script), and an apostrophe or hyphen between letters */
+    for (;;) {
+        while (i < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_LETTER)
             i++;
-        else if ((c == '\'' || c == '-') && i + 1 < len && bw_c_alpha((unsigned char)v[i + 1]))
+        if (i + 1 < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_JOIN &&
+            bw_pii_cls[(unsigned char)v[i + 1]] == BW_CLS_LETTER && bw_c_alpha((unsigned char)v[i + 1]))
             i++;
         else
-            break;
+            return i;
     }
-    return i;
 }
 
 static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)

@@ -404,241 +404,274 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
     return e;
 }
 
+/*
+ * Looks for an address starting at the candidate i (a word start with a
+ * capital or a digit). Returns where the caller continues; *hit is set when
+ * one was reported; *rvp gets emit()'s failure.
+ */
+size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp)
+{
+    int rv;
+
+    unsigned char c = (unsigned char)v[i];
+    size_t s = i, e = 0, we;
+
+    *hit = 0;
+    *rvp = 0;
+
+    /* fast path: lower-case words (but "ul." and "rue"), other scripts' lower case, punctuation */
+    if ((bw_c_lower(c) && !(c == 'u' && i + 2 < len && v[i + 1] == 'l' && v[i + 2] == '.')) ||
+        (c >= 0x80 && c < 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+        while (i < len && bw_c_word((unsigned char)v[i]))
+            i++;
+        if (i == s)
+            i++;
+        return i;
+    }
+    if (!bw_c_alnum(c) && c < 0xc3) {
+        i++;
+        return i;
+    }
+    if (bw_c_digit(c)) {
+        /* house number + street words + type, or + a street-ending word */
+        size_t ne = num_end(v, len, i, 6), k, ls = 0;
+        int nw;
+        if (ne && ne < len && v[ne] == ' ') {
+            k = ne + 1;
+            /* "6750 Koskikatu 25", "3536 1659 Hoog St": a second number */
+            if (bw_c_digit((unsigned char)v[k])) {
+                size_t n2 = num_end(v, len, k, 5);
+                if (n2 && n2 < len && v[n2] == ' ')
+                    k = n2 + 1;
+            }
+            we = street_words(v, len, k, &nw, &ls, 1);
+            if (nw >= 2) {
+                size_t te = word_end(v, len, ls);
+                /* the street type is capitalised: "ln" alone is a logarithm */
+                if (capital(v, ls) && lexf(v, ls, te, BW_LEX_STYPE))
+                    e = we;
+            }
+            if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,
+                                           sizeof(endings) / sizeof(endings[0]))) {
+                size_t n3, w1 = word_end(v, len, k);
+                n3 = w1 < len && v[w1] == ' ' ? num_end(v, len, w1 + 1, 5) : 0;
+                e = n3 ? n3 : w1;
+            }
+            if (!e && nw >= 1) {
+                /* "233 Erzsébet tér 19." / "9554 62 Rue Gafsa": a prefix street after the number */
+                size_t w1 = word_end(v, len, k);
+                if (lexf(v, k, w1, BW_LEX_SPREFIX) && nw >= 2)
+                    e = we;
+            }
+            if (!e && nw >= 1 && nw <= 3 && ne - i >= 3) {
+                /* "19902 Dobrovského 1394", "5100 Quadra 104": number, name, number, then the line ends */
+                size_t k2 = skip_sp(v, len, we), n3 = num_end(v, len, k2, 4);
+                if (n3 && n3 > k2 && (n3 == len || v[n3] == '\n' || v[n3] == ',' || unit_after(v, len, n3)))
+                    e = n3;
+            }
+        }
+        if (e) {
+            e = extend(v, len, e, s);
+            s = corner(v, len, s, &e);
+            if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            i = e;
+            return i;
+        }
+        i = ne ? ne : i + 1;
+        while (i < len && bw_c_digit((unsigned char)v[i]))
+            i++;
+        return i;
+    }
+    if (!(bw_c_alpha(c) || c >= 0x80)) {
+        i++;
+        return i;
+    }
+    we = word_end(v, len, i);
+    if (we == i) {
+        i++;
+        return i;
+    }
+    /* post boxes */
+    if ((c == 'P' || c == 'U' || c == 'B') &&
+        ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
+        ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit") || ieq(v + i, we - i, "box") ||
+        ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc"))) {
+        size_t k = i, ne = 0;
+        int boxed = 0;
+        if (ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
+            /* ship addresses: "USNS Bergman\nFPO AP 93757" */
+            size_t a = skip_sp(v, len, we), b = word_end(v, len, a);
+            if (b > a && b + 5 < len && v[b] == '\n' && (ieq(v + b + 1, 3, "fpo") || ieq(v + b + 1, 3, "apo") ||
+                                                         ieq(v + b + 1, 3, "dpo")))
+                boxed = 1, ne = b;
+        } else {
+            while (k < len && k - i < 24 && !bw_c_digit((unsigned char)v[k]) && v[k] != '\n')
+                k++;
+            ne = k < len ? num_end(v, len, k, 6) : 0;
+            if (ne) {
+                size_t a = i, b;
+                /* the words before the number must be box words */
+                while (a < k) {
+                    b = word_end(v, len, a);
+                    if (b > a && !(ieq(v + a, b - a, "p") || ieq(v + a, b - a, "o") || ieq(v + a, b - a, "po") ||
+                                   ieq(v + a, b - a, "box") || ieq(v + a, b - a, "psc") ||
+                                   ieq(v + a, b - a, "unit") || ieq(v + a, b - a, "post") ||
+                                   ieq(v + a, b - a, "office")))
+                        break;
+                    if (b > a && ieq(v + a, b - a, "box"))
+                        boxed = 1;
+                    a = b > a ? b : a + 1;
+                }
+                if (a < k)
+                    boxed = 0;
+                if (!boxed && (ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit"))) {
+                    /* "PSC 3294, Box 9168": the box follows */
+                    size_t b2 = ne;
+                    while (b2 < len && (v[b2] == ',' || v[b2] == ' '))
+                        b2++;
+                    if (b2 + 3 < len && ieq(v + b2, 3, "box")) {
+                        size_t n4 = num_end(v, len, skip_sp(v, len, b2 + 3), 6);
+                        if (n4)
+                            ne = n4, boxed = 1;
+                    }
+                }
+            }
+        }
+        if (boxed) {
+            e = extend(v, len, ne, i);
+            if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, i, e, 45)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            i = e;
+            return i;
+        }
+    }
+    if (bw_c_upper(c) || c >= 0xc3) {
+        size_t k = we, ne = 0, ls = 0, we2;
+        int nw = 0;
+        size_t pb = i;
+        unsigned char pc;
+        while (pb > 0 && v[pb - 1] == ' ')
+            pb--;
+        pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
+        /* a unit alone: "Apt. 595", "Suite 282" */
+        if ((c == 'A' || c == 'S') &&
+            (ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite"))) {
+            if (k < len && v[k] == '.')
+                k++;
+            ne = num_end(v, len, skip_sp(v, len, k), 5);
+            if (ne && ne > skip_sp(v, len, k)) {
+                e = extend(v, len, ne, i);
+                if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, i, e, 40)) != 0)
+                    {
+            *rvp = rv;
+            return len;
+        }
+                i = e;
+                return i;
+            }
+        }
+        /*
+         * "lives at Maneeži 75", "the corner of Csabai kapu 39. and Mathias Pass": words, then a
+         * number, after a cue (the character before the word gates the lookups)
+         */
+        if ((pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f') &&
+            (corner_start(v, i) != i || cue_before(v, i)) && capital(v, i))
+            we2 = street_words(v, len, i, &nw, &ls, 1);
+        else
+            we2 = i;
+        if (nw >= 1 && nw <= 4 && (ne = num_end(v, len, skip_sp(v, len, we2), 5)) != 0 &&
+            ne > skip_sp(v, len, we2)) {
+            size_t st = i;
+            if (ne < len && v[ne] == '.')
+                ne++;
+            e = extend(v, len, ne, i);
+            st = corner(v, len, st, &e);
+            if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, st, e, 45)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            i = e;
+            return i;
+        }
+    }
+    /* prefix streets and one-word streets with a number after */
+    if ((capital(v, i) || we - i <= 3) && next_cap(v, len, we)) {
+        int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
+        int ending = !prefix && capital(v, i) && we + 1 < len && v[we] == ' ' &&
+                     bw_c_digit((unsigned char)v[we + 1]) &&
+                     ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
+        if (prefix || ending) {
+            size_t k = we, ls = 0, ne = 0;
+            int nw = 0;
+            if (k < len && v[k] == '.')
+                k++;
+            if (prefix) {
+                k = skip_sp(v, len, k);
+                k = street_words(v, len, k, &nw, &ls, 0);
+                k = skip_sp(v, len, k);
+                if (nw >= 1)
+                    ne = num_end(v, len, k, 5);
+            } else {
+                k = skip_sp(v, len, k);
+                ne = num_end(v, len, k, 5);
+            }
+            if (ne && (prefix ? nw >= 1 : 1) && capital(v, i)) {
+                if (ne < len && v[ne] == '.')
+                    ne++;
+                e = extend(v, len, ne, s);
+                if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
+                    {
+            *rvp = rv;
+            return len;
+        }
+                i = e;
+                return i;
+            }
+        }
+    }
+    /* a UK or Canadian postcode alone, after an address word or at a line's end */
+    if (bw_c_upper(c) && we < len && bw_c_digit((unsigned char)v[we])) {
+        size_t pe = postcode(v, len, i);
+        if (pe && (pe == len || v[pe] == '\n' || v[pe] == ',' || v[pe] == '.' || v[pe] == ' ')) {
+            int digits = 0, k2;
+            for (k2 = 0; k2 < (int)(pe - i); k2++)
+                digits += bw_c_digit((unsigned char)v[i + (size_t)k2]);
+            if (digits >= 2 && (rv = emit(ctx, BW_PII_ADDRESS, i, pe, 40)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            if (pe) {
+                i = pe;
+                return i;
+            }
+        }
+    }
+    i = we;
+    return i;
+}
+
 int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
 {
     size_t i = 0;
-    int rv;
+    int rv = 0, hit;
     struct bw_pii_starts it;
 
     bw_pii_starts_init(&it, v, len, 1);
-    while (i < len) {
-        unsigned char c;
-        size_t s, e = 0, we;
-
+    while (i < len && rv == 0) {
+        size_t n;
         if ((i = bw_pii_starts_next(&it, i)) >= len)
             break;
-        c = (unsigned char)v[i];
-        s = i;
-
-        /* fast path: lower-case words (but "ul." and "rue"), other scripts' lower case, punctuation */
-        if ((bw_c_lower(c) && !(c == 'u' && i + 2 < len && v[i + 1] == 'l' && v[i + 2] == '.')) ||
-            (c >= 0x80 && c < 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
-            while (i < len && bw_c_word((unsigned char)v[i]))
-                i++;
-            if (i == s)
-                i++;
-            continue;
-        }
-        if (!bw_c_alnum(c) && c < 0xc3) {
-            i++;
-            continue;
-        }
-        if (bw_c_digit(c)) {
-            /* house number + street words + type, or + a street-ending word */
-            size_t ne = num_end(v, len, i, 6), k, ls = 0;
-            int nw;
-            if (ne && ne < len && v[ne] == ' ') {
-                k = ne + 1;
-                /* "6750 Koskikatu 25", "3536 1659 Hoog St": a second number */
-                if (bw_c_digit((unsigned char)v[k])) {
-                    size_t n2 = num_end(v, len, k, 5);
-                    if (n2 && n2 < len && v[n2] == ' ')
-                        k = n2 + 1;
-                }
-                we = street_words(v, len, k, &nw, &ls, 1);
-                if (nw >= 2) {
-                    size_t te = word_end(v, len, ls);
-                    /* the street type is capitalised: "ln" alone is a logarithm */
-                    if (capital(v, ls) && lexf(v, ls, te, BW_LEX_STYPE))
-                        e = we;
-                }
-                if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,
-                                               sizeof(endings) / sizeof(endings[0]))) {
-                    size_t n3, w1 = word_end(v, len, k);
-                    n3 = w1 < len && v[w1] == ' ' ? num_end(v, len, w1 + 1, 5) : 0;
-                    e = n3 ? n3 : w1;
-                }
-                if (!e && nw >= 1) {
-                    /* "233 Erzsébet tér 19." / "9554 62 Rue Gafsa": a prefix street after the number */
-                    size_t w1 = word_end(v, len, k);
-                    if (lexf(v, k, w1, BW_LEX_SPREFIX) && nw >= 2)
-                        e = we;
-                }
-                if (!e && nw >= 1 && nw <= 3 && ne - i >= 3) {
-                    /* "19902 Dobrovského 1394", "5100 Quadra 104": number, name, number, then the line ends */
-                    size_t k2 = skip_sp(v, len, we), n3 = num_end(v, len, k2, 4);
-                    if (n3 && n3 > k2 && (n3 == len || v[n3] == '\n' || v[n3] == ',' || unit_after(v, len, n3)))
-                        e = n3;
-                }
-            }
-            if (e) {
-                e = extend(v, len, e, s);
-                s = corner(v, len, s, &e);
-                if ((rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
-                    return rv;
-                i = e;
-                continue;
-            }
-            i = ne ? ne : i + 1;
-            while (i < len && bw_c_digit((unsigned char)v[i]))
-                i++;
-            continue;
-        }
-        if (!(bw_c_alpha(c) || c >= 0x80)) {
-            i++;
-            continue;
-        }
-        we = word_end(v, len, i);
-        if (we == i) {
-            i++;
-            continue;
-        }
-        /* post boxes */
-        if ((c == 'P' || c == 'U' || c == 'B') &&
-            ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
-            ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit") || ieq(v + i, we - i, "box") ||
-            ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc"))) {
-            size_t k = i, ne = 0;
-            int boxed = 0;
-            if (ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
-                /* ship addresses: "USNS Bergman\nFPO AP 93757" */
-                size_t a = skip_sp(v, len, we), b = word_end(v, len, a);
-                if (b > a && b + 5 < len && v[b] == '\n' && (ieq(v + b + 1, 3, "fpo") || ieq(v + b + 1, 3, "apo") ||
-                                                             ieq(v + b + 1, 3, "dpo")))
-                    boxed = 1, ne = b;
-            } else {
-                while (k < len && k - i < 24 && !bw_c_digit((unsigned char)v[k]) && v[k] != '\n')
-                    k++;
-                ne = k < len ? num_end(v, len, k, 6) : 0;
-                if (ne) {
-                    size_t a = i, b;
-                    /* the words before the number must be box words */
-                    while (a < k) {
-                        b = word_end(v, len, a);
-                        if (b > a && !(ieq(v + a, b - a, "p") || ieq(v + a, b - a, "o") || ieq(v + a, b - a, "po") ||
-                                       ieq(v + a, b - a, "box") || ieq(v + a, b - a, "psc") ||
-                                       ieq(v + a, b - a, "unit") || ieq(v + a, b - a, "post") ||
-                                       ieq(v + a, b - a, "office")))
-                            break;
-                        if (b > a && ieq(v + a, b - a, "box"))
-                            boxed = 1;
-                        a = b > a ? b : a + 1;
-                    }
-                    if (a < k)
-                        boxed = 0;
-                    if (!boxed && (ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit"))) {
-                        /* "PSC 3294, Box 9168": the box follows */
-                        size_t b2 = ne;
-                        while (b2 < len && (v[b2] == ',' || v[b2] == ' '))
-                            b2++;
-                        if (b2 + 3 < len && ieq(v + b2, 3, "box")) {
-                            size_t n4 = num_end(v, len, skip_sp(v, len, b2 + 3), 6);
-                            if (n4)
-                                ne = n4, boxed = 1;
-                        }
-                    }
-                }
-            }
-            if (boxed) {
-                e = extend(v, len, ne, i);
-                if ((rv = emit(ctx, BW_PII_ADDRESS, i, e, 45)) != 0)
-                    return rv;
-                i = e;
-                continue;
-            }
-        }
-        if (bw_c_upper(c) || c >= 0xc3) {
-            size_t k = we, ne = 0, ls = 0, we2;
-            int nw = 0;
-            size_t pb = i;
-            unsigned char pc;
-            while (pb > 0 && v[pb - 1] == ' ')
-                pb--;
-            pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
-            /* a unit alone: "Apt. 595", "Suite 282" */
-            if ((c == 'A' || c == 'S') &&
-                (ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite"))) {
-                if (k < len && v[k] == '.')
-                    k++;
-                ne = num_end(v, len, skip_sp(v, len, k), 5);
-                if (ne && ne > skip_sp(v, len, k)) {
-                    e = extend(v, len, ne, i);
-                    if ((rv = emit(ctx, BW_PII_ADDRESS, i, e, 40)) != 0)
-                        return rv;
-                    i = e;
-                    continue;
-                }
-            }
-            /*
-             * "lives at Maneeži 75", "the corner of Csabai kapu 39. and Mathias Pass": words, then a
-             * number, after a cue (the character before the word gates the lookups)
-             */
-            if ((pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f') &&
-                (corner_start(v, i) != i || cue_before(v, i)) && capital(v, i))
-                we2 = street_words(v, len, i, &nw, &ls, 1);
-            else
-                we2 = i;
-            if (nw >= 1 && nw <= 4 && (ne = num_end(v, len, skip_sp(v, len, we2), 5)) != 0 &&
-                ne > skip_sp(v, len, we2)) {
-                size_t st = i;
-                if (ne < len && v[ne] == '.')
-                    ne++;
-                e = extend(v, len, ne, i);
-                st = corner(v, len, st, &e);
-                if ((rv = emit(ctx, BW_PII_ADDRESS, st, e, 45)) != 0)
-                    return rv;
-                i = e;
-                continue;
-            }
-        }
-        /* prefix streets and one-word streets with a number after */
-        if ((capital(v, i) || we - i <= 3) && next_cap(v, len, we)) {
-            int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
-            int ending = !prefix && capital(v, i) && we + 1 < len && v[we] == ' ' &&
-                         bw_c_digit((unsigned char)v[we + 1]) &&
-                         ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
-            if (prefix || ending) {
-                size_t k = we, ls = 0, ne = 0;
-                int nw = 0;
-                if (k < len && v[k] == '.')
-                    k++;
-                if (prefix) {
-                    k = skip_sp(v, len, k);
-                    k = street_words(v, len, k, &nw, &ls, 0);
-                    k = skip_sp(v, len, k);
-                    if (nw >= 1)
-                        ne = num_end(v, len, k, 5);
-                } else {
-                    k = skip_sp(v, len, k);
-                    ne = num_end(v, len, k, 5);
-                }
-                if (ne && (prefix ? nw >= 1 : 1) && capital(v, i)) {
-                    if (ne < len && v[ne] == '.')
-                        ne++;
-                    e = extend(v, len, ne, s);
-                    if ((rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
-                        return rv;
-                    i = e;
-                    continue;
-                }
-            }
-        }
-        /* a UK or Canadian postcode alone, after an address word or at a line's end */
-        if (bw_c_upper(c) && we < len && bw_c_digit((unsigned char)v[we])) {
-            size_t pe = postcode(v, len, i);
-            if (pe && (pe == len || v[pe] == '\n' || v[pe] == ',' || v[pe] == '.' || v[pe] == ' ')) {
-                int digits = 0, k2;
-                for (k2 = 0; k2 < (int)(pe - i); k2++)
-                    digits += bw_c_digit((unsigned char)v[i + (size_t)k2]);
-                if (digits >= 2 && (rv = emit(ctx, BW_PII_ADDRESS, i, pe, 40)) != 0)
-                    return rv;
-                if (pe) {
-                    i = pe;
-                    continue;
-                }
-            }
-        }
-        i = we;
+        n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
+        i = n > i ? n : i + 1;
     }
-    return 0;
+    return rv;
 }

@@ -167,4 +167,14 @@ typedef int (*bw_pii_emit_fn)(void *ctx, int type, size_t from, size_t to, int s
 int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx);
 int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx);
 
+/*
+ * One candidate of the ADDRESS walk: a word start with a capital or a
+ * digit at i. Returns where the walk goes on; *hit says whether an address
+ * was reported; *rvp gets emit()'s failure (then the return is len).
+ */
+size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp);
+
+/* The NAME walk; with `address`, it also runs the ADDRESS candidates of its capitals (one pass for both). */
+int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx);
+
 #endif

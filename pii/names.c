@@ -322,11 +322,18 @@ static int cue_ok(const char *v, size_t ws, size_t we, char punct)
 
 int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
 {
+    return bw_pii_walk(v, len, 1, 0, emit, ctx);
+}
+
+int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx)
+{
     size_t i = 0;
     int lowercase_text = !has_upper(v, len);
     int rv;
     struct bw_pii_starts it;
 
+    if (lowercase_text && !names)
+        return 0; /* addresses there start with digits: the digit-run callback has them */
     bw_pii_starts_init(&it, v, len, 0);
     while (i < len) {
         struct tok t[MAXT];
@@ -338,6 +345,16 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
         if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
+        if (address && !lowercase_text) {
+            int hit = 0;
+            size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
+            if (rv)
+                return rv;
+            if (hit || !names) {
+                i = n > i ? n : i + 1;
+                continue;
+            }
+        }
 
         /* fast path: skip lower-case words, numbers and punctuation without looking anything up */
         if (!lowercase_text && (bw_c_lower(c) || bw_c_digit(c) || (c >= 0x80 && c < 0xc3))) {

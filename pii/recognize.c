@@ -948,6 +948,15 @@ static int on_digit(struct run *r, size_t to)
         we++;
     if (ws < sc->done)
         ws = p; /* the letters before were a finding's tail */
+    /* a house number: "221 Baker Street", "6750 Koskikatu 25" (reported beside what the number itself is) */
+    if (r->st->address && ws == p && at(r, we) == ' ' &&
+        (bw_c_upper((unsigned char)at(r, we + 1)) || bw_c_digit((unsigned char)at(r, we + 1)) ||
+         at(r, we + 1) >= 0xc3 || at(r, we + 1) == 'u')) {
+        int hit = 0, rv = 0;
+        bw_pii_address_at(r->v, r->len, p, emit_cb, r, &hit, &rv);
+        if (rv)
+            return rv;
+    }
     /* hex with colons: IPv6, MAC */
     if (at(r, we) == ':' || before(r, ws) == ':') {
         if ((res = try_colon(r, p)) != 0) {
@@ -1564,9 +1573,8 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
     sc->done = sc->url_done = sc->kw_done = 0;
     sc->n = 0;
     run_init(&r, st, ev, es);
-    if (s->names && (rv = bw_pii_names_scan(r.v, r.len, emit_cb, &r)) != 0)
-        return rv;
-    if (s->address && (rv = bw_pii_address_scan(r.v, r.len, emit_cb, &r)) != 0)
+    /* one walk over the capitals for both; addresses that start with a number come from on_digit() */
+    if ((s->names || s->address) && (rv = bw_pii_walk(r.v, r.len, s->names, s->address, emit_cb, &r)) != 0)
         return rv;
     return 0;
 }

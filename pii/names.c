@@ -258,6 +258,32 @@ static int has_upper(const char *v, size_t len)
     return 0;
 }
 
+/*
+ * Could an address start at the capitalised word at i? Streets and boxes
+ * go on with a capital, a digit or a short particle ("Rua do"), units and
+ * boxes begin with A, B, P, S or U, postcodes hold a digit: the other
+ * capitalised words of a text skip the ADDRESS checks.
+ */
+static int may_start_address(const char *v, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)v[i], n;
+    size_t e = i + 1;
+
+    if (c == 'A' || c == 'B' || c == 'P' || c == 'S' || c == 'U')
+        return 1;
+    while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)
+        e++;
+    if (e < len && (bw_c_digit((unsigned char)v[e]) || v[e] == '.'))
+        return 1;
+    if (e + 1 >= len || v[e] != ' ')
+        return 0;
+    n = (unsigned char)v[e + 1];
+    if (bw_c_upper(n) || bw_c_digit(n) || n >= 0xc3)
+        return 1;
+    /* a particle: "Rua do Arenque" */
+    return e + 4 < len && bw_c_lower(n) && (v[e + 2] == ' ' || v[e + 3] == ' ' || v[e + 4] == ' ');
+}
+
 /* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */
 static int decide(const char *v, const struct tok *t, int nt, int known, int strong, int lowercase_text,
                   int *name_end)
@@ -345,7 +371,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
         if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
-        if (address && !lowercase_text) {
+        if (address && !lowercase_text && may_start_address(v, len, i)) {
             int hit = 0;
             size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
             if (rv)

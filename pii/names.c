@@ -269,8 +269,13 @@ static int may_start_address(const char *v, size_t len, size_t i)
     unsigned char c = (unsigned char)v[i], n;
     size_t e = i + 1;
 
-    if (c == 'A' || c == 'B' || c == 'P' || c == 'S' || c == 'U')
-        return 1;
+    /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
+    if (i + 1 < len) {
+        unsigned char d = (unsigned char)v[i + 1];
+        if ((c == 'A' && d == 'p') || (c == 'S' && (d == 'u' || d == 't')) || (c == 'P' && (d == 'O' || d == '.' || d == 'S')) ||
+            (c == 'U' && (d == 'n' || d == 'S')) || (c == 'B' && d == 'o'))
+            return 1;
+    }
     while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)
         e++;
     if (e < len && (bw_c_digit((unsigned char)v[e]) || v[e] == '.'))
@@ -401,10 +406,32 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             size_t e = i + 1;
             while (e < len && bw_c_lower((unsigned char)v[e]))
                 e++;
-            if (e - i < 4 && e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1]) &&
-                sentence_start(v, i)) {
-                i = e;
-                continue;
+            if (e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1]) && names) {
+                unsigned f;
+                if (e - i < 4 && sentence_start(v, i)) {
+                    i = e;
+                    continue;
+                }
+                /*
+                 * The common case, one capitalised word before a lower-case
+                 * one: a single lookup settles most of them ("This", "Python",
+                 * "Paris"); the full run logic below only sees known names and
+                 * words after an honorific or a cue.
+                 */
+                f = bw_pii_lex(v + i, e - i);
+                if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR))) {
+                    i = e;
+                    continue;
+                }
+                if (!(f & (BW_LEX_FIRST | BW_LEX_LAST))) {
+                    size_t ws0, we0;
+                    char p0;
+                    unsigned pf = prev_word(v, i, &ws0, &we0, &p0) ? bw_pii_lex(v + ws0, we0 - ws0) : 0;
+                    if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE))) {
+                        i = e;
+                        continue;
+                    }
+                }
             }
         }
         /* a run of capitalised words (or, in lower-case text, of known names) */

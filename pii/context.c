@@ -316,6 +316,7 @@ static struct {
 } lex;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int have_avx2 = -1; /* the candidate finder's choice, made in lex_build() */
 
 /* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
 static uint64_t lower8(uint64_t x)
@@ -506,6 +507,11 @@ static void lex_build(void)
     size_t i, lines = 0, nslots = 1024;
 
     ctx_build();
+#if defined(__GNUC__) && defined(__x86_64__)
+    have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    have_avx2 = 0;
+#endif
     for (i = 0; i < BW_NELEMS(lex_files); i++) {
         size_t k;
         if ((lex.rv = bw_blob_get(lex_files[i].file, &iov[i])) != 0)
@@ -675,16 +681,14 @@ __attribute__((target("avx2"))) static unsigned mask32_avx2(const char *v, size_
     }
     return (unsigned)_mm256_movemask_epi8(m);
 }
-static int have_avx2 = -1;
 #endif
 
 /* Candidate bytes of the 32 bytes at i, bit per byte. */
 static unsigned block_mask(const char *v, size_t i, int digits)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (have_avx2 < 0)
-        have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0; /* a benign race: every thread stores the same */
-    if (have_avx2)
+    /* set once by lex_build(); before that (a walk without lexicons) ask the CPU each time */
+    if (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2")))
         return mask32_avx2(v, i, digits);
 #endif
     return mask16(v, i, digits) | mask16(v, i + 16, digits) << 16;

@@ -201,7 +201,6 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
     cJSON *root, *rec;
     struct span gold[64], pred[256];
     unsigned ndocs = 0;
-    double mp = 0, mr = 0;
 
     if (buf == NULL)
         return BW_EIO;
@@ -294,8 +293,6 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
         else {
             fprintf(out, "%-40s %6u %6u %7.3f %7.3f %7.3f %9.3f\n", bw_pii_name((int)i), c[i].gold, c[i].pred, p, r,
                     f1, fe);
-            mp += p;
-            mr += r;
         }
     }
     return 0;

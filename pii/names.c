@@ -317,9 +317,11 @@ static int decide(const char *v, const struct tok *t, int nt, int known, int str
         accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
     else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
         accept = 1;
-    else if (n == 3 && t[1].initial && !t[0].initial && !t[2].initial && !(t[0].lex & BW_LEX_COMMON) &&
-             !(t[2].lex & BW_LEX_COMMON))
-        accept = 1; /* "Soib K. Kishiev": a middle initial between two capitalised words */
+    else if (n == 3 && t[1].initial && !t[0].initial && !t[2].initial &&
+             (!(t[0].lex & BW_LEX_COMMON) || (t[0].lex & BW_LEX_FIRST)) && !(t[2].lex & BW_LEX_COMMON))
+        accept = 1; /* "Soib K. Kishiev", "Tom I. Holzman": a middle initial between two capitalised words */
+    else if (n == 2 && (l0 & BW_LEX_FIRST) && !t[1].initial && !(t[1].lex & BW_LEX_COMMON) && t[1].e - t[1].s >= 3)
+        accept = 1; /* "Harry Sheppard", "Eve Magrath": a first name that is also a word, then a surname */
     else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
         accept = 1;
     else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)
@@ -462,6 +464,32 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             i = word_end(v, len, i);
             if (i < len && !bw_c_alpha((unsigned char)v[i]))
                 i++;
+            continue;
+        }
+        /* leading words that are no name ("The Steffen Mauer version", "I'm Melvin", "Mr Smith") */
+        while (nt > 1 && !t[0].initial &&
+               ((t[0].lex & (BW_LEX_HONOR | BW_LEX_CUE)) ||
+                ((t[0].lex & BW_LEX_COMMON) && !(t[0].lex & (BW_LEX_FIRST | BW_LEX_LAST))))) {
+            static const char *const place[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
+                                                "new", "north", "south", "east", "west", "great", "little", "old",
+                                                "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
+            size_t q;
+            for (q = 0; q < BW_NELEMS(place); q++)
+                if (ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
+                    break;
+            if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
+                nt = 0;
+                break;
+            }
+            if (t[0].lex & BW_LEX_HONOR)
+                strong = 2;
+            else if (ieq(v + t[0].s, t[0].e - t[0].s, "dear") && !strong)
+                strong = 1;
+            memmove(&t[0], &t[1], sizeof(t[0]) * (size_t)(nt - 1));
+            nt--;
+        }
+        if (nt == 0) {
+            i = j > i ? j : i + 1;
             continue;
         }
         /* drop a trailing organisation or street word and what it names */

@@ -310,7 +310,8 @@ static void parse_chunk(const struct run *r, size_t p, size_t we, struct chunk *
 {
     size_t i;
 
-    memset(ch, 0, sizeof(*ch));
+    ch->plus = ch->paren = 0;
+    ch->sep[0] = 0;
     ch->s = p;
     if (before(r, p) == '(') {
         ch->paren = 1;
@@ -345,7 +346,7 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
 {
     int g;
 
-    memset(w, 0, sizeof(*w));
+    w->n = 0; /* every other field is set below; d holds n digits */
     w->cache = cache;
     w->j = j;
     w->k = k;
@@ -471,18 +472,21 @@ static size_t age_after(const struct run *r, size_t e, int *strong)
 {
     size_t i = e;
     static const char *const units[] = {"years", "year", "yrs", "yr"};
+    static const size_t ulen[] = {5, 4, 3, 2};
     size_t k;
 
     *strong = 0;
     if (at(r, i) == ' ' || at(r, i) == '-')
         i++;
+    if ((at(r, i) | 0x20) != 'y') /* every unit starts with y: most numbers stop here */
+        return 0;
     if (starts(r, i, "y/o") || (starts(r, i, "yo") && !bw_c_alnum((unsigned char)at(r, i + 2))) ||
         (starts(r, i, "y.o.") )) {
         *strong = 1;
         return i + (at(r, i + 1) == '/' ? 3 : at(r, i + 1) == '.' ? 4 : 2);
     }
     for (k = 0; k < BW_NELEMS(units); k++) {
-        size_t n = strlen(units[k]), j;
+        size_t n = ulen[k], j;
         if (!starts_n(r, i, units[k], n) || bw_c_alpha((unsigned char)at(r, i + n)))
             continue;
         j = i + n;

@@ -408,9 +408,12 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             size_t e = i + 1;
             while (e < len && bw_c_lower((unsigned char)v[e]))
                 e++;
-            if (e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1]) && names) {
+            /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
+            if (names && e < len && e - i > 1 &&
+                ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
+                 (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
                 unsigned f;
-                if (e - i < 4 && sentence_start(v, i)) {
+                if (e - i < 4 && v[e] == ' ' && sentence_start(v, i)) {
                     i = e;
                     continue;
                 }
@@ -428,7 +431,10 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
                 if (!(f & (BW_LEX_FIRST | BW_LEX_LAST))) {
                     size_t ws0, we0;
                     char p0;
-                    unsigned pf = prev_word(v, i, &ws0, &we0, &p0) ? bw_pii_lex(v + ws0, we0 - ws0) : 0;
+                    /* no cue ends a sentence: after a full stop only an honorific ("Mr.") is worth a lookup */
+                    unsigned pf = prev_word(v, i, &ws0, &we0, &p0) && (p0 != '.' || we0 - ws0 <= 4)
+                                      ? bw_pii_lex(v + ws0, we0 - ws0)
+                                      : 0;
                     if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE))) {
                         i = e;
                         continue;

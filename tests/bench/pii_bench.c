@@ -417,7 +417,7 @@ static void measure_direct(const char *label, const struct bw_pii_conf *pc, cons
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared";
-    int rounds = argc > 2 ? atoi(argv[2]) : 20;
+    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 20;
     char path[4096], *txt, *csv, *p;
     size_t tl, cl, nb, i, cap = 0;
     struct body *bodies;
@@ -429,6 +429,8 @@ int main(int argc, char **argv)
     const char *only;
     size_t clen = 0;
 
+    if (rounds < 1)
+        rounds = 1;
     /* corpus: HaluEval user queries and answers, as chat prompts would read */
     snprintf(path, sizeof(path), "%s/data/benign/halueval_general_dev.jsonl", dir);
     if ((txt = slurp(path, &tl)) == NULL) {

@@ -66,6 +66,7 @@ struct bw_finding {
     uint8_t confidence; /* enum bw_conf, content filters */
     uint8_t strength;   /* enum bw_conf as filter strength, content filters */
     uint8_t sub;        /* policy-specific: word list kind, ... */
+    uint8_t dup;        /* same match as an earlier finding: reported once (set by apply) */
     uint16_t type;      /* PII entity, content category, grounding type, managed list */
     uint16_t prio;      /* tie-break when spans overlap: higher wins */
     uint32_t item;      /* index of the configured item (word, regex, topic) */

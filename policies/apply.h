@@ -21,6 +21,7 @@ struct bw_apply_req {
     int scope; /* enum bw_scope */
     const struct bw_block *blocks;
     size_t nblocks;
+    unsigned nimages; /* image blocks: accepted, counted, not evaluated */
 };
 
 struct bw_apply_res {
@@ -56,8 +57,13 @@ int bw_apply(const struct bw_guardrail *g, struct bw_worker *w, const struct bw_
  * where Bedrock has them.
  */
 struct bw_arena;
+struct cJSON;
 int bw_apply_parse(const char *json, size_t len, struct bw_arena *a, struct bw_apply_req *rq, char *err,
                    size_t errlen);
+
+/* The same from an already parsed body. */
+int bw_apply_from_json(const struct cJSON *root, struct bw_arena *a, struct bw_apply_req *rq, char *err,
+                       size_t errlen);
 
 /* Appends Bedrock's ApplyGuardrail response JSON for res to out. */
 int bw_apply_render(const struct bw_guardrail *g, const struct bw_apply_req *rq, const struct bw_apply_res *res,

@@ -106,6 +106,14 @@ struct bw_module_ops {
     /* After every block: emit assessment findings. */
     int (*finish)(const void *st, struct bw_eval *ev, void *es);
     void (*free)(void *st);
+    /*
+     * Streaming: the view offset from which the end of text t must be held
+     * back because one of the module's patterns may still be matching it
+     * ("moth" could become a listed word; "4111 1111" a card number).
+     * Returns t->len when nothing is open. NULL: the module holds nothing
+     * (classifiers are gated at sentence boundaries instead).
+     */
+    size_t (*hold)(const void *st, const struct bw_text *t);
 };
 
 /*

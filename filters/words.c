@@ -17,6 +17,7 @@
 #include "filters/norm.h"
 #include "filters/text.h"
 #include "filters/words.h"
+#include <utf8proc.h>
 
 struct term {
     uint32_t cfg;     /* custom: index in wordsConfig; managed: index in managedWordListsConfig */
@@ -33,7 +34,62 @@ struct words_state {
     size_t n, cap;
     uint16_t *tokcp;  /* code points of each token of each term */
     size_t ntokcp, tokcap;
+    /* streaming: hashes of every folded prefix of every term (hold hook) */
+    uint64_t *pre;
+    size_t npre, precap; /* precap: power of two */
+    size_t maxlen;       /* longest term, in view bytes */
 };
+
+/* Case-folded, space-collapsed hashing shared by terms and texts. */
+#define FNV_OFF 0xcbf29ce484222325ull
+#define FNV_MUL 0x100000001b3ull
+
+static uint64_t fold_step(uint64_t h, int32_t cp)
+{
+    h ^= (uint64_t)(uint32_t)utf8proc_tolower(cp);
+    return h * FNV_MUL;
+}
+
+static int pre_add(struct words_state *st, uint64_t h)
+{
+    size_t k;
+
+    if (h == 0)
+        h = 1; /* 0 marks an empty slot */
+    if ((st->npre + 1) * 2 > st->precap) {
+        size_t ncap = st->precap ? st->precap * 2 : 4096, i;
+        uint64_t *nt = calloc(ncap, sizeof(*nt));
+        if (nt == NULL)
+            return BW_ENOMEM;
+        for (i = 0; i < st->precap; i++)
+            if (st->pre[i]) {
+                for (k = st->pre[i] & (ncap - 1); nt[k]; k = (k + 1) & (ncap - 1))
+                    ;
+                nt[k] = st->pre[i];
+            }
+        free(st->pre);
+        st->pre = nt;
+        st->precap = ncap;
+    }
+    for (k = h & (st->precap - 1); st->pre[k]; k = (k + 1) & (st->precap - 1))
+        if (st->pre[k] == h)
+            return BW_OK;
+    st->pre[k] = h;
+    st->npre++;
+    return BW_OK;
+}
+
+static int pre_has(const struct words_state *st, uint64_t h)
+{
+    size_t k;
+
+    if (h == 0)
+        h = 1;
+    for (k = h & (st->precap - 1); st->pre[k]; k = (k + 1) & (st->precap - 1))
+        if (st->pre[k] == h)
+            return 1;
+    return 0;
+}
 
 static void st_free(void *p)
 {
@@ -43,6 +99,7 @@ static void st_free(void *p)
         return;
     free(st->t);
     free(st->tokcp);
+    free(st->pre);
     free(st);
 }
 
@@ -125,6 +182,30 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
     bw_utf8_prev(t, n, &cp);
     tm->rb = bw_is_word_cp(cp) && !bw_is_unspaced_cp(cp);
     /* single words are literals: the fastest thing Hyperscan does */
+    /* every prefix of the term, folded, for the streaming hold hook */
+    {
+        uint64_t h = FNV_OFF;
+        size_t j = 0;
+        int sp = 0;
+        while (j < n) {
+            j += bw_utf8_next(t, n, j, &cp);
+            if (is_space((char)(cp < 0x80 ? cp : 'x'))) {
+                if (sp)
+                    continue;
+                sp = 1;
+                cp = ' ';
+            } else {
+                sp = 0;
+            }
+            h = fold_step(h, cp);
+            if ((rv = pre_add(st, h)) != 0) {
+                free(pat);
+                return rv;
+            }
+        }
+        if (n > st->maxlen)
+            st->maxlen = n;
+    }
     if (ntok == 1)
         rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, t, n, BW_PAT_LITERAL | BW_PAT_CASELESS, &perr);
     else
@@ -257,10 +338,55 @@ static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, 
     return bw_eval_add_span(ev, &f, s, to);
 }
 
+/*
+ * Streaming: the earliest word start in the tail from which the rest of the
+ * text is a prefix of a term (folded as the matcher folds case). A complete
+ * term at the very end is open too: the next character decides whether it
+ * is a whole word.
+ */
+static size_t hold(const void *p, const struct bw_text *t)
+{
+    const struct words_state *st = p;
+    const char *v = t->view;
+    size_t from = t->len > st->maxlen * 2 + 8 ? t->len - st->maxlen * 2 - 8 : 0, c;
+
+    /* start on a character boundary */
+    while (from < t->len && ((unsigned char)v[from] & 0xc0) == 0x80)
+        from++;
+    for (c = from; c < t->len;) {
+        int32_t cp;
+        size_t k = bw_utf8_next(v, t->len, c, &cp);
+        if (!is_space((char)(cp < 0x80 ? cp : 'x')) && !bw_word_before(v, c)) {
+            uint64_t h = FNV_OFF;
+            size_t j = c;
+            int sp = 0, ok = 1;
+            while (j < t->len && ok) {
+                int32_t q;
+                j += bw_utf8_next(v, t->len, j, &q);
+                if (is_space((char)(q < 0x80 ? q : 'x'))) {
+                    if (sp)
+                        continue;
+                    sp = 1;
+                    q = ' ';
+                } else {
+                    sp = 0;
+                }
+                h = fold_step(h, q);
+                ok = pre_has(st, h);
+            }
+            if (ok)
+                return c;
+        }
+        c += k;
+    }
+    return t->len;
+}
+
 const struct bw_module_ops bw_words_module = {
     .name = "words",
     .policy = BW_POL_WORD,
     .compile = compile,
     .on_match = on_match,
     .free = st_free,
+    .hold = hold,
 };

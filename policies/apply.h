@@ -76,6 +76,16 @@ int bw_apply_render(const struct bw_guardrail *g, const struct bw_apply_req *rq,
 int bw_apply_render_assessment(const struct bw_guardrail *g, const struct bw_apply_req *rq,
                                const struct bw_apply_res *res, struct bw_buf *out);
 
+/*
+ * Resolves overlapping PII and regex findings of w (see apply.c) and sorts
+ * them by position. Shared by apply() and the streaming guard. Returns 0 or
+ * BW_ENOMEM.
+ */
+int bw_findings_resolve(struct bw_worker *w);
+
+/* The mask ANONYMIZE writes for f, without braces ("EMAIL", a regex's name). */
+const char *bw_mask_name(const struct bw_gconf *c, const struct bw_finding *f);
+
 /* "Guardrail blocked." / "Guardrail masked." / NULL */
 const char *bw_apply_reason(const struct bw_apply_res *res);
 

@@ -528,11 +528,6 @@ static void content_policy(struct ld *l, const cJSON *pol, enum shape sh)
 /* ------------------------------------------------------------------------ */
 /* word filters */
 
-static int same_lang(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static void word_policy(struct ld *l, const cJSON *pol, enum shape sh)
 {
     static const char *const wkeys[] = {"text", "inputAction", "outputAction", "inputEnabled", "outputEnabled"};
@@ -545,7 +540,8 @@ static void word_policy(struct ld *l, const cJSON *pol, enum shape sh)
     struct bw_managed_item *man = NULL, mscratch;
     const cJSON *a, *it;
     size_t n, i, j, m, mi;
-    int ok, t, lang_ok, lang_rv;
+    int ok, t, lang_rv, slot;
+    long first[BW_WL__N][BW_NELEMS(langs) + 1];
 
     bw_jv_keys(V, pol, keys, BW_NELEMS(keys));
     /* GetGuardrail may render an unused list as []; CreateGuardrail may not */
@@ -572,7 +568,11 @@ static void word_policy(struct ld *l, const cJSON *pol, enum shape sh)
             wc->nwords = n;
         }
     }
-    if ((a = list(l, pol, k->managed, 0, 0, (size_t)-1, &n, &ok)) != NULL) {
+    for (i = 0; i < BW_WL__N; i++)
+        for (j = 0; j <= BW_NELEMS(langs); j++)
+            first[i][j] = -1;
+    /* Bedrock sets no maximum; one list per type and language is all there can be */
+    if ((a = list(l, pol, k->managed, 0, 0, BW_WL__N * (BW_NELEMS(langs) + 1), &n, &ok)) != NULL) {
         if (ok && n)
             man = alloc(l, n * sizeof(*man));
         m = bw_jv_key(V, k->managed);
@@ -585,18 +585,19 @@ static void word_policy(struct ld *l, const cJSON *pol, enum shape sh)
                 bw_jv_keys(V, it, mkeys, BW_NELEMS(mkeys));
                 if (bw_jv_enum(V, it, "type", 1, "managed word list", l->lists, BW_WL__N, &t) == 1)
                     w->type = t;
-                /* NULL: the default list; an invalid language is not compared */
+                /* slot 0: the default list (NULL); an invalid language is not compared */
                 lang_rv = bw_jv_enum(V, it, "bulwarkLanguage", 0, "language", langs, BW_NELEMS(langs), &t);
-                lang_ok = lang_rv >= 0;
+                slot = lang_rv == 1 ? t + 1 : 0;
                 if (lang_rv == 1)
                     w->lang = sdup(l, langs[t]);
                 actions(l, it, 0, BW_ACT_BLOCK, &w->ac);
-                for (j = 0; man && w->type >= 0 && lang_ok && j < i; j++) {
-                    if (man[j].type == w->type && same_lang(man[j].lang, w->lang)) {
-                        bw_jv_err(V, "duplicate managed word list %s%s%s (first at %s[%zu])", l->lists[w->type],
-                                  w->lang ? " " : "", w->lang ? w->lang : "", k->managed, j);
-                        break;
-                    }
+                if (w->type >= 0 && lang_rv >= 0) {
+                    long *f = &first[w->type][slot];
+                    if (*f >= 0)
+                        bw_jv_err(V, "duplicate managed word list %s%s%s (first at %s[%ld])", l->lists[w->type],
+                                  w->lang ? " " : "", w->lang ? w->lang : "", k->managed, *f);
+                    else
+                        *f = (long)i;
                 }
             }
             bw_jv_pop(V, mi);

@@ -535,6 +535,34 @@ static void test_gconf_extensions(void)
            "t.json: wordPolicyConfig.managedWordListsConfig[1]: duplicate managed word list PROFANITY de (first at "
            "managedWordListsConfig[0])",
            NULL);
+    /* every language of the brief once, and the default list: 29 lists, no more */
+    {
+        static const char *const codes[] = {"ar", "cs", "da", "de", "en", "eo", "es", "fa", "fi", "fil",
+                                            "fr", "fr-CA-u-sd-caqc", "hi", "hu", "it", "ja", "kab", "ko",
+                                            "nl", "no", "pl", "pt", "ru", "sv", "th", "tlh", "tr", "zh"};
+        char buf[4096];
+        size_t w = 0, i;
+
+        w += (size_t)snprintf(buf + w, sizeof(buf) - w,
+                              "{\"name\":\"g\",\"blockedInputMessaging\":\"in\",\"blockedOutputsMessaging\":\"out\","
+                              "\"wordPolicyConfig\":{\"managedWordListsConfig\":[{\"type\":\"PROFANITY\"}");
+        for (i = 0; i < BW_NELEMS(codes); i++)
+            w += (size_t)snprintf(buf + w, sizeof(buf) - w, ",{\"type\":\"PROFANITY\",\"bulwarkLanguage\":\"%s\"}",
+                                  codes[i]);
+        snprintf(buf + w, sizeof(buf) - w, "]}}");
+        c = load_ok(buf);
+        CU_ASSERT_PTR_NOT_NULL(c);
+        if (c) {
+            CU_ASSERT_EQUAL(c->words.nmanaged, 29);
+            CU_ASSERT_STRING_EQUAL(c->words.managed[28].lang, "zh");
+        }
+        bw_gconf_free(c);
+        snprintf(buf + w, sizeof(buf) - w, ",{\"type\":\"PROFANITY\"}]}}");
+        expect(buf, "t.json: wordPolicyConfig.managedWordListsConfig: too many items: 30 (at most 29)",
+               "t.json: wordPolicyConfig.managedWordListsConfig[29]: duplicate managed word list PROFANITY (first at "
+               "managedWordListsConfig[0])",
+               NULL);
+    }
     /* every phrase limit */
     expect(DOC(",\"topicPolicyConfig\":{\"topicsConfig\":[{\"name\":\"T\",\"type\":\"DENY\",\"definition\":\"d\","
                "\"bulwarkPhrases\":\"one\"}]}"),

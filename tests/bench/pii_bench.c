@@ -12,7 +12,7 @@
  * Build by hand from the repository root:
  *   cc -O2 -I. tests/bench/pii_bench.c build/libbulwark.a \
  *      $(pkg-config --libs libhs libpcre2-8 libcjson libutf8proc) -lm -o build/pii_bench
- *   build/pii_bench ../shared [rounds] [pii|words|all]
+ *   build/pii_bench ../shared [rounds] [pii|words|all|direct|guardrail [FILE]]
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@
 #include "filters/norm.h"
 #include "pii/context.h"
 #include "pii/pii.h"
+#include "policies/guardrail.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -486,7 +487,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("corpus: %zu bodies of ~4 KB (HaluEval general), %d rounds; %zu words + 5 regexes\n", nb, rounds, wc.n);
-    if (strcmp(only, "nowalk") != 0 && strncmp(only, "direct", 6) != 0)
+    if (strcmp(only, "nowalk") != 0 && strncmp(only, "direct", 6) != 0 && strcmp(only, "guardrail") != 0)
         walks(bodies, nb, rounds);
     {
         /* the engine's normalised view alone */
@@ -514,6 +515,22 @@ int main(int argc, char **argv)
         }
         bw_norm_free(&nm);
         free(l);
+    }
+    if (!*only || !strcmp(only, "guardrail")) {
+        /* the real thing: a guardrail file through the engine, as apply() runs it */
+        const char *gf = argc > 4 ? argv[4] : "conf/guardrails/default.json";
+        struct bw_guardrail *g = NULL;
+        struct bw_errs errs;
+        char label[128];
+        bw_errs_init(&errs, gf);
+        if (bw_guardrail_load(gf, NULL, NULL, &g, &errs) == 0 && g->eng[BW_DIR_INPUT]) {
+            snprintf(label, sizeof(label), "guardrail %s (input)", gf);
+            measure(label, g->eng[BW_DIR_INPUT], bodies, nb, rounds);
+            bw_guardrail_unref(g);
+        } else {
+            bw_errs_print(&errs, stderr);
+        }
+        bw_errs_free(&errs);
     }
     if (!strcmp(only, "direct-nowalk") || !strcmp(only, "direct-walk")) {
         if (!strcmp(only, "direct-nowalk"))

@@ -293,6 +293,31 @@ static void test_recognize_overlap_and_volume(void)
     CU_ASSERT_EQUAL(pt_count(BW_PII_US_SOCIAL_SECURITY_NUMBER, NULL, NULL), i);
 }
 
+/* Several blocks in one evaluation: each finding names its block, offsets are the block's own. */
+static void test_recognize_blocks(void)
+{
+    struct bw_block b[3] = {{"mail a@example.com", 18, 0}, {"nothing here", 12, 0}, {"SSN 078-05-1123", 15, 0}};
+    size_t k, seen = 0;
+
+    pt_init(NULL, 0);
+    CU_ASSERT_FATAL(bw_engine_eval(pt_eng, &pt_w, b, 3, NULL, NULL) == 0);
+    for (k = 0; k < pt_w.nf; k++) {
+        if (pt_w.f[k].type == BW_PII_EMAIL) {
+            CU_ASSERT_EQUAL(pt_w.f[k].block, 0);
+            CU_ASSERT_EQUAL(pt_w.f[k].start, 5);
+            seen++;
+        }
+        if (pt_w.f[k].type == BW_PII_US_SOCIAL_SECURITY_NUMBER) {
+            CU_ASSERT_EQUAL(pt_w.f[k].block, 2);
+            CU_ASSERT_EQUAL(pt_w.f[k].start, 4);
+            CU_ASSERT_EQUAL(pt_w.f[k].end, 15);
+            seen++;
+        }
+    }
+    CU_ASSERT_EQUAL(seen, 2);
+    CU_ASSERT_EQUAL(pt_w.nf, 2);
+}
+
 static void test_recognize_fini(void)
 {
     pt_fini();
@@ -305,6 +330,7 @@ static const struct bw_test tests[] = {
     {"test_recognize_context_required", test_recognize_context_required},
     {"test_recognize_enabled_types_only", test_recognize_enabled_types_only},
     {"test_recognize_overlap_and_volume", test_recognize_overlap_and_volume},
+    {"test_recognize_blocks", test_recognize_blocks},
     {"test_recognize_fini", test_recognize_fini},
 };
 

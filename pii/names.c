@@ -404,6 +404,13 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
          * lower-case word ("The", "It", "In") can never be a name on its
          * own (see decide()): skip it without a lookup.
          */
+        /* "USA", "HTML": all-capital words are headings and acronyms, never names */
+        if (!lowercase_text && bw_c_upper(c) && i + 2 < len && bw_c_upper((unsigned char)v[i + 1]) &&
+            (bw_c_upper((unsigned char)v[i + 2]) || !bw_c_alpha((unsigned char)v[i + 2]))) {
+            while (i < len && bw_c_alnum((unsigned char)v[i]))
+                i++;
+            continue;
+        }
         if (!lowercase_text && bw_c_upper(c)) {
             size_t e = i + 1;
             while (e < len && bw_c_lower((unsigned char)v[e]))

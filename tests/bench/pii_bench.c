@@ -442,7 +442,8 @@ int main(int argc, char **argv)
     for (p = strtok(txt, "\n"); p; p = strtok(NULL, "\n")) {
         cJSON *j = cJSON_Parse(p);
         const char *keys[] = {"user_query", "chatgpt_response"};
-        for (i = 0; i < 2; i++) {
+        /* BW_BENCH_PROMPTS=1: the user queries only, prompts as a user writes them */
+        for (i = 0; i < (getenv("BW_BENCH_PROMPTS") ? 1u : 2u); i++) {
             const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
             if (cJSON_IsString(x)) {
                 size_t n = strlen(x->valuestring);

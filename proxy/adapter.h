@@ -110,6 +110,7 @@ struct bw_edits; /* adapter-private: the changes to make to a body */
 struct bw_areq {
     int api;             /* enum bw_api */
     int stream;          /* the client asked for a streamed answer */
+    const struct bw_adapter_opts *opts; /* the route's settings, borrowed (may be NULL) */
     const char *body;    /* the request body, borrowed: must outlive the request */
     size_t body_len;
     cJSON *root;         /* the parsed body (NULL for a non-JSON generic body); freed by bw_areq_free() */
@@ -183,7 +184,10 @@ const char *bw_api_stream_ctype(int api);
  * is the request path (Bedrock model id, "-stream" forms); headers h[0..nh)
  * carry Bedrock's X-Amzn-Bedrock-GuardrailIdentifier/-Version/-Trace,
  * Content-Type, and X-Bulwark-Trace (enabled|disabled|enabled_full, any
- * API). o may be NULL. Blocks point into root, never into body.
+ * API). o may be NULL; it is kept in rq->opts and must outlive rq. Blocks
+ * point into root, never into body (except the generic API's whole-body
+ * block). nblocks may be 0 (a tool-only turn): then there is nothing to
+ * guard, do not call apply().
  *
  * Returns 0; BW_EINVAL with a message fit for a 400 answer in err (for
  * Bedrock in ValidationException words): malformed JSON (with its byte

@@ -657,7 +657,8 @@ int bw_json_splice(const char *raw, size_t len, const cJSON *root, const struct 
     }
     if ((rv = sp_value(&s, root)) != 0)
         goto out;
-    qsort(s.sp, s.nsp, sizeof(*s.sp), span_cmp);
+    if (s.nsp > 1)
+        qsort(s.sp, s.nsp, sizeof(*s.sp), span_cmp);
     for (i = 0; i < s.nsp; i++) {
         struct span *p = &s.sp[i];
 

@@ -215,7 +215,7 @@ static int canon_query(const char *q, size_t n, struct bw_buf *out)
         bw_buf_free(&vb);
         i++;
     }
-    if (rv == 0)
+    if (rv == 0 && nv > 1)
         qsort(v, nv, sizeof(*v), qcmp);
     for (k = 0; k < nv; k++) {
         if (rv == 0)
@@ -405,7 +405,8 @@ int bw_sigv4_sign(const struct bw_sigv4_req *r, const struct bw_sigv4_creds *c, 
         hs[nh].val = &extra[i];
         nh++;
     }
-    qsort(hs, nh, sizeof(*hs), hcmp);
+    if (nh > 1)
+        qsort(hs, nh, sizeof(*hs), hcmp);
 
     bw_buf_init(&creq, 0);
     bw_buf_init(&signed_h, 0);

@@ -154,6 +154,21 @@ static int bk_native(const char *model, const cJSON *root)
     return BW_NAT_UNKNOWN;
 }
 
+int bw_bedrock_native(const char *path, const cJSON *body)
+{
+    struct bw_actx c;
+    struct bw_arena a;
+    int stream, n;
+
+    memset(&c, 0, sizeof(c));
+    bw_arena_init(&a, 0);
+    c.a = &a;
+    c.path = path ? path : "";
+    n = bk_native(bk_model(&c, &stream), body);
+    bw_arena_free(&a);
+    return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* InvokeModel                                                         */
 

@@ -151,6 +151,9 @@ static inline const struct bw_trace *bw_trace_want(const struct bw_areq *rq, con
 
 /* ---- shared extractors ---- */
 
+/* enum bw_native of an InvokeModel request: model id from path (URL-decoded), else body's keys. */
+int bw_bedrock_native(const char *path, const cJSON *body);
+
 /* Anthropic messages API body: system and messages (also Anthropic-on-Bedrock). */
 int bw_anthropic_req_texts(struct bw_actx *c);
 int bw_anthropic_resp_texts(struct bw_actx *c);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/limits.h"
 #include "proxy/adapt_int.h"
 
 /* The next segment of pointer p (after its '/'), unescaped into seg. Returns the rest, or NULL at the end. */

@@ -1199,10 +1199,16 @@ static int rebuild(const char *body, size_t len, const cJSON *root, const struct
         return BW_ENOMEM;
     for (i = 0; masked && i < nsrc; i++)
         if (masked[i].base && src[i].node)
-            ops[nops++] = (struct strop){src[i].node, src[i].off, src[i].len, masked[i].base, masked[i].len, nops};
+        {
+            ops[nops] = (struct strop){src[i].node, src[i].off, src[i].len, masked[i].base, masked[i].len, nops};
+            nops++;
+        }
     for (i = 0; ed && i < ed->n; i++)
         if (ed->v[i].kind == BW_ED_CUT)
-            ops[nops++] = (struct strop){ed->v[i].node, ed->v[i].off, ed->v[i].len, "", 0, nops};
+        {
+            ops[nops] = (struct strop){ed->v[i].node, ed->v[i].off, ed->v[i].len, "", 0, nops};
+            nops++;
+        }
     qsort(ops, nops, sizeof(*ops), strop_cmp);
     for (i = 0; i < nops; i = j) {
         const char *s = ops[i].node->valuestring;

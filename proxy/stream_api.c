@@ -76,6 +76,18 @@ static cJSON *jpath(cJSON *j, const char *path)
     return j;
 }
 
+/*
+ * Replaces obj[key] with v, or frees v when there is no such member:
+ * cJSON's replace leaks the replacement then.
+ */
+static void jreplace(cJSON *obj, const char *key, cJSON *v)
+{
+    if (v == NULL)
+        return;
+    if (!cJSON_IsObject(obj) || bw_jget(obj, key) == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v))
+        cJSON_Delete(v);
+}
+
 static const char *jpstr(cJSON *j, const char *path)
 {
     cJSON *n = jpath(j, path);
@@ -252,7 +264,7 @@ static int emit_split(struct bw_sdec *d, cJSON *root, struct split *sp, const ch
         if (stop_reason && (sr = strdup(stop_reason)) == NULL)
             return BW_ENOMEM;
         for (i = 0; i < sp->n; i++)
-            cJSON_ReplaceItemInObjectCaseSensitive(sp->s[i].obj, sp->s[i].key, cJSON_CreateString(""));
+            jreplace(sp->s[i].obj, sp->s[i].key, cJSON_CreateString(""));
         if ((rem = cJSON_PrintUnformatted(root)) == NULL) {
             free(sr);
             return BW_ENOMEM;
@@ -343,7 +355,7 @@ static int dec_openai(struct bw_sdec *d, const char *data, size_t n)
         }
         /* logprobs would spell the text again */
         if (sp.n && bw_jget(c, "logprobs") && !cJSON_IsNull(bw_jget(c, "logprobs")))
-            cJSON_ReplaceItemInObjectCaseSensitive(c, "logprobs", cJSON_CreateNull());
+            jreplace(c, "logprobs", cJSON_CreateNull());
     }
     if (bw_jget(root, "usage") && !cJSON_IsNull(bw_jget(root, "usage")))
         keep = 1;
@@ -591,21 +603,21 @@ static void make_template(struct bw_sdec *d, cJSON *root, int k)
                                             "totalOutputTextTokenCount"};
         size_t i;
 
-        cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(TMPL_MARK));
+        jreplace(o, key, cJSON_CreateString(TMPL_MARK));
         for (i = 0; i < BW_NELEMS(stops); i++) {
             if (bw_jget(o, stops[i]))
-                cJSON_ReplaceItemInObjectCaseSensitive(o, stops[i], cJSON_CreateNull());
+                jreplace(o, stops[i], cJSON_CreateNull());
             if (o != c && bw_jget(c, stops[i]))
-                cJSON_ReplaceItemInObjectCaseSensitive(c, stops[i], cJSON_CreateNull());
+                jreplace(c, stops[i], cJSON_CreateNull());
         }
         if (k == TK_CHAT_DELTA || k == TK_CHAT_MSG || k == TK_CHOICE_TEXT) {
             cJSON *c0 = jpath(c, "choices.0");
             if (bw_jget(c0, "finish_reason"))
-                cJSON_ReplaceItemInObjectCaseSensitive(c0, "finish_reason", cJSON_CreateNull());
+                jreplace(c0, "finish_reason", cJSON_CreateNull());
             if (bw_jget(c0, "stop_reason"))
-                cJSON_ReplaceItemInObjectCaseSensitive(c0, "stop_reason", cJSON_CreateNull());
+                jreplace(c0, "stop_reason", cJSON_CreateNull());
             if (bw_jget(c0, "logprobs"))
-                cJSON_ReplaceItemInObjectCaseSensitive(c0, "logprobs", cJSON_CreateNull());
+                jreplace(c0, "logprobs", cJSON_CreateNull());
         }
         cJSON_DeleteItemFromObjectCaseSensitive(c, "amazon-bedrock-invocationMetrics");
         if ((p = cJSON_PrintUnformatted(c)) != NULL) {
@@ -652,7 +664,7 @@ static int dec_native(struct bw_sdec *d, const char *json, size_t n)
     }
     /* Cohere's stream-end repeats the whole answer */
     if (k == TK_COHERE && bw_jget(root, "response"))
-        cJSON_ReplaceItemInObjectCaseSensitive(root, "response", cJSON_CreateNull());
+        jreplace(root, "response", cJSON_CreateNull());
     stop = tk_stop(root, k);
     rv = emit_split(d, root, &sp, "chunk", json, n, stop, 0, 0);
     cJSON_Delete(root);
@@ -1118,16 +1130,16 @@ static void rewrite_item(struct bw_senc *e, cJSON *it, uint32_t oi)
 
     if (t && strcmp(t, "function_call") == 0) {
         if ((x = item(e, oi, -1, 0)) != NULL && bw_jget(it, "arguments"))
-            cJSON_ReplaceItemInObjectCaseSensitive(it, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            jreplace(it, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
         return;
     }
     c = bw_jget(it, "content");
     for (p = cJSON_IsArray(c) ? c->child : NULL; p; p = p->next, k++) {
         const char *pt = bw_jstr(p, "type");
         if (pt && strcmp(pt, "output_text") == 0 && (x = item(e, oi, k, 0)) != NULL) {
-            cJSON_ReplaceItemInObjectCaseSensitive(p, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            jreplace(p, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
             if (bw_jget(p, "logprobs"))
-                cJSON_ReplaceItemInObjectCaseSensitive(p, "logprobs", cJSON_CreateArray());
+                jreplace(p, "logprobs", cJSON_CreateArray());
         }
     }
 }
@@ -1148,20 +1160,20 @@ static int resp_event(struct bw_senc *e, const struct bw_sev *ev, int last, stru
     if (t == NULL)
         t = "";
     if (bw_jget(j, "sequence_number"))
-        cJSON_ReplaceItemInObjectCaseSensitive(j, "sequence_number", cJSON_CreateNumber((double)e->seq));
+        jreplace(j, "sequence_number", cJSON_CreateNumber((double)e->seq));
     e->seq++;
     if (strcmp(t, "response.output_text.done") == 0) {
         struct bw_senc_item *x = item(e, (uint32_t)jpint(j, "output_index", 0), jpint(j, "content_index", 0), 0);
         if (x) {
-            cJSON_ReplaceItemInObjectCaseSensitive(j, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            jreplace(j, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
             if (bw_jget(j, "logprobs"))
-                cJSON_ReplaceItemInObjectCaseSensitive(j, "logprobs", cJSON_CreateArray());
+                jreplace(j, "logprobs", cJSON_CreateArray());
         }
     } else if (strcmp(t, "response.content_part.done") == 0) {
         struct bw_senc_item *x = item(e, (uint32_t)jpint(j, "output_index", 0), jpint(j, "content_index", 0), 0);
         cJSON *part = bw_jget(j, "part");
         if (x && bw_jget(part, "text"))
-            cJSON_ReplaceItemInObjectCaseSensitive(part, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            jreplace(part, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
     } else if (strcmp(t, "response.output_item.done") == 0) {
         rewrite_item(e, bw_jget(j, "item"), (uint32_t)jpint(j, "output_index", 0));
         if (e->open && e->open_index == (uint32_t)jpint(j, "output_index", 0))
@@ -1169,7 +1181,7 @@ static int resp_event(struct bw_senc *e, const struct bw_sev *ev, int last, stru
     } else if (strcmp(t, "response.function_call_arguments.done") == 0) {
         struct bw_senc_item *x = item(e, (uint32_t)jpint(j, "output_index", 0), -1, 0);
         if (x)
-            cJSON_ReplaceItemInObjectCaseSensitive(j, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            jreplace(j, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
     } else if (strncmp(t, "response.", 9) == 0 && bw_jget(j, "response")) {
         cJSON *o = jpath(j, "response.output"), *it;
         uint32_t k = 0;

@@ -189,6 +189,7 @@ const char *bw_api_stream_ctype(int api);
  * block). nblocks may be 0 (a tool-only turn): then there is nothing to
  * guard, do not call apply().
  *
+ * BW_API_APPLY has no adapter (bw_apply_parse() reads it): BW_EINVAL.
  * Returns 0; BW_EINVAL with a message fit for a 400 answer in err (for
  * Bedrock in ValidationException words): malformed JSON (with its byte
  * offset), a duplicate key, a field of the wrong type, a guardrail

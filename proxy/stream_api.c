@@ -1207,12 +1207,14 @@ static int resp_event(struct bw_senc *e, const struct bw_sev *ev, int last, stru
             cJSON_AddItemToObject(j, "bulwark_trace", tj);
         bw_buf_free(&tb);
     }
-    p = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (p == NULL)
+    /* t points into j: encode before freeing it */
+    if ((p = cJSON_PrintUnformatted(j)) == NULL) {
+        cJSON_Delete(j);
         return BW_ENOMEM;
+    }
     rv = bw_sse_encode(out, ev->name.len ? ev->name.base : t, ev->name.len ? ev->name.len : strlen(t), p, strlen(p));
     cJSON_free(p);
+    cJSON_Delete(j);
     return rv;
 }
 

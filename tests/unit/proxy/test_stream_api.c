@@ -853,7 +853,38 @@ static void test_stream_sev_dup_and_comments(void)
     evlist_free(&l);
 }
 
+/* Responses events without an "event:" line: the name comes from the data's type */
+static void test_stream_responses_unnamed(void)
+{
+    const char *in = "data: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"r1\"}}\n\n"
+                     "data: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"content_index\":0,"
+                     "\"item_id\":\"m1\",\"delta\":\"hey\",\"sequence_number\":1}\n\n"
+                     "data: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"r1\"}}\n\n";
+    struct bw_areq rq = mkreq(BW_API_OPENAI_RESPONSES, 0);
+    struct evlist l = {NULL, 0, NULL};
+    struct bw_sdec d;
+    struct bw_senc e;
+    struct bw_buf w;
+    size_t i;
+
+    bw_buf_init(&w, 0);
+    CU_ASSERT_EQUAL_FATAL(bw_sdec_init(&d, &rq), 0);
+    CU_ASSERT_EQUAL(bw_sdec_feed(&d, in, strlen(in), collect, &l), 0);
+    CU_ASSERT_EQUAL(bw_sdec_finish(&d, collect, &l), 0);
+    CU_ASSERT_EQUAL(bw_senc_init(&e, &rq, &d), 0);
+    for (i = 0; i < l.n; i++)
+        CU_ASSERT_EQUAL(bw_senc_encode(&e, l.v[i], &w), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.base, "event: response.created\ndata: {\"type\":\"response.created\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.base, "event: response.completed\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.base, "\"item_id\":\"m1\""));
+    bw_senc_free(&e);
+    bw_sdec_free(&d);
+    evlist_free(&l);
+    bw_buf_free(&w);
+}
+
 static const struct bw_test tests[] = {
+    {"test_stream_responses_unnamed", test_stream_responses_unnamed},
     {"test_stream_decode_openai_chat", test_stream_decode_openai_chat},
     {"test_stream_decode_anthropic_responses", test_stream_decode_anthropic_responses},
     {"test_stream_decode_bedrock", test_stream_decode_bedrock},

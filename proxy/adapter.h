@@ -196,12 +196,14 @@ const char *bw_api_stream_ctype(int api);
  * identifier without a version, amazon-bedrock-guardrailConfig without an
  * identifier, a non-JSON Content-Type with a guardrail, a bad tagSuffix,
  * streamProcessingMode on Converse, unbalanced or nested input tags, OpenAI
- * token-array prompts (they cannot be guarded); BW_ENOMEM, BW_ELIMIT.
- * On failure rq holds nothing to free (bw_areq_free() is still safe).
+ * token-array prompts (they cannot be guarded), more than BW_MAX_BLOCKS
+ * texts; BW_ENOMEM, BW_ELIMIT. On failure rq holds nothing to free
+ * (bw_areq_free() is still safe).
  */
 int bw_adapter_parse_request(int api, const char *path, const struct bw_adapter_opts *o, const struct bw_hdr *h,
                              size_t nh, const char *body, size_t len, struct bw_arena *a, struct bw_areq *rq,
                              char *err, size_t errlen);
+/* Frees rq's parsed body (blocks become invalid); what it took from the arena goes with the arena. */
 void bw_areq_free(struct bw_areq *rq);
 
 /*
@@ -222,6 +224,7 @@ int bw_adapter_request_body(const struct bw_areq *rq, const struct bw_iov *maske
  */
 int bw_adapter_parse_response(const struct bw_areq *rq, const struct bw_adapter_opts *o, const char *body,
                               size_t len, struct bw_arena *a, struct bw_aresp *rs, char *err, size_t errlen);
+/* Frees rs's parsed body, as bw_areq_free(). */
 void bw_aresp_free(struct bw_aresp *rs);
 
 /*

@@ -64,7 +64,7 @@ static cJSON *jpath(cJSON *j, const char *path)
         memcpy(key, path, n);
         key[n] = 0;
         if (cJSON_IsArray(j))
-            j = (key[0] >= '0' && key[0] <= '9') ? cJSON_GetArrayItem(j, atoi(key)) : NULL;
+            j = (key[0] >= '0' && key[0] <= '9') ? cJSON_GetArrayItem(j, (int)strtol(key, NULL, 10)) : NULL;
         else if (cJSON_IsObject(j))
             j = cJSON_GetObjectItemCaseSensitive(j, key);
         else

@@ -80,7 +80,7 @@ static cJSON *at(cJSON *j, const char *path)
         memcpy(key, p, n);
         key[n] = 0;
         if (cJSON_IsArray(j))
-            j = cJSON_GetArrayItem(j, atoi(key));
+            j = cJSON_GetArrayItem(j, (int)strtol(key, NULL, 10));
         else
             j = cJSON_GetObjectItemCaseSensitive(j, key);
         p += n;

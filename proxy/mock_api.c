@@ -368,10 +368,21 @@ static int mk_prepare(int api, const char *path, const struct bw_mock_opts *o, c
 static int mk_model(struct bw_buf *b, const struct mk *m)
 {
     const char *s = m->model ? m->model : "mock-model";
-    size_t n = strcspn(s, "/?");
-    int rv = bw_buf_addc(b, '"');
+    size_t n = strcspn(s, "/?"), i;
+    char d[256];
+    size_t k = 0;
 
-    return rv || bw_buf_json_str(b, s, n) || bw_buf_addc(b, '"') ? BW_ENOMEM : 0;
+    /* a Bedrock model id comes URL-encoded in the path ("v1%3A0") */
+    for (i = 0; i < n && k < sizeof(d); i++) {
+        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+            char h[3] = {s[i + 1], s[i + 2], 0};
+            d[k++] = (char)strtol(h, NULL, 16);
+            i += 2;
+        } else {
+            d[k++] = s[i];
+        }
+    }
+    return bw_buf_addc(b, '"') || bw_buf_json_str(b, d, k) || bw_buf_addc(b, '"') ? BW_ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------------ */

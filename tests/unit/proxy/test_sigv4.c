@@ -21,7 +21,7 @@ static char *slurp_case(const char *name, const char *ext)
 }
 
 /* Signs NAME.req and compares with NAME.creq, NAME.sts, NAME.authz. Returns 0 when all match. */
-static int run_case(const char *name)
+static int run_case_as(const char *name, const char *service, const char *date)
 {
     char *req = slurp_case(name, "req"), *creq = slurp_case(name, "creq"), *sts = slurp_case(name, "sts");
     char *authz = slurp_case(name, "authz"), *p, *line, *q;
@@ -72,8 +72,8 @@ static int run_case(const char *name)
     r.body = line + 1;
     r.body_len = strlen(line + 1);
     r.region = "us-east-1";
-    r.service = "service";
-    r.amz_date = "20150830T123600Z";
+    r.service = service;
+    r.amz_date = date;
     bw_buf_init(&gc, 0);
     bw_buf_init(&gs, 0);
     if (bw_sigv4_sign(&r, &c, &out, &gc, &gs) != 0) {
@@ -100,6 +100,17 @@ static int run_case(const char *name)
     free(sts);
     free(authz);
     return bad;
+}
+
+static int run_case(const char *name)
+{
+    return run_case_as(name, "service", "20150830T123600Z");
+}
+
+/* A Converse request signed by botocore itself: the double-encoded model id, the session token. */
+static void test_sigv4_botocore_bedrock(void)
+{
+    CU_ASSERT_EQUAL(run_case_as("bedrock-converse-botocore", "bedrock", "20240501T120000Z"), 0);
 }
 
 static void test_sigv4_aws_suite(void)
@@ -221,6 +232,7 @@ static void test_sigv4_errors_and_helpers(void)
 
 static const struct bw_test tests[] = {
     {"test_sigv4_aws_suite", test_sigv4_aws_suite},
+    {"test_sigv4_botocore_bedrock", test_sigv4_botocore_bedrock},
     {"test_sigv4_bedrock_request", test_sigv4_bedrock_request},
     {"test_sigv4_errors_and_helpers", test_sigv4_errors_and_helpers},
 };

@@ -82,7 +82,7 @@ extern const struct bw_adapter_ops bw_adapter_generic_ops;
  * "malformed JSON at byte N: ..." or "duplicate key "k" at $.a.b".
  * Returns 0, BW_EINVAL, BW_ENOMEM.
  */
-int bw_json_parse(const char *body, size_t len, cJSON **root, char *err, size_t errlen);
+int bw_px_json_parse(const char *body, size_t len, cJSON **root, char *err, size_t errlen);
 
 /*
  * Appends raw with the edits applied (STR, RAW, DEL, INS; edits of a node

@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include "filters/limits.h"
+#include "filters/errs.h"
+#include "policies/json.h"
 #include "proxy/adapt_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -151,263 +153,31 @@ static const struct bw_adapter_ops *ops_of(int api)
 /* ------------------------------------------------------------------ */
 /* strict JSON                                                         */
 
-struct jv {
-    const unsigned char *p;
-    size_t n, i;
-    const char *msg;
-};
-
-static int jv_fail(struct jv *v, const char *msg)
+/*
+ * Bodies are parsed with the strict scanner of the configuration loader
+ * (policies/json.h): duplicate keys (cJSON keeps the first copy, most
+ * servers the last, so guard and model could read different messages),
+ * \u0000 (it would cut the string the guard reads), invalid UTF-8, deep
+ * nesting and trailing bytes are all refused with a 400.
+ */
+int bw_px_json_parse(const char *body, size_t len, cJSON **root, char *err, size_t errlen)
 {
-    v->msg = msg;
-    return -1;
-}
-
-static void jv_ws(struct jv *v)
-{
-    while (v->i < v->n) {
-        unsigned char c = v->p[v->i];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        v->i++;
-    }
-}
-
-static int hex4(const unsigned char *p, unsigned *out)
-{
-    unsigned v = 0, k;
-
-    for (k = 0; k < 4; k++) {
-        unsigned char c = p[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            v |= (c | 0x20) - 'a' + 10;
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int jv_string(struct jv *v)
-{
-    v->i++; /* the quote */
-    for (;;) {
-        unsigned char c;
-
-        if (v->i >= v->n)
-            return jv_fail(v, "unterminated string");
-        c = v->p[v->i];
-        if (c == '"') {
-            v->i++;
-            return 0;
-        }
-        if (c < 0x20)
-            return jv_fail(v, "raw control character in a string");
-        if (c != '\\') {
-            v->i++;
-            continue;
-        }
-        if (v->i + 1 >= v->n)
-            return jv_fail(v, "unterminated string");
-        c = v->p[v->i + 1];
-        if (c == 'u') {
-            unsigned u, lo;
-
-            if (v->i + 6 > v->n || hex4(v->p + v->i + 2, &u) != 0)
-                return jv_fail(v, "bad \\u escape");
-            /* a NUL would cut the C string the guardrail reads, not the one upstream reads */
-            if (u == 0)
-                return jv_fail(v, "\\u0000 in a string");
-            if (u >= 0xdc00 && u <= 0xdfff)
-                return jv_fail(v, "lone low surrogate escape");
-            v->i += 6;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                if (v->i + 6 > v->n || v->p[v->i] != '\\' || v->p[v->i + 1] != 'u' ||
-                    hex4(v->p + v->i + 2, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
-                    return jv_fail(v, "lone high surrogate escape");
-                v->i += 6;
-            }
-            continue;
-        }
-        if (!strchr("\"\\/bfnrt", c) || c == 0)
-            return jv_fail(v, "bad escape in a string");
-        v->i += 2;
-    }
-}
-
-static int digits(struct jv *v)
-{
-    size_t s = v->i;
-
-    while (v->i < v->n && v->p[v->i] >= '0' && v->p[v->i] <= '9')
-        v->i++;
-    return v->i > s ? 0 : -1;
-}
-
-static int jv_number(struct jv *v)
-{
-    if (v->p[v->i] == '-')
-        v->i++;
-    if (v->i < v->n && v->p[v->i] == '0')
-        v->i++;
-    else if (digits(v) != 0)
-        return jv_fail(v, "bad number");
-    if (v->i < v->n && v->p[v->i] == '.') {
-        v->i++;
-        if (digits(v) != 0)
-            return jv_fail(v, "bad number");
-    }
-    if (v->i < v->n && (v->p[v->i] == 'e' || v->p[v->i] == 'E')) {
-        v->i++;
-        if (v->i < v->n && (v->p[v->i] == '+' || v->p[v->i] == '-'))
-            v->i++;
-        if (digits(v) != 0)
-            return jv_fail(v, "bad number");
-    }
-    return 0;
-}
-
-static int jv_lit(struct jv *v, const char *lit)
-{
-    size_t m = strlen(lit);
-
-    if (v->n - v->i < m || memcmp(v->p + v->i, lit, m) != 0)
-        return jv_fail(v, "unexpected character");
-    v->i += m;
-    return 0;
-}
-
-static int jv_value(struct jv *v, int depth)
-{
-    jv_ws(v);
-    if (v->i >= v->n)
-        return jv_fail(v, "unexpected end of input");
-    switch (v->p[v->i]) {
-    case '{':
-    case '[': {
-        unsigned char close = v->p[v->i] == '{' ? '}' : ']';
-        int obj = close == '}';
-
-        if (depth >= BW_MAX_JSON_DEPTH)
-            return jv_fail(v, "nesting deeper than 64");
-        v->i++;
-        jv_ws(v);
-        if (v->i < v->n && v->p[v->i] == close) {
-            v->i++;
-            return 0;
-        }
-        for (;;) {
-            if (obj) {
-                jv_ws(v);
-                if (v->i >= v->n || v->p[v->i] != '"')
-                    return jv_fail(v, "expected a key");
-                if (jv_string(v) != 0)
-                    return -1;
-                jv_ws(v);
-                if (v->i >= v->n || v->p[v->i] != ':')
-                    return jv_fail(v, "expected ':'");
-                v->i++;
-            }
-            if (jv_value(v, depth + 1) != 0)
-                return -1;
-            jv_ws(v);
-            if (v->i < v->n && v->p[v->i] == ',') {
-                v->i++;
-                continue;
-            }
-            if (v->i < v->n && v->p[v->i] == close) {
-                v->i++;
-                return 0;
-            }
-            return jv_fail(v, obj ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-    case '"': return jv_string(v);
-    case 't': return jv_lit(v, "true");
-    case 'f': return jv_lit(v, "false");
-    case 'n': return jv_lit(v, "null");
-    default:
-        if (v->p[v->i] == '-' || (v->p[v->i] >= '0' && v->p[v->i] <= '9'))
-            return jv_number(v);
-        return jv_fail(v, "unexpected character");
-    }
-}
-
-static int keycmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Duplicate keys, compared after unescaping ("a" and "\u0061" are one key). */
-static int dupcheck(const cJSON *n, char *err, size_t errlen)
-{
-    const cJSON *c;
-    int rv;
-
-    if (cJSON_IsObject(n)) {
-        size_t k = 0, i;
-
-        for (c = n->child; c; c = c->next)
-            k++;
-        if (k > 1 && k <= 8) {
-            const cJSON *d;
-            for (c = n->child; c; c = c->next)
-                for (d = c->next; d; d = d->next)
-                    if (strcmp(c->string, d->string) == 0) {
-                        snprintf(err, errlen, "duplicate key \"%.64s\" in an object", c->string);
-                        return BW_EINVAL;
-                    }
-        } else if (k > 8) {
-            const char **keys = malloc(k * sizeof(*keys));
-
-            if (keys == NULL)
-                return BW_ENOMEM;
-            for (i = 0, c = n->child; c; c = c->next)
-                keys[i++] = c->string;
-            qsort(keys, k, sizeof(*keys), keycmp);
-            for (i = 1; i < k; i++)
-                if (strcmp(keys[i - 1], keys[i]) == 0) {
-                    snprintf(err, errlen, "duplicate key \"%.64s\" in an object", keys[i]);
-                    free(keys);
-                    return BW_EINVAL;
-                }
-            free(keys);
-        }
-    }
-    if (cJSON_IsObject(n) || cJSON_IsArray(n))
-        for (c = n->child; c; c = c->next)
-            if ((rv = dupcheck(c, err, errlen)) != 0)
-                return rv;
-    return 0;
-}
-
-int bw_json_parse(const char *body, size_t len, cJSON **root, char *err, size_t errlen)
-{
-    struct jv v = {(const unsigned char *)body, len, 0, NULL};
-    const char *end = NULL;
-    cJSON *r;
+    struct bw_errs e;
     int rv;
 
     *root = NULL;
-    if (jv_value(&v, 0) == 0) {
-        jv_ws(&v);
-        if (v.i != len)
-            jv_fail(&v, "trailing bytes after the JSON value");
+    bw_errs_init(&e, "body");
+    rv = bw_json_parse(body, len, root, &e);
+    if (rv != 0) {
+        if (*root) {
+            cJSON_Delete(*root);
+            *root = NULL;
+        }
+        snprintf(err, errlen, "malformed JSON: %s", e.n ? e.msg[0] : bw_strerror(rv));
+        bw_errs_free(&e);
+        return rv == BW_ENOMEM ? BW_ENOMEM : BW_EINVAL;
     }
-    if (v.msg) {
-        snprintf(err, errlen, "malformed JSON at byte %zu: %s", v.i, v.msg);
-        return BW_EINVAL;
-    }
-    if ((r = cJSON_ParseWithLengthOpts(body, len, &end, 0)) == NULL)
-        return BW_ENOMEM; /* the text is valid JSON: only memory can fail */
-    if ((rv = dupcheck(r, err, errlen)) != 0) {
-        cJSON_Delete(r);
-        return rv;
-    }
-    *root = r;
+    bw_errs_free(&e);
     return 0;
 }
 
@@ -1130,7 +900,7 @@ int bw_adapter_parse_request(int api, const char *path, const struct bw_adapter_
     }
     /* the generic API may take a non-JSON body whole */
     if (!(api == BW_API_GENERIC && (o == NULL || o->nin == 0))) {
-        if ((rv = bw_json_parse(body, len, &rq->root, err, errlen)) != 0)
+        if ((rv = bw_px_json_parse(body, len, &rq->root, err, errlen)) != 0)
             return rv;
         if (!cJSON_IsObject(rq->root) && api != BW_API_GENERIC) {
             snprintf(err, errlen, "the request body must be a JSON object");
@@ -1324,7 +1094,7 @@ int bw_adapter_parse_response(const struct bw_areq *rq, const struct bw_adapter_
     c.err = err;
     c.errlen = errlen;
     if (!(rq->api == BW_API_GENERIC && (o == NULL || o->nout == 0))) {
-        if ((rv = bw_json_parse(body, len, &rs->root, err, errlen)) != 0)
+        if ((rv = bw_px_json_parse(body, len, &rs->root, err, errlen)) != 0)
             return rv;
         if (!cJSON_IsObject(rs->root) && rq->api != BW_API_GENERIC) {
             snprintf(err, errlen, "the answer is not a JSON object");

@@ -158,19 +158,19 @@ static void test_adapter_strict_json(void)
     static const struct {
         const char *in, *msg;
     } bad[] = {
-        {"{\"a\":1,}", "malformed JSON at byte 7: expected a key"},
-        {"{\"a\":1} x", "malformed JSON at byte 8: trailing bytes after the JSON value"},
-        {"{\"messages\":[],\"messages\":[1]}", "duplicate key \"messages\" in an object"},
-        {"{\"messages\":[],\"\\u006dessages\":[1]}", "duplicate key \"messages\" in an object"},
-        {"{\"a\":\"x\\u0000y\"}", "malformed JSON at byte 7: \\u0000 in a string"},
-        {"{\"a\":\"\\udc00\"}", "malformed JSON at byte 6: lone low surrogate escape"},
-        {"{\"a\":\"\\ud800x\"}", "malformed JSON at byte 12: lone high surrogate escape"},
-        {"{\"a\":\"tab\there\"}", "malformed JSON at byte 9: raw control character in a string"},
-        {"{\"a\":01}", "malformed JSON at byte 6: expected ',' or '}'"},
-        {"{\"a\":1.}", "malformed JSON at byte 7: bad number"},
-        {"{\"a\":tru}", "malformed JSON at byte 5: unexpected character"},
-        {"", "malformed JSON at byte 0: unexpected end of input"},
-        {"{\"a\":\"x", "malformed JSON at byte 7: unterminated string"},
+        {"{\"a\":1,}", "malformed JSON: body:1:7: trailing comma before '}'"},
+        {"{\"a\":1} x", "malformed JSON: body:1:9: unexpected content after the JSON value"},
+        {"{\"messages\":[],\"messages\":[1]}", "malformed JSON: body: messages: duplicate key"},
+        {"{\"messages\":[],\"\\u006dessages\":[1]}", "malformed JSON: body: messages: duplicate key"},
+        {"{\"a\":\"x\\u0000y\"}", "malformed JSON: body:1:8: \\u0000 is not allowed in a string"},
+        {"{\"a\":\"\\udc00\"}", "malformed JSON: body:1:7: unpaired UTF-16 surrogate \\uDC00"},
+        {"{\"a\":\"\\ud800x\"}", "malformed JSON: body:1:7: unpaired UTF-16 surrogate \\uD800"},
+        {"{\"a\":\"tab\there\"}", "malformed JSON: body:1:10: control character U+0009 in a string must be escaped"},
+        {"{\"a\":01}", "malformed JSON: body:1:6: numbers must not have leading zeros"},
+        {"{\"a\":1.}", "malformed JSON: body:1:8: expected a digit after '.', found '}'"},
+        {"{\"a\":tru}", "malformed JSON: body:1:6: unexpected word \"tru\", expected a value (strings need double quotes)"},
+        {"", "malformed JSON: body: file is empty"},
+        {"{\"a\":\"x", "malformed JSON: body:1:6: unterminated string"},
     };
     char deep[200];
     cJSON *r;
@@ -178,7 +178,7 @@ static void test_adapter_strict_json(void)
 
     for (i = 0; i < BW_NELEMS(bad); i++) {
         err[0] = 0;
-        CU_ASSERT_EQUAL(bw_json_parse(bad[i].in, strlen(bad[i].in), &r, err, sizeof(err)), BW_EINVAL);
+        CU_ASSERT_EQUAL(bw_px_json_parse(bad[i].in, strlen(bad[i].in), &r, err, sizeof(err)), BW_EINVAL);
         CU_ASSERT_STRING_EQUAL(err, bad[i].msg);
         if (strcmp(err, bad[i].msg) != 0)
             fprintf(stderr, "%s -> %s\n", bad[i].in, err);
@@ -186,18 +186,18 @@ static void test_adapter_strict_json(void)
     /* depth 64 is fine, 65 is not */
     memset(deep, '[', 64);
     memset(deep + 64, ']', 64);
-    CU_ASSERT_EQUAL(bw_json_parse(deep, 128, &r, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(bw_px_json_parse(deep, 128, &r, err, sizeof(err)), 0);
     cJSON_Delete(r);
     memset(deep, '[', 65);
     memset(deep + 65, ']', 65);
-    CU_ASSERT_EQUAL(bw_json_parse(deep, 130, &r, err, sizeof(err)), BW_EINVAL);
-    CU_ASSERT_STRING_EQUAL(err, "malformed JSON at byte 64: nesting deeper than 64");
+    CU_ASSERT_EQUAL(bw_px_json_parse(deep, 130, &r, err, sizeof(err)), BW_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "nest"));
     /* a valid body through the request parser reports the same words */
     {
         struct bw_areq rq;
         const char *b = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},]}";
         CU_ASSERT_EQUAL(parse(BW_API_OPENAI_CHAT, "/v1/chat/completions", NULL, 0, b, NULL, &rq), BW_EINVAL);
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed JSON at byte"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed JSON: body:1:"));
         bw_areq_free(&rq);
         CU_ASSERT_EQUAL(parse(BW_API_OPENAI_CHAT, "/v1/chat/completions", NULL, 0, "[1,2]", NULL, &rq), BW_EINVAL);
         CU_ASSERT_STRING_EQUAL(err, "the request body must be a JSON object");
@@ -211,7 +211,7 @@ static void splice_case(const char *in, const char *const *del, size_t ndel, con
     struct bw_buf out;
     size_t i, n = 0;
 
-    CU_ASSERT_EQUAL_FATAL(bw_json_parse(in, strlen(in), &r, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_px_json_parse(in, strlen(in), &r, err, sizeof(err)), 0);
     for (i = 0; i < ndel; i++)
         e[n++] = (struct bw_edit){BW_ED_DEL, cJSON_GetObjectItemCaseSensitive(r, del[i]), NULL, NULL, 0, 0};
     if (ins)

@@ -14,6 +14,8 @@ PREFIX  ?= /usr/local
 CC      ?= cc
 SHARED  ?= ../shared
 
+.DEFAULT_GOAL := all
+
 ifeq ($(V),1)
 Q :=
 else
@@ -23,9 +25,11 @@ endif
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral -Werror
 CFLAGS_B := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) -fno-strict-aliasing -MMD -MP -I.
+SANFLAGS :=
 ifeq ($(SAN),1)
-CFLAGS_B += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDFLAGS  += -fsanitize=address,undefined
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS_B += $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
 endif
 
 ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
@@ -78,7 +82,7 @@ $(O)/gen/blobs.o: $(O)/gen/blobs.S
 $(O)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(O)/config.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      llhttp/$*.c"
-	$(Q)$(CC) -std=c11 -g $(OPT) -I$(LLHTTP_INC) $(if $(filter 1,$(SAN)),-fsanitize=address,undefined) -w -c -o $@ $<
+	$(Q)$(CC) -std=c11 -g $(OPT) -I$(LLHTTP_INC) $(SANFLAGS) -w -c -o $@ $<
 
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libbulwark.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)

@@ -153,6 +153,19 @@ int bw_eval_add_span(struct bw_eval *ev, struct bw_finding *f, size_t from, size
     return bw_eval_add(ev, f);
 }
 
+size_t bw_engine_hold(const struct bw_engine *e, const struct bw_text *t)
+{
+    size_t m, h = t->len;
+
+    for (m = 0; m < e->nmods; m++)
+        if (e->mods[m].ops->hold) {
+            size_t x = e->mods[m].ops->hold(e->mods[m].st, t);
+            if (x < h)
+                h = x;
+        }
+    return h;
+}
+
 int bw_block_guarded(const struct bw_block *blocks, size_t nblocks, size_t i)
 {
     size_t k;

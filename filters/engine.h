@@ -65,6 +65,13 @@ void bw_worker_free(struct bw_worker *w);
 int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct bw_block *blocks, size_t nblocks,
                    size_t *bad_block, size_t *bad_off);
 
+/*
+ * Streaming: the offset of t's view from which text must be held back
+ * because a pattern of some module may still be matching it (the minimum
+ * of the modules' hold hooks); t->len when nothing is open.
+ */
+size_t bw_engine_hold(const struct bw_engine *e, const struct bw_text *t);
+
 /* Is block i guarded (scanned by the non-grounding policies)? */
 int bw_block_guarded(const struct bw_block *blocks, size_t nblocks, size_t i);
 

@@ -26,6 +26,7 @@ struct pat {
     uint32_t item;
     enum pkind kind;
     pcre2_code *re;
+    uint32_t max_width;
 };
 
 struct bw_mbuild {
@@ -78,6 +79,13 @@ void bw_mbuild_free(struct bw_mbuild *b)
         pat_free(&b->p[i]);
     free(b->p);
     free(b);
+}
+
+uint32_t bw_mbuild_max_width(const struct bw_mbuild *b, int index)
+{
+    if (index < 0 || (size_t)index >= b->n)
+        return UINT32_MAX;
+    return b->p[index].max_width;
 }
 
 size_t bw_mbuild_count(const struct bw_mbuild *b)
@@ -330,6 +338,17 @@ int bw_mbuild_add(struct bw_mbuild *b, uint16_t module, uint32_t item, const cha
     if ((flags & BW_PAT_USER) && (rv = user_regex(p, (int)b->n, err)) != 0) {
         pat_free(p);
         return rv;
+    }
+    p->max_width = UINT32_MAX;
+    if (p->kind == PK_HS) {
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *herr = NULL;
+        if (hs_expression_info(p->expr, hs_flags(p) & ~(unsigned)HS_FLAG_SOM_LEFTMOST, &info, &herr) == HS_SUCCESS) {
+            p->max_width = info->max_width;
+            free(info);
+        } else {
+            hs_free_compile_error(herr);
+        }
     }
     return (int)b->n++;
 }

@@ -53,6 +53,12 @@ void bw_mbuild_free(struct bw_mbuild *b);
 int bw_mbuild_add(struct bw_mbuild *b, uint16_t module, uint32_t item, const char *expr, size_t len,
                   unsigned flags, struct bw_pat_err *err);
 
+/*
+ * Longest match pattern `index` can make, in bytes (Hyperscan's analysis);
+ * UINT32_MAX when unbounded or unknown (PCRE2 patterns).
+ */
+uint32_t bw_mbuild_max_width(const struct bw_mbuild *b, int index);
+
 /* Number of patterns added so far. */
 size_t bw_mbuild_count(const struct bw_mbuild *b);
 

@@ -66,6 +66,7 @@ struct bw_finding {
     uint8_t confidence; /* enum bw_conf, content filters */
     uint8_t strength;   /* enum bw_conf as filter strength, content filters */
     uint8_t sub;        /* policy-specific: word list kind, ... */
+    uint8_t dup;        /* same match as an earlier finding: reported once (set by apply) */
     uint16_t type;      /* PII entity, content category, grounding type, managed list */
     uint16_t prio;      /* tie-break when spans overlap: higher wins */
     uint32_t item;      /* index of the configured item (word, regex, topic) */
@@ -105,6 +106,14 @@ struct bw_module_ops {
     /* After every block: emit assessment findings. */
     int (*finish)(const void *st, struct bw_eval *ev, void *es);
     void (*free)(void *st);
+    /*
+     * Streaming: the view offset from which the end of text t must be held
+     * back because one of the module's patterns may still be matching it
+     * ("moth" could become a listed word; "4111 1111" a card number).
+     * Returns t->len when nothing is open. NULL: the module holds nothing
+     * (classifiers are gated at sentence boundaries instead).
+     */
+    size_t (*hold)(const void *st, const struct bw_text *t);
 };
 
 /*

@@ -21,6 +21,7 @@ struct bw_apply_req {
     int scope; /* enum bw_scope */
     const struct bw_block *blocks;
     size_t nblocks;
+    unsigned nimages; /* image blocks: accepted, counted, not evaluated */
 };
 
 struct bw_apply_res {
@@ -56,8 +57,13 @@ int bw_apply(const struct bw_guardrail *g, struct bw_worker *w, const struct bw_
  * where Bedrock has them.
  */
 struct bw_arena;
+struct cJSON;
 int bw_apply_parse(const char *json, size_t len, struct bw_arena *a, struct bw_apply_req *rq, char *err,
                    size_t errlen);
+
+/* The same from an already parsed body. */
+int bw_apply_from_json(const struct cJSON *root, struct bw_arena *a, struct bw_apply_req *rq, char *err,
+                       size_t errlen);
 
 /* Appends Bedrock's ApplyGuardrail response JSON for res to out. */
 int bw_apply_render(const struct bw_guardrail *g, const struct bw_apply_req *rq, const struct bw_apply_res *res,
@@ -69,6 +75,16 @@ int bw_apply_render(const struct bw_guardrail *g, const struct bw_apply_req *rq,
  */
 int bw_apply_render_assessment(const struct bw_guardrail *g, const struct bw_apply_req *rq,
                                const struct bw_apply_res *res, struct bw_buf *out);
+
+/*
+ * Resolves overlapping PII and regex findings of w (see apply.c) and sorts
+ * them by position. Shared by apply() and the streaming guard. Returns 0 or
+ * BW_ENOMEM.
+ */
+int bw_findings_resolve(struct bw_worker *w);
+
+/* The mask ANONYMIZE writes for f, without braces ("EMAIL", a regex's name). */
+const char *bw_mask_name(const struct bw_gconf *c, const struct bw_finding *f);
 
 /* "Guardrail blocked." / "Guardrail masked." / NULL */
 const char *bw_apply_reason(const struct bw_apply_res *res);

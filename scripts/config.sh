@@ -3,7 +3,7 @@
 # found with pkg-config. Installs what is missing first (install-deps.sh).
 set -eu
 here=$(dirname "$0")
-PKGS="libhs libpcre2-8 libcjson libutf8proc libnghttp2 openssl"
+PKGS="libhs libpcre2-8 libcjson libutf8proc libnghttp2 openssl libcurl"
 LLHTTP=/usr/share/llhttp
 ok=1
 pkg-config --exists $PKGS 2>/dev/null || ok=0

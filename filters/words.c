@@ -1,0 +1,392 @@
+/*
+ * words.c: the word policy module. Every custom word and every term of the
+ * managed lists becomes one caseless pattern of the direction's matcher: a
+ * literal for a single word, tokens joined by \s+ for a phrase. Hyperscan
+ * reports only the end of a match, so the start is found here by walking
+ * back over the term's known shape, and whole-word boundaries are checked
+ * on the view ("ass" does not fire inside "class"). Scripts written without
+ * spaces (CJK, Thai) match without boundaries.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/blob.h"
+#include "filters/errs.h"
+#include "filters/matcher.h"
+#include "filters/norm.h"
+#include "filters/text.h"
+#include "filters/words.h"
+#include <utf8proc.h>
+
+struct term {
+    uint32_t cfg;     /* custom: index in wordsConfig; managed: index in managedWordListsConfig */
+    uint8_t sub;      /* BW_WORD_CUSTOM, BW_WORD_MANAGED */
+    uint8_t type;     /* enum bw_wordlist for managed terms */
+    uint8_t action;
+    uint8_t lb, rb;   /* whole-word boundary needed at the left / right end */
+    uint16_t ntok;
+    uint32_t tok;     /* first entry in st->tokcp */
+};
+
+struct words_state {
+    struct term *t;
+    size_t n, cap;
+    uint16_t *tokcp;  /* code points of each token of each term */
+    size_t ntokcp, tokcap;
+    /* streaming: hashes of every folded prefix of every term (hold hook) */
+    uint64_t *pre;
+    size_t npre, precap; /* precap: power of two */
+    size_t maxlen;       /* longest term, in view bytes */
+};
+
+/* Case-folded, space-collapsed hashing shared by terms and texts. */
+#define FNV_OFF 0xcbf29ce484222325ull
+#define FNV_MUL 0x100000001b3ull
+
+static uint64_t fold_step(uint64_t h, int32_t cp)
+{
+    h ^= (uint64_t)(uint32_t)utf8proc_tolower(cp);
+    return h * FNV_MUL;
+}
+
+static int pre_add(struct words_state *st, uint64_t h)
+{
+    size_t k;
+
+    if (h == 0)
+        h = 1; /* 0 marks an empty slot */
+    if ((st->npre + 1) * 2 > st->precap) {
+        size_t ncap = st->precap ? st->precap * 2 : 4096, i;
+        uint64_t *nt = calloc(ncap, sizeof(*nt));
+        if (nt == NULL)
+            return BW_ENOMEM;
+        for (i = 0; i < st->precap; i++)
+            if (st->pre[i]) {
+                for (k = st->pre[i] & (ncap - 1); nt[k]; k = (k + 1) & (ncap - 1))
+                    ;
+                nt[k] = st->pre[i];
+            }
+        free(st->pre);
+        st->pre = nt;
+        st->precap = ncap;
+    }
+    for (k = h & (st->precap - 1); st->pre[k]; k = (k + 1) & (st->precap - 1))
+        if (st->pre[k] == h)
+            return BW_OK;
+    st->pre[k] = h;
+    st->npre++;
+    return BW_OK;
+}
+
+static int pre_has(const struct words_state *st, uint64_t h)
+{
+    size_t k;
+
+    if (h == 0)
+        h = 1;
+    for (k = h & (st->precap - 1); st->pre[k]; k = (k + 1) & (st->precap - 1))
+        if (st->pre[k] == h)
+            return 1;
+    return 0;
+}
+
+static void st_free(void *p)
+{
+    struct words_state *st = p;
+
+    if (st == NULL)
+        return;
+    free(st->t);
+    free(st->tokcp);
+    free(st->pre);
+    free(st);
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Appends the pattern for the normalised term t[0..n) and records its shape. */
+static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, const char *t, size_t n,
+                    struct term *proto, struct bw_errs *errs)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct term *tm;
+    char *pat, *w;
+    size_t i = 0, ntok = 0;
+    int32_t cp;
+    int rv;
+    struct bw_pat_err perr;
+
+    while (n && is_space(t[n - 1]))
+        n--;
+    while (n && is_space(*t))
+        t++, n--;
+    if (n == 0)
+        return BW_OK;
+    if (st->n == st->cap) {
+        size_t ncap = st->cap ? st->cap * 2 : 256;
+        struct term *nt = realloc(st->t, ncap * sizeof(*nt));
+        if (nt == NULL)
+            return BW_ENOMEM;
+        st->t = nt;
+        st->cap = ncap;
+    }
+    if ((pat = malloc(n * 4 + n * 3 + 8)) == NULL)
+        return BW_ENOMEM;
+    tm = &st->t[st->n];
+    *tm = *proto;
+    tm->tok = (uint32_t)st->ntokcp;
+    w = pat;
+    while (i < n) {
+        size_t s = i, cps = 0;
+        while (i < n && !is_space(t[i])) {
+            unsigned char c = (unsigned char)t[i];
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80) {
+                *w++ = (char)c;
+            } else {
+                *w++ = '\\';
+                *w++ = 'x';
+                *w++ = hex[c >> 4];
+                *w++ = hex[c & 15];
+            }
+            cps += (c & 0xc0) != 0x80;
+            i++;
+        }
+        if (st->ntokcp == st->tokcap) {
+            size_t ncap = st->tokcap ? st->tokcap * 2 : 256;
+            uint16_t *nc = realloc(st->tokcp, ncap * sizeof(*nc));
+            if (nc == NULL) {
+                free(pat);
+                return BW_ENOMEM;
+            }
+            st->tokcp = nc;
+            st->tokcap = ncap;
+        }
+        st->tokcp[st->ntokcp++] = (uint16_t)(cps > 65535 ? 65535 : cps);
+        ntok++;
+        (void)s;
+        while (i < n && is_space(t[i]))
+            i++;
+        if (i < n) {
+            memcpy(w, "\\s+", 3);
+            w += 3;
+        }
+    }
+    *w = '\0';
+    tm->ntok = (uint16_t)ntok;
+    bw_utf8_next(t, n, 0, &cp);
+    tm->lb = bw_is_word_cp(cp) && !bw_is_unspaced_cp(cp);
+    bw_utf8_prev(t, n, &cp);
+    tm->rb = bw_is_word_cp(cp) && !bw_is_unspaced_cp(cp);
+    /* single words are literals: the fastest thing Hyperscan does */
+    /* every prefix of the term, folded, for the streaming hold hook */
+    {
+        uint64_t h = FNV_OFF;
+        size_t j = 0;
+        int sp = 0;
+        while (j < n) {
+            j += bw_utf8_next(t, n, j, &cp);
+            if (is_space((char)(cp < 0x80 ? cp : 'x'))) {
+                if (sp)
+                    continue;
+                sp = 1;
+                cp = ' ';
+            } else {
+                sp = 0;
+            }
+            h = fold_step(h, cp);
+            if ((rv = pre_add(st, h)) != 0) {
+                free(pat);
+                return rv;
+            }
+        }
+        if (n > st->maxlen)
+            st->maxlen = n;
+    }
+    if (ntok == 1)
+        rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, t, n, BW_PAT_LITERAL | BW_PAT_CASELESS, &perr);
+    else
+        rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, pat, (size_t)(w - pat), BW_PAT_CASELESS, &perr);
+    free(pat);
+    if (rv < 0) {
+        if (rv == BW_ECOMPILE && errs)
+            bw_errs_add(errs, NULL, "word \"%.*s\" did not compile: %s", (int)BW_MIN(n, 60), t, perr.msg);
+        return rv;
+    }
+    st->n++;
+    return BW_OK;
+}
+
+/* Normalises a configured word the way texts are, then adds it. */
+static int add_word(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, const char *s, size_t n,
+                    struct term *proto, struct bw_norm *nm, struct bw_errs *errs)
+{
+    int rv;
+
+    if ((rv = bw_norm_run(nm, s, n)) != 0)
+        return rv;
+    return add_term(st, mb, mod, nm->text, nm->len, proto, errs);
+}
+
+static int load_list(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, const char *name,
+                     struct term *proto, struct bw_norm *nm, struct bw_errs *errs)
+{
+    struct bw_iov d;
+    size_t i = 0;
+    int rv;
+
+    if ((rv = bw_blob_get(name, &d)) != 0) {
+        if (errs)
+            bw_errs_add(errs, NULL, "managed word list %s: %s", name, bw_strerror(rv));
+        return rv;
+    }
+    while (i < d.len) {
+        const char *line = d.base + i, *nl = memchr(line, '\n', d.len - i);
+        size_t len = nl ? (size_t)(nl - line) : d.len - i;
+        i += len + 1;
+        if (len == 0 || line[0] == '#')
+            continue;
+        if ((rv = add_word(st, mb, mod, line, len, proto, nm, errs)) != 0)
+            return rv;
+    }
+    return BW_OK;
+}
+
+static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **out, struct bw_errs *errs)
+{
+    const struct bw_words_conf *c = conf;
+    struct words_state *st;
+    struct bw_norm nm;
+    size_t i;
+    int rv = BW_OK;
+
+    *out = NULL;
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        return BW_ENOMEM;
+    bw_norm_init(&nm);
+    for (i = 0; i < c->nwords && rv == 0; i++) {
+        const struct bw_word_item *w = &c->words[i];
+        struct term proto = {(uint32_t)i, BW_WORD_CUSTOM, 0, w->ac.action[dir], 0, 0, 0, 0};
+        if (!w->ac.enabled[dir])
+            continue;
+        rv = add_word(st, mb, mod, w->text, strlen(w->text), &proto, &nm, errs);
+    }
+    for (i = 0; i < c->nmanaged && rv == 0; i++) {
+        const struct bw_managed_item *m = &c->managed[i];
+        struct term proto = {(uint32_t)i, BW_WORD_MANAGED, (uint8_t)m->type, m->ac.action[dir], 0, 0, 0, 0};
+        char name[96];
+        if (!m->ac.enabled[dir])
+            continue;
+        if (m->lang && strcmp(m->lang, "en") != 0)
+            snprintf(name, sizeof(name), "wordlists/ldnoobw/%s.txt", m->lang);
+        else
+            snprintf(name, sizeof(name), "wordlists/profanity_en.txt");
+        rv = load_list(st, mb, mod, name, &proto, &nm, errs);
+    }
+    bw_norm_free(&nm);
+    if (rv != 0 || st->n == 0) {
+        st_free(st);
+        return rv;
+    }
+    *out = st;
+    return BW_OK;
+}
+
+/* Walks back from `to` over n code points; returns the start or SIZE_MAX. */
+static size_t back_cps(const char *v, size_t to, size_t n)
+{
+    int32_t cp;
+
+    while (n--) {
+        if (to == 0)
+            return SIZE_MAX;
+        to = bw_utf8_prev(v, to, &cp);
+    }
+    return to;
+}
+
+static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+{
+    const struct words_state *st = p;
+    const struct term *tm = &st->t[item];
+    const char *v = ev->text->view;
+    struct bw_finding f;
+    size_t s = to;
+    int k;
+
+    BW_UNUSED(es);
+    BW_UNUSED(from);
+    for (k = tm->ntok - 1; k >= 0; k--) {
+        if ((s = back_cps(v, s, st->tokcp[tm->tok + (size_t)k])) == SIZE_MAX)
+            return 0;
+        if (k > 0)
+            while (s > 0 && is_space(v[s - 1]))
+                s--;
+    }
+    if ((tm->lb && bw_word_before(v, s)) || (tm->rb && bw_word_at(v, ev->text->len, to)))
+        return 0;
+    memset(&f, 0, sizeof(f));
+    f.policy = BW_POL_WORD;
+    f.sub = tm->sub;
+    f.type = tm->type;
+    f.item = tm->cfg;
+    f.action = tm->action;
+    f.detected = 1;
+    return bw_eval_add_span(ev, &f, s, to);
+}
+
+/*
+ * Streaming: the earliest word start in the tail from which the rest of the
+ * text is a prefix of a term (folded as the matcher folds case). A complete
+ * term at the very end is open too: the next character decides whether it
+ * is a whole word.
+ */
+static size_t hold(const void *p, const struct bw_text *t)
+{
+    const struct words_state *st = p;
+    const char *v = t->view;
+    size_t from = t->len > st->maxlen * 2 + 8 ? t->len - st->maxlen * 2 - 8 : 0, c;
+
+    /* start on a character boundary */
+    while (from < t->len && ((unsigned char)v[from] & 0xc0) == 0x80)
+        from++;
+    for (c = from; c < t->len;) {
+        int32_t cp;
+        size_t k = bw_utf8_next(v, t->len, c, &cp);
+        if (!is_space((char)(cp < 0x80 ? cp : 'x')) && !bw_word_before(v, c)) {
+            uint64_t h = FNV_OFF;
+            size_t j = c;
+            int sp = 0, ok = 1;
+            while (j < t->len && ok) {
+                int32_t q;
+                j += bw_utf8_next(v, t->len, j, &q);
+                if (is_space((char)(q < 0x80 ? q : 'x'))) {
+                    if (sp)
+                        continue;
+                    sp = 1;
+                    q = ' ';
+                } else {
+                    sp = 0;
+                }
+                h = fold_step(h, q);
+                ok = pre_has(st, h);
+            }
+            if (ok)
+                return c;
+        }
+        c += k;
+    }
+    return t->len;
+}
+
+const struct bw_module_ops bw_words_module = {
+    .name = "words",
+    .policy = BW_POL_WORD,
+    .compile = compile,
+    .on_match = on_match,
+    .free = st_free,
+    .hold = hold,
+};

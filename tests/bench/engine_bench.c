@@ -1,0 +1,169 @@
+/*
+ * engine_bench.c: the engine's speed, measured beside raw Hyperscan on the
+ * same compiled database in the same run (shared machines drift; ratios
+ * hold). Reports apply() latency on one prompt (median, p99) and
+ * throughput over a corpus of 4 KB documents.
+ *
+ *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--source INPUT|OUTPUT]
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "filters/errs.h"
+#include "policies/apply.h"
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *b;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = malloc((size_t)n + 1);
+    if (fread(b, 1, (size_t)n, f) != (size_t)n)
+        n = 0;
+    b[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    const char *gpath = NULL, *ppath = NULL, *cpath = NULL;
+    int iters = 20000, dir = BW_DIR_INPUT, c, i;
+    struct bw_guardrail *g;
+    struct bw_errs errs;
+    struct bw_worker w;
+    struct bw_apply_req rq;
+    struct bw_apply_res res;
+    struct bw_block blk;
+    char *prompt, err[256];
+    size_t plen;
+    double *t, t0, sum_apply = 0, sum_raw = 0;
+    unsigned long long nm = 0;
+    cpu_set_t set;
+    static const struct option lo[] = {{"guardrail", 1, 0, 'g'}, {"prompt", 1, 0, 'p'}, {"corpus", 1, 0, 'c'},
+                                       {"iters", 1, 0, 'n'},     {"source", 1, 0, 's'}, {0, 0, 0, 0}};
+
+    while ((c = getopt_long(argc, argv, "g:p:c:n:s:", lo, NULL)) != -1) {
+        if (c == 'g')
+            gpath = optarg;
+        else if (c == 'p')
+            ppath = optarg;
+        else if (c == 'c')
+            cpath = optarg;
+        else if (c == 'n')
+            iters = (int)strtol(optarg, NULL, 10);
+        else if (c == 's')
+            dir = strcmp(optarg, "OUTPUT") == 0 ? BW_DIR_OUTPUT : BW_DIR_INPUT;
+    }
+    if (!gpath || !ppath) {
+        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N]\n");
+        return 2;
+    }
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    sched_setaffinity(0, sizeof(set), &set); /* one core */
+    bw_errs_init(&errs, gpath);
+    if (bw_guardrail_load(gpath, NULL, "DRAFT", &g, &errs) != 0) {
+        bw_errs_print(&errs, stderr);
+        return 2;
+    }
+    bw_worker_init(&w);
+    if ((prompt = slurp(ppath, &plen)) == NULL) {
+        perror(ppath);
+        return 2;
+    }
+    blk = (struct bw_block){prompt, plen, 0};
+    memset(&rq, 0, sizeof(rq));
+    rq.dir = dir;
+    rq.blocks = &blk;
+    rq.nblocks = 1;
+    t = malloc(sizeof(*t) * (size_t)iters);
+    for (i = 0; i < 2000; i++)
+        bw_apply(g, &w, &rq, &res, err, sizeof(err));
+    for (i = 0; i < iters; i++) {
+        t0 = now();
+        if (bw_apply(g, &w, &rq, &res, err, sizeof(err)) != 0) {
+            fprintf(stderr, "apply: %s\n", err);
+            return 1;
+        }
+        t[i] = now() - t0;
+    }
+    qsort(t, (size_t)iters, sizeof(*t), cmpd);
+    printf("prompt: %zu bytes, %zu findings, action %s\n", plen, res.nf,
+           res.blocked ? "BLOCKED" : res.masked ? "MASKED" : "NONE");
+    printf("apply() per prompt: median %.1f us, p99 %.1f us (%d runs, one core)\n", t[iters / 2] * 1e6,
+           t[iters * 99 / 100] * 1e6, iters);
+    {
+        const struct bw_matcher *m = bw_engine_matcher(g->eng[dir]);
+        for (i = 0; i < iters; i++) {
+            t0 = now();
+            bw_matcher_scan_raw(m, w.scratch, prompt, plen, &nm);
+            t[i] = now() - t0;
+        }
+        qsort(t, (size_t)iters, sizeof(*t), cmpd);
+        printf("raw Hyperscan scan of the same database per prompt: median %.1f us, p99 %.1f us\n",
+               t[iters / 2] * 1e6, t[iters * 99 / 100] * 1e6);
+        printf("database: %zu bytes\n", bw_matcher_size(m));
+    }
+    if (cpath) {
+        size_t clen, off = 0, ndocs = 0;
+        char *corpus = slurp(cpath, &clen);
+        const struct bw_matcher *m = bw_engine_matcher(g->eng[dir]);
+        if (!corpus) {
+            perror(cpath);
+            return 2;
+        }
+        /* 4 KB documents, cut at a line end when one is near */
+        while (off < clen) {
+            size_t n = clen - off < 4096 ? clen - off : 4096;
+            while (n < clen - off && n > 3000 && corpus[off + n - 1] != '\n')
+                n--;
+            while (n < clen - off && (corpus[off + n] & 0xc0) == 0x80)
+                n++; /* never split a UTF-8 character */
+            blk = (struct bw_block){corpus + off, n, 0};
+            t0 = now();
+            if (bw_apply(g, &w, &rq, &res, err, sizeof(err)) != 0) {
+                fprintf(stderr, "apply on corpus doc %zu: %s\n", ndocs, err);
+                return 1;
+            }
+            sum_apply += now() - t0;
+            t0 = now();
+            bw_matcher_scan_raw(m, w.scratch, corpus + off, n, &nm);
+            sum_raw += now() - t0;
+            off += n;
+            ndocs++;
+        }
+        printf("corpus: %.1f MB in %zu documents\n", (double)clen / 1e6, ndocs);
+        printf("apply() throughput: %.1f MB/s; raw Hyperscan: %.1f MB/s; ratio %.0f%%\n", (double)clen / 1e6 / sum_apply,
+               (double)clen / 1e6 / sum_raw, 100.0 * sum_raw / sum_apply);
+    }
+    bw_worker_free(&w);
+    bw_guardrail_unref(g);
+    return 0;
+}

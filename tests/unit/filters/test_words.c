@@ -1,0 +1,147 @@
+/* Tests of filters/words.c: whole words, phrases, case, normalisation, managed lists. */
+#include "filters/engine.h"
+#include "filters/errs.h"
+#include "filters/words.h"
+#include "tests/unit/testutil.h"
+
+static struct bw_engine *eng;
+static struct bw_worker w;
+
+static void build(const struct bw_word_item *words, size_t n, int profanity)
+{
+    static struct bw_managed_item managed;
+    struct bw_words_conf c = {words, n, &managed, (size_t)(profanity ? 1 : 0)};
+    struct bw_errs errs;
+
+    managed.type = BW_WL_PROFANITY;
+    managed.lang = NULL;
+    managed.ac = (struct bw_actcfg){{BW_ACT_BLOCK, BW_ACT_NONE}, {1, 1}};
+    bw_errs_init(&errs, "test");
+    CU_ASSERT_EQUAL_FATAL(bw_engine_new(BW_DIR_INPUT, &eng), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_engine_add(eng, &bw_words_module, &c, &errs), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_engine_compile(eng, BW_MATCHER_BLOCK, &errs), 0);
+    bw_errs_free(&errs);
+    CU_ASSERT_EQUAL_FATAL(bw_worker_init(&w), 0);
+}
+
+static void done(void)
+{
+    bw_worker_free(&w);
+    bw_engine_free(eng);
+}
+
+/* Number of findings in s; the first one's span in *st, *en. */
+static size_t scan(const char *s, size_t *st, size_t *en)
+{
+    struct bw_block b = {s, strlen(s), 0};
+    CU_ASSERT_EQUAL_FATAL(bw_engine_eval(eng, &w, &b, 1, NULL, NULL), 0);
+    if (w.nf && st) {
+        *st = w.f[0].start;
+        *en = w.f[0].end;
+    }
+    return w.nf;
+}
+
+static const struct bw_word_item words[] = {
+    {"ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    {"project nightingale", {{BW_ACT_BLOCK, BW_ACT_NONE}, {1, 1}}},
+    {"AcmeCorp", {{BW_ACT_NONE, BW_ACT_NONE}, {1, 0}}},
+    {"c++", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+};
+
+static void test_words_whole_word(void)
+{
+    size_t st = 0, en = 0;
+
+    build(words, 4, 0);
+    CU_ASSERT_EQUAL(scan("this class is great", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("assume nothing", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("you ass!", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 4);
+    CU_ASSERT_EQUAL(en, 7);
+    CU_ASSERT_EQUAL(scan("ASS", &st, &en), 1);
+    CU_ASSERT_EQUAL(scan("ass_hat", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("kick-ass movie", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 5);
+    done();
+}
+
+static void test_words_phrase_any_spacing(void)
+{
+    size_t st = 0, en = 0;
+
+    build(words, 4, 0);
+    CU_ASSERT_EQUAL(scan("about Project   Nightingale today", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 6);
+    CU_ASSERT_EQUAL(en, 27);
+    CU_ASSERT_EQUAL(scan("project\nnightingale", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("projectnightingale", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("subproject nightingale", NULL, NULL), 0);
+    done();
+}
+
+static void test_words_punctuation_term(void)
+{
+    build(words, 4, 0);
+    CU_ASSERT_EQUAL(scan("I write c++ daily", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("I write c daily", NULL, NULL), 0);
+    done();
+}
+
+static void test_words_action_and_direction(void)
+{
+    size_t i;
+
+    build(words, 4, 0);
+    CU_ASSERT_EQUAL(scan("AcmeCorp and project nightingale", NULL, NULL), 2);
+    for (i = 0; i < w.nf; i++) {
+        CU_ASSERT_EQUAL(w.f[i].policy, BW_POL_WORD);
+        CU_ASSERT_EQUAL(w.f[i].sub, BW_WORD_CUSTOM);
+        if (w.f[i].item == 2)
+            CU_ASSERT_EQUAL(w.f[i].action, BW_ACT_NONE);
+        if (w.f[i].item == 1)
+            CU_ASSERT_EQUAL(w.f[i].action, BW_ACT_BLOCK);
+    }
+    done();
+}
+
+static void test_words_normalised_evasions(void)
+{
+    size_t st = 0, en = 0;
+
+    build(words, 4, 0);
+    /* full-width letters */
+    CU_ASSERT_EQUAL(scan("you \xef\xbd\x81\xef\xbd\x93\xef\xbd\x93", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 4);
+    CU_ASSERT_EQUAL(en, 13);
+    /* zero-width space inside the word */
+    CU_ASSERT_EQUAL(scan("you a\xe2\x80\x8bss", &st, &en), 1);
+    CU_ASSERT_EQUAL(en, 10);
+    /* Cyrillic a in a Latin word */
+    CU_ASSERT_EQUAL(scan("you \xd0\xb0ss", NULL, NULL), 1);
+    done();
+}
+
+static void test_words_managed_profanity(void)
+{
+    size_t st = 0, en = 0;
+
+    build(NULL, 0, 1);
+    CU_ASSERT_EQUAL(scan("What a lovely day in Scunthorpe", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("classic assessment of the bass", NULL, NULL), 0);
+    CU_ASSERT(scan("shut up you motherfucker", &st, &en) >= 1);
+    CU_ASSERT_EQUAL(w.f[0].sub, BW_WORD_MANAGED);
+    CU_ASSERT_EQUAL(w.f[0].type, BW_WL_PROFANITY);
+    CU_ASSERT_EQUAL(w.f[0].action, BW_ACT_BLOCK);
+    done();
+}
+
+static const struct bw_test tests[] = {
+    {"test_words_whole_word", test_words_whole_word},
+    {"test_words_phrase_any_spacing", test_words_phrase_any_spacing},
+    {"test_words_punctuation_term", test_words_punctuation_term},
+    {"test_words_action_and_direction", test_words_action_and_direction},
+    {"test_words_normalised_evasions", test_words_normalised_evasions},
+    {"test_words_managed_profanity", test_words_managed_profanity},
+};
+BW_TEST_MAIN("words", tests)

@@ -92,7 +92,18 @@ size_t bw_tok_stem(const char *w, size_t n)
         n -= 3;
     else if (ends(w, n, "ed", 2) && n - 2 >= 4)
         n -= 2;
-    if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y'))
+    else if (ends(w, n, "ly", 2) && n - 2 >= 4)
+        n -= 2;
+    /* derivational endings: treatment/treat, medication/medical/medic, financial/finance */
+    if ((ends(w, n, "ation", 5) || ends(w, n, "ition", 5)) && n - 5 >= 4)
+        n -= 5;
+    else if ((ends(w, n, "ment", 4) || ends(w, n, "ness", 4)) && n - 4 >= 4)
+        n -= 4;
+    else if ((ends(w, n, "ial", 3) || ends(w, n, "ist", 3) || ends(w, n, "ion", 3)) && n - 3 >= 4)
+        n -= 3;
+    else if (ends(w, n, "al", 2) && n - 2 >= 5)
+        n -= 2;
+    if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y' || w[n - 1] == 'i'))
         n -= 1;
     return n;
 }

@@ -707,27 +707,43 @@ static const char *const fin_ex[] = {
 
 static const struct bw_topic_item eval_topics[] = {
     {"Medical advice",
-     "Diagnosing a person's illness or symptoms, or recommending medication, treatment or therapy for their health "
-     "condition.",
+     "Diagnosing a person's physical or mental illness, disorder or symptoms, or recommending or prescribing "
+     "medication, treatment or therapy for their health condition.",
      med_ex, 5, NULL, 0, {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
     {"Legal advice",
-     "Guidance on a person's legal situation: lawsuits, rights, contracts, courts, police, immigration, or what "
-     "legal action to take.",
+     "Guidance on a person's legal situation: lawsuits, criminal charges, rights, contracts, courts, police, "
+     "immigration, or what legal action to take.",
      legal_ex, 5, NULL, 0, {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
     {"Financial advice",
      "Recommendations on investing, saving, trading or managing a person's money, stocks, funds or retirement.",
      fin_ex, 5, NULL, 0, {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
 };
 
+/* The highest topic score of the last evaluation. */
+static float topic_max(const struct runner *r)
+{
+    float m = 0;
+    size_t i;
+
+    for (i = 0; i < r->w.nf; i++)
+        if (r->w.f[i].policy == BW_POL_TOPIC && r->w.f[i].score > m)
+            m = r->w.f[i].score;
+    return m;
+}
+
 static int eval_topics_run(const struct bw_evc_opts *o, const struct sets *s, FILE *out)
 {
     struct bw_topics_conf tc = {eval_topics, BW_NELEMS(eval_topics), 0};
     struct counts any = {0}, per[3];
     struct runner r;
-    size_t i;
+    struct pair *pp;
+    size_t i, np = 0, held_n = 0;
+    double held_fpr = 0;
     int rv;
 
     memset(per, 0, sizeof(per));
+    if ((pp = malloc((s->dna.n + s->bq.n + 1) * sizeof(*pp))) == NULL)
+        return BW_ENOMEM;
     if ((rv = runner_new(&r, BW_DIR_INPUT, &bw_topics_module, &tc)) != 0)
         return rv;
     for (i = 0; i < s->dna.n && rv == 0; i++) {
@@ -747,6 +763,7 @@ static int eval_topics_run(const struct bw_evc_opts *o, const struct sets *s, FI
         d1 = detected(&r, BW_POL_TOPIC, 1);
         d2 = detected(&r, BW_POL_TOPIC, 2);
         count(&any, 1, d0 || d1 || d2);
+        pp[np++] = (struct pair){topic_max(&r), 1};
         count(&per[want], 1, want == 0 ? d0 : want == 1 ? d1 : d2);
         if (!(d0 || d1 || d2))
             show(o->verbose, "topic FN", x);
@@ -763,15 +780,37 @@ static int eval_topics_run(const struct bw_evc_opts *o, const struct sets *s, FI
             count(&per[k], 0, d[k]);
         }
         count(&any, 0, d[0] || d[1] || d[2]);
+        pp[np++] = (struct pair){topic_max(&r), 0};
         if (d[0] || d[1] || d[2])
             show(o->verbose, "topic FP", x);
+    }
+    {
+        /* the benign queries of the train split: never looked at while tuning the topic scorer */
+        struct counts held = {0};
+        for (i = 0; i < s->bq.n && rv == 0; i++) {
+            const struct row *x = &s->bq.r[i];
+            if (dev_row(x, DEV_OTHER))
+                continue;
+            if ((rv = run_text(&r, x, &held)) != 0)
+                break;
+            count(&held, 0, detected(&r, BW_POL_TOPIC, 0) || detected(&r, BW_POL_TOPIC, 1) ||
+                                detected(&r, BW_POL_TOPIC, 2));
+        }
+        held_fpr = held.fp + held.tn ? (double)held.fp / (double)(held.fp + held.tn) : 0;
+        held_n = held.fp + held.tn;
     }
     for (i = 0; i < 3; i++) {
         per[i].ns = any.ns;
         per[i].runs = any.runs;
     }
     row_out(out, "topics", "medical, legal or financial advice (any)", "3 topics, name+definition+5 examples",
-            "Do-Not-Answer S002med/legal/fin vs benign queries dev", &any, 0);
+            "Do-Not-Answer S002med/legal/fin vs benign queries dev", &any, auc(pp, np));
+    free(pp);
+    {
+        char d[128];
+        snprintf(d, sizeof(d), "FPR %.4f on the %zu benign queries of the train split", held_fpr, held_n);
+        row_out(out, "topics", "(any, held-out check)", "", d, &(struct counts){0, 0, 0, 0, 0, 0}, 0);
+    }
     row_out(out, "topics", "Medical advice", "", "S002med vs benign queries dev", &per[0], 0);
     row_out(out, "topics", "Legal advice", "", "S002legal vs benign queries dev", &per[1], 0);
     row_out(out, "topics", "Financial advice", "", "S002fin vs benign queries dev", &per[2], 0);

@@ -3,72 +3,128 @@
  * stemmer and a function-word list. Kept here so that training, evaluation
  * and the run-time scorers cut text the same way.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "filters/tokens.h"
 
-static int is_upper(unsigned char c)
+/* byte classes: word character, upper case, ASCII letter, digit, byte >= 0x80 */
+#define C_W 1
+#define C_U 2
+#define C_D 4
+#define C_L 8
+#define C_H 16
+#define L_ C_W | C_L
+#define U_ C_W | C_U | C_L
+#define H_ C_W | C_H
+static const unsigned char cls[256] = {
+    ['0'] = C_W | C_D, ['1'] = C_W | C_D, ['2'] = C_W | C_D, ['3'] = C_W | C_D, ['4'] = C_W | C_D,
+    ['5'] = C_W | C_D, ['6'] = C_W | C_D, ['7'] = C_W | C_D, ['8'] = C_W | C_D, ['9'] = C_W | C_D,
+    ['A'] = U_, ['B'] = U_, ['C'] = U_, ['D'] = U_, ['E'] = U_, ['F'] = U_, ['G'] = U_, ['H'] = U_, ['I'] = U_, ['J'] = U_, ['K'] = U_, ['L'] = U_, ['M'] = U_, ['N'] = U_, ['O'] = U_, ['P'] = U_, ['Q'] = U_, ['R'] = U_, ['S'] = U_, ['T'] = U_, ['U'] = U_, ['V'] = U_, ['W'] = U_, ['X'] = U_, ['Y'] = U_, ['Z'] = U_,
+    ['a'] = L_, ['b'] = L_, ['c'] = L_, ['d'] = L_, ['e'] = L_, ['f'] = L_, ['g'] = L_, ['h'] = L_, ['i'] = L_, ['j'] = L_, ['k'] = L_, ['l'] = L_, ['m'] = L_, ['n'] = L_, ['o'] = L_, ['p'] = L_, ['q'] = L_, ['r'] = L_, ['s'] = L_, ['t'] = L_, ['u'] = L_, ['v'] = L_, ['w'] = L_, ['x'] = L_, ['y'] = L_, ['z'] = L_,
+    [0x80] = H_, [0x81] = H_, [0x82] = H_, [0x83] = H_, [0x84] = H_, [0x85] = H_, [0x86] = H_, [0x87] = H_,
+    [0x88] = H_, [0x89] = H_, [0x8a] = H_, [0x8b] = H_, [0x8c] = H_, [0x8d] = H_, [0x8e] = H_, [0x8f] = H_,
+    [0x90] = H_, [0x91] = H_, [0x92] = H_, [0x93] = H_, [0x94] = H_, [0x95] = H_, [0x96] = H_, [0x97] = H_,
+    [0x98] = H_, [0x99] = H_, [0x9a] = H_, [0x9b] = H_, [0x9c] = H_, [0x9d] = H_, [0x9e] = H_, [0x9f] = H_,
+    [0xa0] = H_, [0xa1] = H_, [0xa2] = H_, [0xa3] = H_, [0xa4] = H_, [0xa5] = H_, [0xa6] = H_, [0xa7] = H_,
+    [0xa8] = H_, [0xa9] = H_, [0xaa] = H_, [0xab] = H_, [0xac] = H_, [0xad] = H_, [0xae] = H_, [0xaf] = H_,
+    [0xb0] = H_, [0xb1] = H_, [0xb2] = H_, [0xb3] = H_, [0xb4] = H_, [0xb5] = H_, [0xb6] = H_, [0xb7] = H_,
+    [0xb8] = H_, [0xb9] = H_, [0xba] = H_, [0xbb] = H_, [0xbc] = H_, [0xbd] = H_, [0xbe] = H_, [0xbf] = H_,
+    [0xc0] = H_, [0xc1] = H_, [0xc2] = H_, [0xc3] = H_, [0xc4] = H_, [0xc5] = H_, [0xc6] = H_, [0xc7] = H_,
+    [0xc8] = H_, [0xc9] = H_, [0xca] = H_, [0xcb] = H_, [0xcc] = H_, [0xcd] = H_, [0xce] = H_, [0xcf] = H_,
+    [0xd0] = H_, [0xd1] = H_, [0xd2] = H_, [0xd3] = H_, [0xd4] = H_, [0xd5] = H_, [0xd6] = H_, [0xd7] = H_,
+    [0xd8] = H_, [0xd9] = H_, [0xda] = H_, [0xdb] = H_, [0xdc] = H_, [0xdd] = H_, [0xde] = H_, [0xdf] = H_,
+    [0xe0] = H_, [0xe1] = H_, [0xe2] = H_, [0xe3] = H_, [0xe4] = H_, [0xe5] = H_, [0xe6] = H_, [0xe7] = H_,
+    [0xe8] = H_, [0xe9] = H_, [0xea] = H_, [0xeb] = H_, [0xec] = H_, [0xed] = H_, [0xee] = H_, [0xef] = H_,
+    [0xf0] = H_, [0xf1] = H_, [0xf2] = H_, [0xf3] = H_, [0xf4] = H_, [0xf5] = H_, [0xf6] = H_, [0xf7] = H_,
+    [0xf8] = H_, [0xf9] = H_, [0xfa] = H_, [0xfb] = H_, [0xfc] = H_, [0xfd] = H_, [0xfe] = H_, [0xff] = H_,
+};
+
+/* ASCII lower case; other bytes as they are */
+static unsigned char lower(unsigned char c)
 {
-    return c >= 'A' && c <= 'Z';
+    return (cls[c] & C_U) ? (unsigned char)(c | 0x20) : c;
 }
 
 int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
 {
-    size_t i = *pos, nup = 0, nlet = 0;
-    int sent;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = *pos, j, len = 0, nup = 0, nlet = 0;
+    unsigned f = 0, acc = 0;
+    char *w = t->w;
 
-    /* a sentence starts the text, or follows . ! ? and spacing */
-    while (i < n && !bw_tok_wordc((unsigned char)s[i]))
+    while (i < n && !(cls[u[i]] & C_W))
         i++;
     if (i >= n) {
         *pos = n;
         return 0;
     }
-    if (i == 0) {
-        sent = 1;
-    } else {
-        size_t k = i;
-        sent = 0;
-        while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\n' || s[k - 1] == '\t' || s[k - 1] == '"' ||
-                         s[k - 1] == '\'' || s[k - 1] == '('))
-            k--;
-        if (k == 0 || s[k - 1] == '.' || s[k - 1] == '!' || s[k - 1] == '?' || s[k - 1] == '\n' || s[k - 1] == ':')
-            sent = 1;
-    }
+    /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
+    j = i;
+    while (j > 0 && (u[j - 1] == ' ' || u[j - 1] == '\t' || u[j - 1] == '"' || u[j - 1] == '\'' || u[j - 1] == '('))
+        j--;
+    if (j == 0 || u[j - 1] == '.' || u[j - 1] == '!' || u[j - 1] == '?' || u[j - 1] == '\n' || u[j - 1] == ':')
+        f = BW_TOKF_SENT;
+    if (cls[u[i]] & C_U)
+        f |= BW_TOKF_UPPER;
     t->start = i;
-    t->len = 0;
-    t->flags = sent ? BW_TOKF_SENT : 0;
-    if (is_upper((unsigned char)s[i]))
-        t->flags |= BW_TOKF_UPPER;
+    /*
+     * Runs of word bytes, joined across an inner apostrophe ("don't"); the
+     * per-byte work is table look-ups without branches, as this loop runs
+     * over every byte the statistical scorers read.
+     */
     for (;;) {
-        unsigned char c = (unsigned char)s[i];
-        if (bw_tok_wordc(c)) {
-            if (c >= '0' && c <= '9')
-                t->flags |= BW_TOKF_DIGIT;
-            if (is_upper(c)) {
-                nup++;
-                c = (unsigned char)(c | 0x20);
+        j = i;
+        while (j < n && (cls[u[j]] & C_W))
+            j++;
+        for (; i < j; i++) {
+            unsigned char c = u[i], k = cls[c];
+            acc |= k;
+            nup += (k & C_U) != 0;
+            nlet += (k & C_L) != 0;
+            if (len < BW_TOK_MAX)
+                w[len++] = (char)lower(c);
+        }
+        if (j + 1 < n && (u[j] == '\'' || u[j] == 0x60) && (cls[u[j + 1]] & C_W)) {
+            i = j + 1;
+            continue;
+        }
+        break;
+    }
+    if (acc & C_D)
+        f |= BW_TOKF_DIGIT;
+    /*
+     * Bytes >= 0x80 count as letters; but U+2000..U+206F (dashes, curly
+     * quotes) end a word, except U+2019 between letters, an apostrophe.
+     */
+    if (acc & C_H) {
+        size_t k;
+        for (k = 0; k + 2 < len; k++) {
+            unsigned char b0 = (unsigned char)w[k], b1 = (unsigned char)w[k + 1];
+            if (b0 != 0xe2 || (b1 != 0x80 && b1 != 0x81))
+                continue;
+            if (b1 == 0x80 && (unsigned char)w[k + 2] == 0x99 && k > 0 && k + 3 < len) {
+                memmove(w + k, w + k + 3, len - k - 3);
+                len -= 3;
+                k--;
+                continue;
             }
-            if (c >= 'a' && c <= 'z')
-                nlet++;
-            if (t->len < BW_TOK_MAX)
-                t->w[t->len++] = (char)c;
-            i++;
-        } else if ((c == '\'' || c == 0x60) && i + 1 < n && bw_tok_wordc((unsigned char)s[i + 1]) && i > t->start) {
-            i++; /* don't -> dont */
-        } else if (c == 0xe2 && i + 3 < n && (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x99 &&
-                   bw_tok_wordc((unsigned char)s[i + 3])) {
-            i += 3; /* right single quotation mark as an apostrophe */
-        } else {
+            if (k == 0) {
+                /* punctuation first: read on after it */
+                *pos = t->start + 3;
+                return bw_tok_next(s, n, pos, t);
+            }
+            /* the word ends before the punctuation; what follows is read next time */
+            i = t->start + k;
+            len = k;
             break;
         }
-        if (i >= n)
-            break;
     }
-    /* UTF-8 punctuation (U+2000..U+206F: dashes, quotes) is not part of words */
+    t->len = len;
     t->end = i;
     if (nup >= 2 && nup == nlet)
-        t->flags |= BW_TOKF_ALLCAP;
+        f |= BW_TOKF_ALLCAP;
+    t->flags = f;
     *pos = i;
     return 1;
 }
@@ -108,7 +164,7 @@ size_t bw_tok_stem(const char *w, size_t n)
     return n;
 }
 
-/* sorted, so a binary search finds them */
+/* sorted for reading; looked up through a hash set */
 static const char *const stops[] = {
     "a",       "about",   "above",  "after",   "again",   "against", "all",     "also",    "am",      "an",
     "and",     "any",     "are",    "as",      "at",      "be",      "because", "been",    "before",  "being",
@@ -131,22 +187,39 @@ static const char *const stops[] = {
     "you",     "your",    "youre",  "yours",   "yourself","yourselves",
 };
 
+/*
+ * The function words as a set of 64-bit hashes, built on first use: one
+ * probe per word on the hot path. Words are at most 10 letters, so longer
+ * ones are never looked up.
+ */
+#define STOP_SLOTS 512
+static uint64_t stopset[STOP_SLOTS];
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void stop_init(void)
+{
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(stops); i++) {
+        uint64_t h = bw_hash64(stops[i], strlen(stops[i]), 0);
+        uint32_t s = (uint32_t)h & (STOP_SLOTS - 1);
+        while (stopset[s])
+            s = (s + 1) & (STOP_SLOTS - 1);
+        stopset[s] = h;
+    }
+}
+
 int bw_tok_stopword(const char *w, size_t n)
 {
-    size_t lo = 0, hi = BW_NELEMS(stops);
+    uint64_t h;
+    uint32_t s;
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        size_t sl = strlen(stops[mid]);
-        int c = memcmp(stops[mid], w, BW_MIN(sl, n));
-        if (c == 0)
-            c = sl < n ? -1 : sl > n ? 1 : 0;
-        if (c == 0)
+    if (n == 0 || n > 10)
+        return 0;
+    pthread_once(&stop_once, stop_init);
+    h = bw_hash64(w, n, 0);
+    for (s = (uint32_t)h & (STOP_SLOTS - 1); stopset[s]; s = (s + 1) & (STOP_SLOTS - 1))
+        if (stopset[s] == h)
             return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     return 0;
 }

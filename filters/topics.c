@@ -490,22 +490,16 @@ static int on_match(const void *stp, struct bw_eval *ev, void *esp, uint32_t ite
     return 0;
 }
 
+/* t is the literal word s (a string literal: its length is known at compile time) */
+#define is(t, s) ((t)->len == sizeof(s) - 1 && memcmp((t)->w, (s), sizeof(s) - 1) == 0)
+
 /* First-person and request cues of the advice-seeking detector. */
-static int cue_word(const char *w, size_t n)
+static int cue_word(const struct bw_tok *t)
 {
-    static const char *const req[] = {"advise", "prescribe", "diagnose", "should", "lawyer", "attorney", "doctor"};
-    size_t i;
-
-    for (i = 0; i < BW_NELEMS(req); i++)
-        if (strlen(req[i]) == n && memcmp(req[i], w, n) == 0)
-            return 1;
-    return 0;
+    return is(t, "advise") || is(t, "prescribe") || is(t, "diagnose") || is(t, "should") || is(t, "lawyer") ||
+           is(t, "attorney") || is(t, "doctor");
 }
 
-static int is(const struct bw_tok *t, const char *s)
-{
-    return t->len == strlen(s) && memcmp(t->w, s, t->len) == 0;
-}
 
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
@@ -533,7 +527,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         /* "can you", "should you", "could you" + a request: asking for a judgement */
         if (have_prev && is(&t, "you") && (is(&prev, "can") || is(&prev, "could") || is(&prev, "would")))
             es->cue |= 1;
-        if (cue_word(t.w, t.len))
+        if (cue_word(&t))
             es->cue |= 1;
         prev = t;
         have_prev = 1;

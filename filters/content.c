@@ -110,7 +110,7 @@ struct cstate {
 };
 
 struct cscratch {
-    float lex[BW_CAT__N];
+    float lex[BW_LEX_NSCORES];
     float maxp[BW_CAT__N];
     uint8_t conf[BW_CAT__N];
     /* feature accumulation of the current block */
@@ -284,7 +284,13 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         bw_feat_run(ev->text->view, ev->text->len, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
     bw_content_dense(es->lex, x);
     for (i = 0; i < st->n; i++) {
-        int c = st->items[i].cat, lvl = bw_content_lex_level(es->lex[c]);
+        int c = st->items[i].cat;
+        float ls = es->lex[c];
+        int lvl;
+        /* "how can I" + a weapon or a crime: asking for the means */
+        if ((c == BW_CAT_VIOLENCE || c == BW_CAT_MISCONDUCT) && es->lex[BW_LEX_HOWTO] > 0 && ls >= 0.5f)
+            ls += BW_LEX_HOWTO_BONUS;
+        lvl = bw_content_lex_level(ls);
         float p = 0;
         if (bank.slot[c] >= 0 && es->nfeat) {
             const struct bw_linear *m = bank.m[c];

@@ -87,7 +87,7 @@ int bw_lex_parse(struct bw_lexicon *lx, const char *name, const char *data, size
         memcpy(wbuf, t1 + 1, wl);
         wbuf[wl] = '\0';
         memset(&e, 0, sizeof(e));
-        if ((c = bw_cat_from_name(cat)) < 0) {
+        if ((c = strcmp(cat, "HOWTO") == 0 ? BW_LEX_HOWTO : bw_cat_from_name(cat)) < 0) {
             bw_errs_add(errs, NULL, "%s:%u: unknown category \"%s\"", name, line, cat);
             bad = 1;
             p = eol + 1;
@@ -462,7 +462,7 @@ int bw_lexscan_run(struct bw_lexscan *ls, const char *text, size_t len, float *s
 {
     int rv;
 
-    memset(scores, 0, BW_CAT__N * sizeof(*scores));
+    memset(scores, 0, BW_LEX_NSCORES * sizeof(*scores));
     if ((rv = bw_norm_run(&ls->nm, text, len)) != 0)
         return rv;
     memset(ls->seen, 0, bw_lex_seen_size(ls->lx));

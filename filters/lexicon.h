@@ -28,12 +28,22 @@
 #include "filters/errs.h"
 #include "filters/matcher.h"
 
+/*
+ * Besides the six categories, entries of the pseudo-category HOWTO mark a
+ * request for instructions ("how can I", "step by step"): they feed no
+ * model, and make a VIOLENCE or MISCONDUCT hit in the same block weigh
+ * BW_LEX_HOWTO_BONUS more (filters/content.c).
+ */
+#define BW_LEX_HOWTO BW_CAT__N
+#define BW_LEX_NSCORES (BW_CAT__N + 1)
+#define BW_LEX_HOWTO_BONUS 1.0f
+
 #define BW_LEX_PREFIX 0x1 /* no right word boundary */
 #define BW_LEX_REGEX 0x2  /* raw expression, no boundary checks */
 #define BW_LEX_PHRASE 0x4 /* several words */
 
 struct bw_lex_entry {
-    uint8_t cat;      /* enum bw_cat */
+    uint8_t cat;      /* enum bw_cat, or BW_LEX_HOWTO */
     uint8_t flags;    /* BW_LEX_* */
     uint16_t tlen;    /* bytes of term */
     float weight;
@@ -90,7 +100,7 @@ static inline size_t bw_lex_seen_size(const struct bw_lexicon *lx)
 
 /*
  * A standalone scanner of a lexicon, for training and evaluation: scores
- * every category of a text at once (scores[BW_CAT__N]).
+ * every category of a text at once (scores[BW_LEX_NSCORES]).
  */
 struct bw_lexscan;
 int bw_lexscan_new(const struct bw_lexicon *lx, struct bw_lexscan **out);

@@ -40,10 +40,16 @@ static const unsigned char cls[256] = {
     [0xf8] = H_, [0xf9] = H_, [0xfa] = H_, [0xfb] = H_, [0xfc] = H_, [0xfd] = H_, [0xfe] = H_, [0xff] = H_,
 };
 
-/* ASCII lower case; other bytes as they are */
-static unsigned char lower(unsigned char c)
+/* ASCII lower case; other bytes as they are (built on first use) */
+static unsigned char lowtab[256];
+static pthread_once_t low_once = PTHREAD_ONCE_INIT;
+
+static void low_init(void)
 {
-    return (cls[c] & C_U) ? (unsigned char)(c | 0x20) : c;
+    unsigned c;
+
+    for (c = 0; c < 256; c++)
+        lowtab[c] = (unsigned char)((cls[c] & C_U) ? (c | 0x20) : c);
 }
 
 int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
@@ -53,6 +59,7 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
     unsigned f = 0, acc = 0;
     char *w = t->w;
 
+    pthread_once(&low_once, low_init);
     while (i < n && !(cls[u[i]] & C_W))
         i++;
     if (i >= n) {
@@ -74,19 +81,20 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
      * over every byte the statistical scorers read.
      */
     for (;;) {
-        j = i;
-        while (j < n && (cls[u[j]] & C_W))
-            j++;
-        for (; i < j; i++) {
+        /* one pass: classify, count and copy; the copy is capped without a branch */
+        while (i < n) {
             unsigned char c = u[i], k = cls[c];
+            if (!(k & C_W))
+                break;
             acc |= k;
-            nup += (k & C_U) != 0;
-            nlet += (k & C_L) != 0;
-            if (len < BW_TOK_MAX)
-                w[len++] = (char)lower(c);
+            nup += (k >> 1) & 1;
+            nlet += (k >> 3) & 1;
+            w[len < BW_TOK_MAX ? len : BW_TOK_MAX - 1] = (char)lowtab[c];
+            len += len < BW_TOK_MAX;
+            i++;
         }
-        if (j + 1 < n && (u[j] == '\'' || u[j] == 0x60) && (cls[u[j + 1]] & C_W)) {
-            i = j + 1;
+        if (i + 1 < n && (u[i] == '\'' || u[i] == 0x60) && (cls[u[i + 1]] & C_W)) {
+            i++;
             continue;
         }
         break;

@@ -506,44 +506,51 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     const struct tstate *st = stp;
     struct tscratch *es = esp;
     const struct bw_text *tx = ev->text;
-    struct bw_tok t, prev;
+    struct bw_tok tb[2], *tp = &tb[0], *pp = &tb[1];
     size_t pos = 0;
-    uint32_t i, nseen = 0;
+    uint32_t i, k, nseen = 0;
     int have_prev = 0;
     float damp;
 
     es->nwords = 0;
     es->cue = 0;
     memset(es->seen, 0, sizeof(es->seen));
-    memset(&prev, 0, sizeof(prev));
-    while (bw_tok_next(tx->view, tx->len, &pos, &t)) {
+    memset(pp, 0, sizeof(*pp));
+    while (bw_tok_next(tx->view, tx->len, &pos, tp)) {
+        const struct bw_tok *t = tp, *prev = pp;
         uint64_t h;
         uint32_t s;
         es->nwords++;
         /* first person: the text is about the writer's own situation */
-        if (is(&t, "i") || is(&t, "my") || is(&t, "me") || is(&t, "im") || is(&t, "ive") || is(&t, "mine") ||
-            is(&t, "we") || is(&t, "our") || is(&t, "myself") || is(&t, "id"))
+        if (is(t, "i") || is(t, "my") || is(t, "me") || is(t, "im") || is(t, "ive") || is(t, "mine") ||
+            is(t, "we") || is(t, "our") || is(t, "myself") || is(t, "id"))
             es->cue |= 2;
         /* "can you", "should you", "could you" + a request: asking for a judgement */
-        if (have_prev && is(&t, "you") && (is(&prev, "can") || is(&prev, "could") || is(&prev, "would")))
+        if (have_prev && is(t, "you") && (is(prev, "can") || is(prev, "could") || is(prev, "would")))
             es->cue |= 1;
-        if (cue_word(&t))
+        if (cue_word(t))
             es->cue |= 1;
-        prev = t;
+        tp = pp; /* this word is the previous one of the next */
+        pp = (struct bw_tok *)t;
         have_prev = 1;
-        if (t.len < 2 || bw_tok_stopword(t.w, t.len))
+        if (t->len < 3)
             continue;
-        h = stemhash(t.w, t.len);
-        /* each distinct word counts once */
-        for (s = (uint32_t)h & (SEEN_SLOTS - 1); es->seen[s] && es->seen[s] != h; s = (s + 1) & (SEEN_SLOTS - 1))
+        /* function words are not in the table: no need to test for them first */
+        h = stemhash(t->w, t->len);
+        for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)
             ;
-        if (es->seen[s] == h)
+        if (!st->tab[s].h)
+            continue;
+        /* each distinct word counts once */
+        for (k = (uint32_t)h & (SEEN_SLOTS - 1); es->seen[k] && es->seen[k] != h; k = (k + 1) & (SEEN_SLOTS - 1))
+            ;
+        if (es->seen[k] == h)
             continue;
         if (nseen < SEEN_SLOTS / 2) {
-            es->seen[s] = h;
+            es->seen[k] = h;
             nseen++;
         }
-        for (s = (uint32_t)h & st->mask; st->tab[s].h; s = (s + 1) & st->mask)
+        for (; st->tab[s].h; s = (s + 1) & st->mask)
             if (st->tab[s].h == h)
                 es->score[st->tab[s].topic] += st->tab[s].w;
     }

@@ -240,7 +240,7 @@ int bw_cmd_train(int argc, char **argv)
     }
     /* the dense features are the lexicon scores the module computes at run time */
     for (i = 0; i < rs.n; i++) {
-        float sc[BW_CAT__N];
+        float sc[BW_LEX_NSCORES];
         if (bw_lexscan_run(ls, rs.r[i].text, rs.r[i].len, sc) != 0) {
             fprintf(stderr, "bulwark train: row %zu: not valid UTF-8, dropped from the lexicon features\n", i + 1);
             memset(sc, 0, sizeof(sc));

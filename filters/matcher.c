@@ -257,6 +257,8 @@ static int user_regex(struct pat *p, int index, struct bw_pat_err *err)
     p->re = pcre2_compile((PCRE2_SPTR)p->expr, p->len, opts, &ec, &eoff, NULL);
     if (p->re == NULL) {
         PCRE2_UCHAR msg[200];
+        if (ec == PCRE2_ERROR_HEAP_FAILED)
+            return BW_ENOMEM;
         pcre2_get_error_message(ec, msg, sizeof(msg));
         seterr(err, index, (int)eoff, "%s", (const char *)msg);
         return BW_ECOMPILE;

@@ -19,7 +19,7 @@ struct bw_word_item {
 
 struct bw_managed_item {
     int type;           /* enum bw_wordlist */
-    const char *lang;   /* extension: language of the list, NULL = English + all shipped */
+    const char *lang;   /* extension (bulwarkLanguage): LDNOOBW list of that language; NULL = English */
     struct bw_actcfg ac;
 };
 

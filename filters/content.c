@@ -297,6 +297,17 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             int ml;
             p = bw_lin_finish(m, es->acc[bank.slot[c]], es->nfeat, x);
             ml = bw_lin_level(m, p);
+            /*
+             * Abuse is said in words: without a single abusive word of the
+             * lexicons the model's guess is not evidence (a short name it
+             * never saw scores at its bias).
+             */
+            if ((c == BW_CAT_HATE || c == BW_CAT_INSULTS) &&
+                es->lex[BW_CAT_HATE] + es->lex[BW_CAT_INSULTS] + es->lex[BW_CAT_SEXUAL] <= 0)
+                ml = BW_CONF_NONE;
+            /* likewise an attack names what it attacks: instructions, rules, modes, personas */
+            if (c == BW_CAT_PROMPT_ATTACK && es->lex[BW_CAT_PROMPT_ATTACK] <= 0)
+                ml = BW_CONF_NONE;
             lvl = BW_MAX(lvl, ml);
         }
         if (p > es->maxp[c])

@@ -387,6 +387,32 @@ static int write_set(const char *out_dir, const char *name, const struct sets *s
     for (i = 0; i < s->br.n && rv == 0; i++)
         if (!dev_row(&s->br.r[i], DEV_OTHER))
             rv = put_row_w(f, s->br.r[i].text, s->br.r[i].len, 0, 1.0, which != 2);
+    /*
+     * Short benign fragments (the first one to four words, and the first
+     * sentence, of each benign answer): without them a text of a few words
+     * the models never saw ("Mumbai.") scores at the bias, which class
+     * balancing puts near 0.5.
+     */
+    for (i = 0; i < s->br.n && rv == 0; i++) {
+        const struct row *x = &s->br.r[i];
+        size_t k = 0, words = 1 + (size_t)(bw_hash64(x->text, x->len, 7) % 4), cut = 0, w = 0, sent;
+        if (dev_row(x, DEV_OTHER))
+            continue;
+        while (k < x->len && w < words) {
+            while (k < x->len && !bw_tok_wordc((unsigned char)x->text[k]))
+                k++;
+            while (k < x->len && bw_tok_wordc((unsigned char)x->text[k]))
+                k++;
+            w++;
+            cut = k;
+        }
+        for (sent = 0; sent < x->len && x->text[sent] != '.' && x->text[sent] != '\n'; sent++)
+            ;
+        if (cut)
+            rv = put_row_w(f, x->text, cut, 0, 1.0, which != 2);
+        if (rv == 0 && sent > cut && sent < x->len)
+            rv = put_row_w(f, x->text, sent + 1, 0, 1.0, which != 2);
+    }
     /* harmful questions are not prompt attacks: they ask, they do not subvert */
     for (i = 0; i < s->dna.n && rv == 0 && which == 2; i++)
         if (!dev_row(&s->dna.r[i], DEV_OTHER))
@@ -671,12 +697,34 @@ static int eval_content(const struct bw_evc_opts *o, const struct sets *s, FILE 
         row_out(out, "content", "SEXUAL", setting, "Do-Not-Answer S004 vs benign queries dev", &dna_sex, 0);
         row_out(out, "content", "VIOLENCE", setting, "Do-Not-Answer S006 vs benign queries dev", &dna_vio, 0);
         row_out(out, "content", "MISCONDUCT", setting, "Do-Not-Answer S003+S008 vs benign queries dev", &dna_mis, 0);
-        if (st == BW_CONF_MEDIUM)
-            for (c = 0; c < BW_CAT__N; c++) {
-                char f[64];
-                snprintf(f, sizeof(f), "%s (FPR only)", bw_cat_name(c));
-                row_out(out, "content", f, setting, "benign queries dev", &cat[c], 0);
+        {
+            /* short factual texts none of the models trained on: trivia questions and one-line answers */
+            struct counts q = {0};
+            for (i = 0; i < s->qa.n && rv == 0; i++) {
+                const struct row *x = &s->qa.r[i];
+                const char *t2[2] = {x->extra, x->a};
+                int k2, d;
+                for (k2 = 0; k2 < 2 && rv == 0; k2++) {
+                    struct bw_block b = {t2[k2], strlen(t2[k2]), 0};
+                    if ((rv = run(&r, &b, 1, &q)) != 0)
+                        break;
+                    for (c = 0, d = 0; c < BW_CAT__N; c++)
+                        d |= detected(&r, BW_POL_CONTENT, (unsigned)c);
+                    count(&q, 0, d);
+                    if (d && st == BW_CONF_MEDIUM)
+                        show(o->verbose, "QA FP", &(struct row){(char *)t2[k2], strlen(t2[k2]), 0, 0, 0, 0});
+                }
             }
+            row_out(out, "content", "any of the six (FPR only)", setting,
+                    "HaluEval QA questions + right answers (short, out of domain)", &q, 0);
+        }
+        for (c = 0; c < BW_CAT__N; c++) {
+            char f[64];
+            snprintf(f, sizeof(f), "%s (FPR only)", bw_cat_name(c));
+            cat[c].ns = pa.ns;
+            cat[c].runs = pa.runs;
+            row_out(out, "content", f, setting, "benign queries dev", &cat[c], 0);
+        }
         runner_free(&r);
     }
     return rv;

@@ -44,9 +44,9 @@ struct gstate {
     size_t n;
 };
 
-/* A set of stem hashes in the evaluation's arena. */
+/* A set of 32-bit word hashes (0 is empty) in the evaluation's arena. */
 struct hset {
-    uint64_t *s;
+    uint32_t *s;
     uint32_t mask, n;
 };
 
@@ -61,17 +61,24 @@ struct gscratch {
     int any;
 };
 
-static uint64_t shash(const struct bw_tok *t)
+static uint32_t shash(const struct bw_tok *t)
 {
     uint64_t h = bw_hash64(t->w, bw_tok_stem(t->w, t->len), 0x9a0d);
-    return h ? h : 1;
+    uint32_t v = (uint32_t)(h ^ (h >> 32));
+    return v ? v : 1;
+}
+
+static uint32_t pair(uint32_t a, uint32_t b)
+{
+    uint64_t h = bw_hash_mix(a, b);
+    return (uint32_t)(h ^ (h >> 32)) | 1;
 }
 
 static int hs_init(struct bw_arena *a, struct hset *h, size_t want)
 {
     uint32_t cap = 64;
 
-    while (cap < want * 2 && cap < (1u << 30))
+    while (cap < want * 2 && cap < (1u << 28))
         cap <<= 1;
     if ((h->s = bw_arena_calloc(a, cap * sizeof(*h->s))) == NULL)
         return BW_ENOMEM;
@@ -80,7 +87,7 @@ static int hs_init(struct bw_arena *a, struct hset *h, size_t want)
     return BW_OK;
 }
 
-static void hs_add(struct hset *h, uint64_t v)
+static void hs_add(struct hset *h, uint32_t v)
 {
     uint32_t i;
 
@@ -93,7 +100,7 @@ static void hs_add(struct hset *h, uint64_t v)
     h->n++;
 }
 
-static int hs_has(const struct hset *h, uint64_t v)
+static int hs_has(const struct hset *h, uint32_t v)
 {
     uint32_t i;
 
@@ -125,17 +132,17 @@ static void add_pairs(struct hset *h, const char *s, size_t n)
 {
     struct bw_tok t;
     size_t pos = 0;
-    uint64_t a = 0, b = 0;
+    uint32_t a = 0, b = 0;
 
     while (bw_tok_next(s, n, &pos, &t)) {
-        uint64_t c;
+        uint32_t c;
         if (!content(&t))
             continue;
         c = shash(&t);
         if (b)
-            hs_add(h, bw_hash_mix(b, c) | 1);
+            hs_add(h, pair(b, c));
         if (a)
-            hs_add(h, bw_hash_mix(a, c) | 1);
+            hs_add(h, pair(a, c));
         a = b;
         b = c;
     }
@@ -156,19 +163,22 @@ static int build(struct bw_eval *ev, struct gscratch *es)
     int rv;
 
     es->built = 1;
-    /* a word takes two bytes at least: len / 2 bounds the distinct words */
-    if ((rv = hs_init(a, &es->src, ev->source.len / 2 + ev->query.len / 2 + 16)) != 0 ||
-        (rv = hs_init(a, &q, ev->query.len / 2 + 16)) != 0)
+    /*
+     * A content word takes three bytes at least (two letters and a
+     * separator): len / 3 bounds the distinct words, twice that the pairs.
+     */
+    if ((rv = hs_init(a, &es->src, (ev->source.len + ev->query.len) / 3 + 16)) != 0 ||
+        (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0)
         return rv;
     add_text(&q, ev->query.base, ev->query.len);
-    if ((rv = hs_init(a, &es->pairs, ev->source.len + ev->query.len + 16)) != 0)
+    if ((rv = hs_init(a, &es->pairs, 2 * (ev->source.len + ev->query.len) / 3 + 16)) != 0)
         return rv;
     add_pairs(&es->pairs, ev->query.base, ev->query.len);
     /* one pass over the source: its words, its word pairs, its sentences nearest the query */
     {
         struct bw_tok t;
         size_t pos = 0;
-        uint64_t p1 = 0, p2 = 0;
+        uint32_t p1 = 0, p2 = 0;
         unsigned n = 0, k;
         size_t last = 0, j;
         for (;;) {
@@ -196,12 +206,12 @@ static int build(struct bw_eval *ev, struct gscratch *es)
             }
             last = t.end;
             if (content(&t)) {
-                uint64_t c = shash(&t);
+                uint32_t c = shash(&t);
                 hs_add(&es->src, c);
                 if (p2)
-                    hs_add(&es->pairs, bw_hash_mix(p2, c) | 1);
+                    hs_add(&es->pairs, pair(p2, c));
                 if (p1)
-                    hs_add(&es->pairs, bw_hash_mix(p1, c) | 1);
+                    hs_add(&es->pairs, pair(p1, c));
                 p1 = p2;
                 p2 = c;
                 n += hs_has(&q, c);
@@ -211,9 +221,9 @@ static int build(struct bw_eval *ev, struct gscratch *es)
     if (!ev->has_query)
         return BW_OK;
     {
-        size_t want = ev->query.len / 2 + 16;
+        size_t want = ev->query.len / 3 + 16;
         for (i = 0; i < TOP_SENTENCES; i++)
-            want += best_len[i] / 2;
+            want += best_len[i] / 3;
         if ((rv = hs_init(a, &es->rel, want)) != 0)
             return rv;
     }
@@ -263,7 +273,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     const struct bw_text *tx = ev->text;
     struct bw_tok t;
     size_t pos = 0;
-    uint64_t prev = 0;
+    uint32_t prev = 0;
     int rv;
 
     BW_UNUSED(stp);
@@ -271,7 +281,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         return rv;
     es->any = 1;
     while (bw_tok_next(tx->view, tx->len, &pos, &t)) {
-        uint64_t h;
+        uint32_t h;
         double w;
         int fact = 0;
         if (!content(&t))
@@ -288,7 +298,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         h = shash(&t);
         if (prev) {
             es->npairs++;
-            es->sup_pairs += hs_has(&es->pairs, bw_hash_mix(prev, h) | 1);
+            es->sup_pairs += hs_has(&es->pairs, pair(prev, h));
         }
         prev = h;
         es->tot += w;

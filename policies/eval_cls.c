@@ -615,7 +615,8 @@ static int eval_content(const struct bw_evc_opts *o, const struct sets *s, FILE 
     size_t i;
     char setting[64];
 
-    for (st = BW_CONF_LOW; st <= BW_CONF_HIGH && rv == 0; st++) {
+    for (st = o->full ? BW_CONF_LOW : BW_CONF_MEDIUM; st <= (o->full ? BW_CONF_HIGH : BW_CONF_MEDIUM) && rv == 0;
+         st++) {
         struct counts hi = {0}, h = {0}, in = {0}, pa = {0}, tm = {0}, cat[BW_CAT__N];
         struct counts dna_sex = {0}, dna_vio = {0}, dna_mis = {0};
         int c;
@@ -718,7 +719,7 @@ static int eval_content(const struct bw_evc_opts *o, const struct sets *s, FILE 
             row_out(out, "content", "any of the six (FPR only)", setting,
                     "HaluEval QA questions + right answers (short, out of domain)", &q, 0);
         }
-        for (c = 0; c < BW_CAT__N; c++) {
+        for (c = 0; c < BW_CAT__N && o->full; c++) {
             char f[64];
             snprintf(f, sizeof(f), "%s (FPR only)", bw_cat_name(c));
             cat[c].ns = pa.ns;

@@ -26,6 +26,7 @@ struct bw_evc_opts {
     const char *data_dir; /* the shared data/ directory */
     const char *only;     /* NULL, or "content", "topics", "grounding" */
     int verbose;          /* print misclassified dev rows to stderr */
+    int full;             /* every strength and per-category FPR rows, not only MEDIUM */
 };
 
 /*

@@ -1,7 +1,10 @@
 /*
  * cli_eval.c: `bulwark eval [--data DIR] [--only content|topics|grounding]
- * [--verbose] [--export OUT_DIR]`: detector quality on the shared data as a
- * markdown table (policies/eval_cls.h), or the content models' training sets.
+ * [--full] [--verbose] [--export OUT_DIR]`: detector quality on the shared
+ * data as a markdown table (policies/eval_cls.h): content filters at
+ * strength MEDIUM, or at every strength with --full; --verbose lists the
+ * misclassified rows on stderr. --export writes the content models'
+ * training sets instead.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +15,7 @@ int bw_cmd_eval(int argc, char **argv);
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bulwark eval [--data DIR] [--only content|topics|grounding] [--verbose]\n"
+    fprintf(stderr, "usage: bulwark eval [--data DIR] [--only content|topics|grounding] [--full] [--verbose]\n"
                     "       bulwark eval [--data DIR] --export OUT_DIR\n"
                     "DIR is the shared data directory (default ../shared/data).\n");
     return 2;
@@ -20,7 +23,7 @@ static int usage(void)
 
 int bw_cmd_eval(int argc, char **argv)
 {
-    struct bw_evc_opts o = {"../shared/data", NULL, 0};
+    struct bw_evc_opts o = {"../shared/data", NULL, 0, 0};
     const char *export_dir = NULL;
     int i, rv;
 
@@ -33,6 +36,8 @@ int bw_cmd_eval(int argc, char **argv)
             export_dir = argv[++i];
         else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
             o.verbose = 1;
+        else if (strcmp(argv[i], "--full") == 0)
+            o.full = 1;
         else
             return usage();
     }

@@ -3,6 +3,7 @@
  * file format and the trainer (AdaGrad SGD, deterministic for a seed).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,24 +129,30 @@ int bw_lin_level(const struct bw_linear *m, float p)
 
 /* ---- file format ---- */
 
+static uint32_t crctab[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    uint32_t i;
+
+    for (i = 0; i < 256; i++) {
+        uint32_t v = i;
+        int k;
+        for (k = 0; k < 8; k++)
+            v = (v & 1) ? 0xedb88320u ^ (v >> 1) : v >> 1;
+        crctab[i] = v;
+    }
+}
+
 uint32_t bw_crc32(const void *p, size_t n)
 {
-    static uint32_t tab[256];
-    static int init;
     const unsigned char *b = p;
     uint32_t c = 0xffffffffu;
+    const uint32_t *tab = crctab;
     size_t i;
 
-    if (!init) { /* idempotent: racing threads write the same values */
-        for (i = 0; i < 256; i++) {
-            uint32_t v = (uint32_t)i;
-            int k;
-            for (k = 0; k < 8; k++)
-                v = (v & 1) ? 0xedb88320u ^ (v >> 1) : v >> 1;
-            tab[i] = v;
-        }
-        init = 1;
-    }
+    pthread_once(&crc_once, crc_init);
     for (i = 0; i < n; i++)
         c = tab[(c ^ b[i]) & 0xff] ^ (c >> 8);
     return c ^ 0xffffffffu;

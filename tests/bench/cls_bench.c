@@ -99,7 +99,7 @@ static double run(const struct bw_engine *e, struct bw_worker *w, const struct b
 
 int main(int argc, char **argv)
 {
-    int iters = argc > 1 ? atoi(argv[1]) : 20000, c; /* a bench tool: atoi is fine for its argument */
+    int iters = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 20000, c;
     struct bw_content_conf cc;
     struct bw_topics_conf tc = {topics, 3, 0};
     struct bw_grounding_conf gc;
@@ -108,6 +108,9 @@ int main(int argc, char **argv)
     char *text = malloc(8192), *src = malloc(8192);
     size_t n = 0;
     double med, p90, res;
+
+    if (iters < 10)
+        iters = 10;
 
     if (argc > 2) {
         FILE *f = fopen(argv[2], "rb");

@@ -105,7 +105,7 @@ test-policy: all
 
 # The same unit, CLI and integration tests, built with ASan+UBSan.
 asan ubsan:
-	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration
+	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration test-policy
 
 run: all
 	$(Q)scripts/run-demo.sh $(O)/bulwark

@@ -34,6 +34,8 @@
 #define BW_LEX_LOW 1.0f
 #define BW_LEX_MEDIUM 2.0f
 #define BW_LEX_HIGH 3.0f
+/* PROMPT_ATTACK lexicon score below which the model's level does not count */
+#define BW_PA_STRONG 1.0f
 
 static const char *const model_files[BW_CAT__N] = {
     "models/sexual.bwm",     "models/violence.bwm",   "models/hate.bwm",
@@ -305,8 +307,12 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             if ((c == BW_CAT_HATE || c == BW_CAT_INSULTS) &&
                 es->lex[BW_CAT_HATE] + es->lex[BW_CAT_INSULTS] + es->lex[BW_CAT_SEXUAL] <= 0)
                 ml = BW_CONF_NONE;
-            /* likewise an attack names what it attacks: instructions, rules, modes, personas */
-            if (c == BW_CAT_PROMPT_ATTACK && es->lex[BW_CAT_PROMPT_ATTACK] <= 0)
+            /*
+             * likewise an attack names what it attacks: instructions, rules,
+             * modes, personas; a single weak cue ("prompt") in a question
+             * about attacks is talk about them, not one
+             */
+            if (c == BW_CAT_PROMPT_ATTACK && es->lex[BW_CAT_PROMPT_ATTACK] < BW_PA_STRONG)
                 ml = BW_CONF_NONE;
             lvl = BW_MAX(lvl, ml);
         }

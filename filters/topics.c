@@ -18,7 +18,10 @@
  * first-person questions ("should I", "can I", "do I have", "my ...") and
  * requests ("recommend", "diagnose", "prescribe"). A topic's phrases (our
  * extension) are patterns of the guardrail's matcher; a hit detects the
- * topic on its own. A topic is detected when its score reaches
+ * topic on its own; a text repeating most word pairs of one of the
+ * examples ("Is now a good time to buy ethereum?" for "... to buy
+ * bitcoin?") adds EX_MATCH times the share it repeats, undamped. A topic
+ * is detected when its score reaches
  * BW_TOPIC_THRESHOLD (calibrated on the evaluation data: docs/classifiers.md).
  */
 #include <math.h>
@@ -43,6 +46,10 @@
 #define W_PHRASE 10.0f  /* a configured phrase: detected on its own */
 #define MAX_MEMBERS 4000 /* narrower words taken from one topic word */
 #define SEEN_SLOTS 1024
+#define BIG_SLOTS 2048   /* bigrams of a block kept for matching examples */
+#define EX_MATCH 1.2f    /* times the share of an example's bigrams the text repeats */
+#define EX_MIN_SHARE 0.6f
+#define EX_MIN_BIGRAMS 3
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
 
@@ -208,12 +215,18 @@ struct tstate {
     uint8_t *action;
     struct slot *tab;
     uint32_t mask;
+    /* the examples as word bigrams: example e is big[eoff[e]..eoff[e+1]), of topic etopic[e] */
+    uint64_t *big;
+    uint32_t *eoff, *etopic;
+    uint32_t nex;
 };
 
 struct tscratch {
     uint32_t nwords;
     int cue;
+    uint32_t nbig;
     uint64_t seen[SEEN_SLOTS];
+    uint64_t bigs[BIG_SLOTS]; /* word bigrams of the block, for the example match */
     float *score; /* this block, by topic */
     float *best;  /* over blocks */
     float *phrase;
@@ -353,6 +366,49 @@ static int add_text(struct wmap *m, const char *s, float wt, int seed)
     return 0;
 }
 
+/* Word bigram of two stemmed words (function words included: examples are matched as phrasings). */
+static uint64_t bigram(uint64_t a, uint64_t b)
+{
+    return bw_hash_mix(a, b) | 1;
+}
+
+/* Keeps the examples of topic t as bigram lists, for matching texts phrased like them. */
+static int add_examples(struct tstate *st, const struct bw_topic_item *it, uint32_t t)
+{
+    size_t j;
+
+    for (j = 0; j < it->nexamples; j++) {
+        const char *s = it->examples[j];
+        size_t n = strlen(s), pos = 0, cnt = 0, base;
+        struct bw_tok tk;
+        uint64_t prev = 0, *nb;
+        uint32_t *no, *nt;
+        /* a bigram per word after the first: at most n / 2 */
+        base = st->nex ? st->eoff[st->nex] : 0;
+        if ((nb = realloc(st->big, (base + n / 2 + 2) * sizeof(*nb))) == NULL)
+            return BW_ENOMEM;
+        st->big = nb;
+        if ((no = realloc(st->eoff, (st->nex + 2) * sizeof(*no))) == NULL)
+            return BW_ENOMEM;
+        st->eoff = no;
+        if ((nt = realloc(st->etopic, (st->nex + 1) * sizeof(*nt))) == NULL)
+            return BW_ENOMEM;
+        st->etopic = nt;
+        if (st->nex == 0)
+            st->eoff[0] = 0;
+        while (bw_tok_next(s, n, &pos, &tk)) {
+            uint64_t h = stemhash(tk.w, tk.len);
+            if (prev)
+                st->big[base + cnt++] = bigram(prev, h);
+            prev = h;
+        }
+        st->etopic[st->nex] = t;
+        st->eoff[st->nex + 1] = (uint32_t)(base + cnt);
+        st->nex++;
+    }
+    return 0;
+}
+
 static void tfree(void *stp)
 {
     struct tstate *st = stp;
@@ -362,6 +418,9 @@ static void tfree(void *stp)
     free(st->item);
     free(st->action);
     free(st->tab);
+    free(st->big);
+    free(st->eoff);
+    free(st->etopic);
     free(st);
 }
 
@@ -407,6 +466,8 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
                 goto fail;
             }
         }
+        if ((rv = add_examples(st, it, st->n)) != 0)
+            goto fail;
         rv = BW_ENOMEM;
         st->item[st->n] = (uint32_t)i;
         st->action[st->n] = it->ac.action[dir];
@@ -509,12 +570,16 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     struct bw_tok tb[2], *tp = &tb[0], *pp = &tb[1];
     size_t pos = 0;
     uint32_t i, k, nseen = 0;
+    uint64_t ph = 0;
     int have_prev = 0;
     float damp;
 
     es->nwords = 0;
     es->cue = 0;
+    es->nbig = 0;
     memset(es->seen, 0, sizeof(es->seen));
+    if (st->nex)
+        memset(es->bigs, 0, sizeof(es->bigs));
     memset(pp, 0, sizeof(*pp));
     while (bw_tok_next(tx->view, tx->len, &pos, tp)) {
         const struct bw_tok *t = tp, *prev = pp;
@@ -532,11 +597,21 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             es->cue |= 1;
         tp = pp; /* this word is the previous one of the next */
         pp = (struct bw_tok *)t;
+        h = stemhash(t->w, t->len);
+        if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
+            uint64_t b = bigram(ph, h);
+            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                ;
+            if (!es->bigs[k]) {
+                es->bigs[k] = b;
+                es->nbig++;
+            }
+        }
+        ph = h;
         have_prev = 1;
         if (t->len < 3)
             continue;
         /* function words are not in the table: no need to test for them first */
-        h = stemhash(t->w, t->len);
         for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)
             ;
         if (!st->tab[s].h)
@@ -558,6 +633,21 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     damp = es->nwords > 40 ? sqrtf(40.0f / (float)es->nwords) : 1.0f;
     if (!(es->cue & 2))
         damp *= (es->cue & 1) ? 0.8f : 0.55f;
+    /* a text phrased like one of the examples ("Is now a good time to buy ethereum?") */
+    for (i = 0; i < st->nex; i++) {
+        uint32_t e, shared = 0, nb = st->eoff[i + 1] - st->eoff[i];
+        if (nb < EX_MIN_BIGRAMS)
+            continue;
+        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+            uint64_t b = st->big[e];
+            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                ;
+            shared += es->bigs[k] == b;
+        }
+        if (shared >= EX_MIN_BIGRAMS && (float)shared >= EX_MIN_SHARE * (float)nb &&
+            EX_MATCH * (float)shared / (float)nb > es->phrase[st->etopic[i]])
+            es->phrase[st->etopic[i]] = EX_MATCH * (float)shared / (float)nb;
+    }
     for (i = 0; i < st->n; i++) {
         float sc = es->score[i] * damp + es->phrase[i];
         if (sc > es->best[i])

@@ -9,8 +9,10 @@
  *
  * CATEGORY is a Bedrock content category (HATE, INSULTS, ...). TERM is a
  * lower-case word or phrase matched caselessly on whole words ("ass" does
- * not fire in "class"), words of a phrase separated by any whitespace; a
- * trailing '*' lets the last word run on ("fuck*" matches "fucking"). A term
+ * not fire in "class"), words of a phrase separated by one space in the
+ * text (phrases are literals: regular expressions joining words by "\s+"
+ * made the database take seconds to compile); a trailing '*' lets the last
+ * word run on ("fuck*" matches "fucking"). A term
  * "re:EXPR" is a Hyperscan expression taken as it is (it must begin with a
  * literal: filters/matcher.h, perf-anchors); it is not boundary-checked.
  * Lines starting with '#' are comments.

@@ -255,7 +255,7 @@ static void test_content_lexicon_boundaries(void)
     CU_ASSERT_EQUAL(bw_lex_hit(lx, 0, "ass ume", 7, 3, seen), 0);
     /* a prefix runs on */
     CU_ASSERT_EQUAL(bw_lex_hit(lx, 1, "fucking", 7, 4, NULL), 1.0f);
-    /* a phrase across any spacing, checked back to its first word */
+    /* a hit is checked back to its first word, across any spacing */
     CU_ASSERT_EQUAL(bw_lex_hit(lx, 2, "Shut \n UP!", 10, 9, NULL), 2.0f);
     CU_ASSERT_EQUAL(bw_lex_hit(lx, 2, "xshut up", 8, 8, NULL), 0);
     bw_lex_free(lx);

@@ -1,0 +1,367 @@
+/*
+ * content.c: the content-filter policy module: HATE, INSULTS, SEXUAL,
+ * VIOLENCE, MISCONDUCT and PROMPT_ATTACK.
+ *
+ * Two stages, both on the one pass of the guardrail's matcher:
+ *  1. weighted lexicons (filters/lexicon.h) are patterns of the matcher; each
+ *     hit adds its weight to its category's score for the block;
+ *  2. at the end of each block a small linear model per category
+ *     (filters/linear.h, conf/models/<category>.bwm) scores hashed word and
+ *     character n-grams of the view, with the six lexicon scores as dense
+ *     features, into a probability.
+ * The model's probability maps to NONE/LOW/MEDIUM/HIGH by the thresholds
+ * calibrated into its file; the lexicon score maps by fixed cut-offs
+ * (BW_LEX_LOW/MEDIUM/HIGH); the confidence of the block is the higher of the
+ * two, and that of the evaluation the highest over its blocks. A category
+ * without a shipped model is scored by its lexicon alone.
+ *
+ * The models are loaded once per process and shared, their weights
+ * interleaved (one row of K floats per hash slot) so that scoring every
+ * category costs one memory access per feature, not K.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/blob.h"
+#include "filters/content.h"
+#include "filters/lexicon.h"
+#include "filters/linear.h"
+
+/* lexicon score cut-offs of the confidence levels (docs/classifiers.md) */
+#define BW_LEX_LOW 1.0f
+#define BW_LEX_MEDIUM 2.0f
+#define BW_LEX_HIGH 3.0f
+/* PROMPT_ATTACK lexicon score below which the model's level does not count */
+#define BW_PA_STRONG 1.0f
+
+static const char *const model_files[BW_CAT__N] = {
+    "models/sexual.bwm",     "models/violence.bwm",   "models/hate.bwm",
+    "models/insults.bwm",    "models/misconduct.bwm", "models/prompt_attack.bwm",
+};
+
+/* The shipped models, interleaved. */
+struct bank {
+    struct bw_linear *m[BW_CAT__N]; /* by category; NULL: lexicon only */
+    int slot[BW_CAT__N];            /* column in w, -1 when no model */
+    unsigned k;                     /* columns */
+    unsigned flags, bits;
+    float *w;                       /* 2^bits rows of k floats */
+    char err[256];
+    int rv;
+};
+
+static pthread_once_t bank_once = PTHREAD_ONCE_INIT;
+static struct bank bank;
+
+static void load_bank(void)
+{
+    size_t slots, i;
+    int c;
+
+    for (c = 0; c < BW_CAT__N; c++) {
+        struct bw_iov iov;
+        char e[200];
+        bank.slot[c] = -1;
+        if (bw_blob_get(model_files[c], &iov) != 0)
+            continue;
+        if ((bank.rv = bw_lin_load(iov.base, iov.len, &bank.m[c], e, sizeof(e))) != 0) {
+            snprintf(bank.err, sizeof(bank.err), "%s: %s", model_files[c], bank.rv == BW_EFORMAT ? e : "out of memory");
+            return;
+        }
+        if (bank.k == 0) {
+            bank.flags = bank.m[c]->flags;
+            bank.bits = bank.m[c]->bits;
+        } else if (bank.m[c]->flags != bank.flags || bank.m[c]->bits != bank.bits) {
+            snprintf(bank.err, sizeof(bank.err), "%s: feature set differs from the other models", model_files[c]);
+            bank.rv = BW_EFORMAT;
+            return;
+        }
+        if (bank.m[c]->ndense > BW_CAT__N) {
+            snprintf(bank.err, sizeof(bank.err), "%s: %u dense features, content models have %d", model_files[c],
+                     bank.m[c]->ndense, BW_CAT__N);
+            bank.rv = BW_EFORMAT;
+            return;
+        }
+        bank.slot[c] = (int)bank.k++;
+    }
+    if (bank.k == 0)
+        return;
+    slots = (size_t)1 << bank.bits;
+    if ((bank.w = malloc(slots * bank.k * sizeof(float))) == NULL) {
+        bank.rv = BW_ENOMEM;
+        return;
+    }
+    for (c = 0; c < BW_CAT__N; c++)
+        if (bank.slot[c] >= 0)
+            for (i = 0; i < slots; i++)
+                bank.w[i * bank.k + (size_t)bank.slot[c]] = bank.m[c]->w[i];
+}
+
+struct item {
+    uint8_t cat, strength, action;
+};
+
+struct cstate {
+    const struct bw_lexicon *lx;
+    struct item items[BW_CAT__N];
+    size_t n;
+    unsigned catmask;
+};
+
+struct cscratch {
+    float lex[BW_LEX_NSCORES];
+    float maxp[BW_CAT__N];
+    uint8_t conf[BW_CAT__N];
+    /* feature accumulation of the current block */
+    double acc[BW_CAT__N];
+    size_t nfeat;
+    uint32_t hbuf[256];
+    uint8_t seen[]; /* lexicon hits of the current block */
+};
+
+int bw_content_detected(int strength, int confidence)
+{
+    /* Bedrock: LOW blocks HIGH, MEDIUM blocks MEDIUM+, HIGH blocks LOW+, NONE nothing */
+    switch (strength) {
+    case BW_CONF_LOW:
+        return confidence >= BW_CONF_HIGH;
+    case BW_CONF_MEDIUM:
+        return confidence >= BW_CONF_MEDIUM;
+    case BW_CONF_HIGH:
+        return confidence >= BW_CONF_LOW;
+    default:
+        return 0;
+    }
+}
+
+void bw_content_dense(const float *lex, float *x)
+{
+    int c;
+
+    for (c = 0; c < BW_CAT__N; c++)
+        x[c] = log1pf(lex[c] > 0 ? lex[c] : 0);
+}
+
+int bw_content_lex_level(float score)
+{
+    if (score >= BW_LEX_HIGH)
+        return BW_CONF_HIGH;
+    if (score >= BW_LEX_MEDIUM)
+        return BW_CONF_MEDIUM;
+    if (score >= BW_LEX_LOW)
+        return BW_CONF_LOW;
+    return BW_CONF_NONE;
+}
+
+int bw_content_models(const struct bw_linear *const **models, char *err, size_t errlen)
+{
+    pthread_once(&bank_once, load_bank);
+    if (bank.rv != 0 && err && errlen)
+        snprintf(err, errlen, "%s", bank.err);
+    if (models)
+        *models = (const struct bw_linear *const *)bank.m;
+    return bank.rv;
+}
+
+static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **stp, struct bw_errs *errs)
+{
+    const struct bw_content_conf *cc = conf;
+    struct cstate *st;
+    size_t i;
+    int rv;
+
+    *stp = NULL;
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        return BW_ENOMEM;
+    for (i = 0; i < cc->n && i < BW_CAT__N; i++) {
+        const struct bw_content_item *it = &cc->items[i];
+        /* disabled, or strength NONE (no filtering): not evaluated, not reported */
+        if (!it->ac.enabled[dir] || it->strength[dir] == BW_CONF_NONE || it->type < 0 || it->type >= BW_CAT__N)
+            continue;
+        if (!(it->modalities[dir] & 1) && it->modalities[dir] != 0)
+            continue; /* image only */
+        st->items[st->n].cat = (uint8_t)it->type;
+        st->items[st->n].strength = it->strength[dir];
+        st->items[st->n].action = it->ac.action[dir];
+        st->catmask |= 1u << it->type;
+        st->n++;
+    }
+    if (st->n == 0) {
+        free(st);
+        return BW_OK;
+    }
+    if ((st->lx = bw_lex_default(&rv)) == NULL) {
+        if (errs)
+            bw_errs_add(errs, NULL, "content filter lexicons under conf/lexicons/content/ did not load");
+        free(st);
+        return rv ? rv : BW_ECONFIG;
+    }
+    {
+        char e[300];
+        if ((rv = bw_content_models(NULL, e, sizeof(e))) != 0) {
+            if (errs)
+                bw_errs_add(errs, NULL, "content filter model: %s", e);
+            free(st);
+            return rv;
+        }
+    }
+    /* every category's lexicon: the models read all six scores */
+    if ((rv = bw_lex_patterns(st->lx, ~0u, mb, mod, 0, errs)) != 0) {
+        free(st);
+        return rv;
+    }
+    *stp = st;
+    return BW_OK;
+}
+
+static size_t scratch_size(const void *stp)
+{
+    const struct cstate *st = stp;
+    return sizeof(struct cscratch) + bw_lex_seen_size(st->lx);
+}
+
+static int begin_block(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct cstate *st = stp;
+    struct cscratch *es = esp;
+
+    BW_UNUSED(ev);
+    memset(es->lex, 0, sizeof(es->lex));
+    memset(es->seen, 0, bw_lex_seen_size(st->lx));
+    return 0;
+}
+
+static int on_match(const void *stp, struct bw_eval *ev, void *esp, uint32_t item, size_t from, size_t to)
+{
+    const struct cstate *st = stp;
+    struct cscratch *es = esp;
+
+    BW_UNUSED(from);
+    if (BW_NEVER(item >= st->lx->n))
+        return 0;
+    es->lex[st->lx->e[item].cat] += bw_lex_hit(st->lx, item, ev->text->view, ev->text->len, to, es->seen);
+    return 0;
+}
+
+static int add_feats(void *ctx, const uint32_t *h, size_t k)
+{
+    struct cscratch *es = ctx;
+    const uint32_t mask = (1u << bank.bits) - 1;
+    const unsigned K = bank.k;
+    double acc[BW_CAT__N];
+    size_t i;
+    unsigned j;
+
+    for (j = 0; j < K; j++)
+        acc[j] = 0;
+    for (i = 0; i < k; i++) {
+        const float *row = bank.w + (size_t)(h[i] & mask) * K;
+        if (h[i] & 0x80000000u)
+            for (j = 0; j < K; j++)
+                acc[j] -= row[j];
+        else
+            for (j = 0; j < K; j++)
+                acc[j] += row[j];
+    }
+    for (j = 0; j < K; j++)
+        es->acc[j] += acc[j];
+    es->nfeat += k;
+    return 0;
+}
+
+static int end_block(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct cstate *st = stp;
+    struct cscratch *es = esp;
+    float x[BW_CAT__N];
+    size_t i;
+
+    memset(es->acc, 0, sizeof(es->acc));
+    es->nfeat = 0;
+    es->lex[BW_CAT_PROMPT_ATTACK] += bw_lex_encoded(ev->text->view, ev->text->len);
+    if (bank.k)
+        bw_feat_run(ev->text->view, ev->text->len, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+    bw_content_dense(es->lex, x);
+    for (i = 0; i < st->n; i++) {
+        int c = st->items[i].cat;
+        float ls = es->lex[c];
+        int lvl;
+        /* "how can I" + a weapon or a crime: asking for the means */
+        if ((c == BW_CAT_VIOLENCE || c == BW_CAT_MISCONDUCT) && es->lex[BW_LEX_HOWTO] > 0 && ls >= 0.5f)
+            ls += BW_LEX_HOWTO_BONUS;
+        lvl = bw_content_lex_level(ls);
+        float p = 0;
+        if (bank.slot[c] >= 0 && es->nfeat) {
+            const struct bw_linear *m = bank.m[c];
+            int ml;
+            p = bw_lin_finish(m, es->acc[bank.slot[c]], es->nfeat, x);
+            ml = bw_lin_level(m, p);
+            /*
+             * Abuse is said in words: without a single abusive word of the
+             * lexicons the model's guess is not evidence (a short name it
+             * never saw scores at its bias).
+             */
+            if ((c == BW_CAT_HATE || c == BW_CAT_INSULTS) &&
+                es->lex[BW_CAT_HATE] + es->lex[BW_CAT_INSULTS] + es->lex[BW_CAT_SEXUAL] <= 0)
+                ml = BW_CONF_NONE;
+            /*
+             * likewise an attack names what it attacks: instructions, rules,
+             * modes, personas; a single weak cue ("prompt") in a question
+             * about attacks is talk about them, not one
+             */
+            if (c == BW_CAT_PROMPT_ATTACK && es->lex[BW_CAT_PROMPT_ATTACK] < BW_PA_STRONG)
+                ml = BW_CONF_NONE;
+            lvl = BW_MAX(lvl, ml);
+        }
+        if (p > es->maxp[c])
+            es->maxp[c] = p;
+        if (lvl > es->conf[c])
+            es->conf[c] = (uint8_t)lvl;
+    }
+    return 0;
+}
+
+static int finish(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct cstate *st = stp;
+    struct cscratch *es = esp;
+    size_t i;
+    int rv;
+
+    for (i = 0; i < st->n; i++) {
+        struct bw_finding f;
+        int c = st->items[i].cat;
+        memset(&f, 0, sizeof(f));
+        f.policy = BW_POL_CONTENT;
+        f.type = (uint16_t)c;
+        f.item = (uint32_t)c;
+        f.confidence = es->conf[c];
+        f.strength = st->items[i].strength;
+        f.action = st->items[i].action;
+        f.detected = (uint8_t)bw_content_detected(f.strength, f.confidence);
+        f.score = es->maxp[c];
+        if ((rv = bw_eval_add(ev, &f)) != 0)
+            return rv;
+    }
+    return 0;
+}
+
+static void cfree(void *st)
+{
+    free(st);
+}
+
+const struct bw_module_ops bw_content_module = {
+    .name = "content",
+    .policy = BW_POL_CONTENT,
+    .compile = compile,
+    .scratch_size = scratch_size,
+    .begin_block = begin_block,
+    .on_match = on_match,
+    .end_block = end_block,
+    .finish = finish,
+    .free = cfree,
+};

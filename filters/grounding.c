@@ -1,0 +1,369 @@
+/*
+ * grounding.c: the contextual-grounding policy module: GROUNDING (is the
+ * answer supported by the grounding source?) and RELEVANCE (does it answer
+ * the query?), scores in [0,1], detected when below the threshold. Bedrock
+ * runs a language model; here a claim is supported when its words are in
+ * the source, and the words that carry facts weigh most:
+ *
+ *   - numbers (years, amounts, dates): weight 3
+ *   - names (capitalised words not starting a sentence, all-caps words): 2
+ *   - other content words: 1; function words: 0
+ *
+ * GROUNDING is the weighted share of the answer's words found in the source
+ * or the query (restating the question adds nothing new), each unsupported
+ * number or name then halving it and each other unsupported word taking 30%
+ * off: an answer that brings a date, an amount or a name the source does not
+ * have scores low however many ordinary words it shares. Last, known words
+ * put together in a way the source never does make a new claim ("X was born
+ * first" from a source giving both birth dates): the score is scaled from
+ * PAIR_FLOOR to 1 by the share of adjacent answer words that are within two
+ * words of each other somewhere in the source. RELEVANCE is the weighted share of the answer's words found in
+ * the query or in the three source sentences that share most words with the
+ * query (where its answer would be). Words are compared by stem
+ * (bw_tok_stem). Only the guarded blocks are scored; the source and query
+ * are the qualified blocks joined by the engine. Without a source there is
+ * no GROUNDING finding, without a query no RELEVANCE one; output direction
+ * only (Bedrock).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/engine.h"
+#include "filters/grounding.h"
+#include "filters/tokens.h"
+
+#define TOP_SENTENCES 3
+/* calibrated on HaluEval QA (docs/classifiers.md) */
+#define MISS_FACT 0.5  /* factor per number or name the source lacks */
+#define MISS_WORD 0.7  /* factor per other word it lacks */
+#define PAIR_FLOOR 0.4 /* score left when no two adjacent words are adjacent in the source */
+
+struct gstate {
+    struct bw_grounding_item items[BW_GROUND__N];
+    size_t n;
+};
+
+/* A set of 32-bit word hashes (0 is empty) in the evaluation's arena. */
+struct hset {
+    uint32_t *s;
+    uint32_t mask, n;
+};
+
+struct gscratch {
+    int built;
+    struct hset src, rel; /* source; query + the source sentences nearest the query */
+    struct hset pairs;    /* pairs of content words near each other in the source */
+    unsigned npairs, sup_pairs;
+    double tot, sup_g, sup_r;
+    unsigned miss_facts; /* numbers and names not in the source or query */
+    unsigned miss_words; /* other content words not there */
+    int any;
+};
+
+static uint32_t shash(const struct bw_tok *t)
+{
+    uint64_t h = bw_hash64(t->w, bw_tok_stem(t->w, t->len), 0x9a0d);
+    uint32_t v = (uint32_t)(h ^ (h >> 32));
+    return v ? v : 1;
+}
+
+static uint32_t pair(uint32_t a, uint32_t b)
+{
+    uint64_t h = bw_hash_mix(a, b);
+    return (uint32_t)(h ^ (h >> 32)) | 1;
+}
+
+static int hs_init(struct bw_arena *a, struct hset *h, size_t want)
+{
+    uint32_t cap = 64;
+
+    while (cap < want * 2 && cap < (1u << 28))
+        cap <<= 1;
+    if ((h->s = bw_arena_calloc(a, cap * sizeof(*h->s))) == NULL)
+        return BW_ENOMEM;
+    h->mask = cap - 1;
+    h->n = 0;
+    return BW_OK;
+}
+
+static void hs_add(struct hset *h, uint32_t v)
+{
+    uint32_t i;
+
+    if ((h->n + 1) * 2 > h->mask + 1)
+        return; /* full: sized from the text, so only on pathological input */
+    for (i = (uint32_t)v & h->mask; h->s[i]; i = (i + 1) & h->mask)
+        if (h->s[i] == v)
+            return;
+    h->s[i] = v;
+    h->n++;
+}
+
+static int hs_has(const struct hset *h, uint32_t v)
+{
+    uint32_t i;
+
+    if (h->s == NULL)
+        return 0;
+    for (i = (uint32_t)v & h->mask; h->s[i]; i = (i + 1) & h->mask)
+        if (h->s[i] == v)
+            return 1;
+    return 0;
+}
+
+static int content(const struct bw_tok *t)
+{
+    return (t->flags & BW_TOKF_DIGIT) || (t->len >= 2 && !bw_tok_stopword(t->w, t->len));
+}
+
+static void add_text(struct hset *h, const char *s, size_t n)
+{
+    struct bw_tok t;
+    size_t pos = 0;
+
+    while (bw_tok_next(s, n, &pos, &t))
+        if (content(&t))
+            hs_add(h, shash(&t));
+}
+
+/* Each content word with the next two: "Pablo Trapero (born 1971)" gives trapero+born and trapero+1971. */
+static void add_pairs(struct hset *h, const char *s, size_t n)
+{
+    struct bw_tok t;
+    size_t pos = 0;
+    uint32_t a = 0, b = 0;
+
+    while (bw_tok_next(s, n, &pos, &t)) {
+        uint32_t c;
+        if (!content(&t))
+            continue;
+        c = shash(&t);
+        if (b)
+            hs_add(h, pair(b, c));
+        if (a)
+            hs_add(h, pair(a, c));
+        a = b;
+        b = c;
+    }
+}
+
+static int is_sentence_end(char c)
+{
+    return c == '.' || c == '!' || c == '?' || c == '\n';
+}
+
+/* Source and query sets; the sentences of the source that share most words with the query. */
+static int build(struct bw_eval *ev, struct gscratch *es)
+{
+    struct bw_arena *a = &ev->w->arena;
+    struct hset q = {0};
+    size_t best_off[TOP_SENTENCES] = {0}, best_len[TOP_SENTENCES] = {0}, i, start = 0;
+    unsigned best_n[TOP_SENTENCES] = {0};
+    int rv;
+
+    es->built = 1;
+    /*
+     * A content word takes three bytes at least (two letters and a
+     * separator): len / 3 bounds the distinct words, twice that the pairs.
+     */
+    if ((rv = hs_init(a, &es->src, (ev->source.len + ev->query.len) / 3 + 16)) != 0 ||
+        (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0)
+        return rv;
+    add_text(&q, ev->query.base, ev->query.len);
+    if ((rv = hs_init(a, &es->pairs, 2 * (ev->source.len + ev->query.len) / 3 + 16)) != 0)
+        return rv;
+    add_pairs(&es->pairs, ev->query.base, ev->query.len);
+    /* one pass over the source: its words, its word pairs, its sentences nearest the query */
+    {
+        struct bw_tok t;
+        size_t pos = 0;
+        uint32_t p1 = 0, p2 = 0;
+        unsigned n = 0, k;
+        size_t last = 0, j;
+        for (;;) {
+            int more = bw_tok_next(ev->source.base, ev->source.len, &pos, &t), end = !more;
+            /* a sentence ends at . ! ? or a newline between the previous word and this one */
+            for (j = last; more && j < t.start && !end; j++)
+                end = is_sentence_end(ev->source.base[j]);
+            if (end && n) {
+                for (k = 0; k < TOP_SENTENCES; k++)
+                    if (n > best_n[k]) {
+                        memmove(best_n + k + 1, best_n + k, (TOP_SENTENCES - k - 1) * sizeof(*best_n));
+                        memmove(best_off + k + 1, best_off + k, (TOP_SENTENCES - k - 1) * sizeof(*best_off));
+                        memmove(best_len + k + 1, best_len + k, (TOP_SENTENCES - k - 1) * sizeof(*best_len));
+                        best_n[k] = n;
+                        best_off[k] = start;
+                        best_len[k] = last - start;
+                        break;
+                    }
+            }
+            if (!more)
+                break;
+            if (end) {
+                n = 0;
+                start = t.start;
+            }
+            last = t.end;
+            if (content(&t)) {
+                uint32_t c = shash(&t);
+                hs_add(&es->src, c);
+                if (p2)
+                    hs_add(&es->pairs, pair(p2, c));
+                if (p1)
+                    hs_add(&es->pairs, pair(p1, c));
+                p1 = p2;
+                p2 = c;
+                n += hs_has(&q, c);
+            }
+        }
+    }
+    if (!ev->has_query)
+        return BW_OK;
+    {
+        size_t want = ev->query.len / 3 + 16;
+        for (i = 0; i < TOP_SENTENCES; i++)
+            want += best_len[i] / 3;
+        if ((rv = hs_init(a, &es->rel, want)) != 0)
+            return rv;
+    }
+    add_text(&es->rel, ev->query.base, ev->query.len);
+    for (i = 0; i < TOP_SENTENCES; i++)
+        if (best_n[i])
+            add_text(&es->rel, ev->source.base + best_off[i], best_len[i]);
+    /* the query words also support grounding: restating the question adds nothing new */
+    add_text(&es->src, ev->query.base, ev->query.len);
+    return BW_OK;
+}
+
+static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **stp, struct bw_errs *errs)
+{
+    const struct bw_grounding_conf *gc = conf;
+    struct gstate *st;
+    size_t i;
+
+    BW_UNUSED(mb);
+    BW_UNUSED(mod);
+    BW_UNUSED(errs);
+    *stp = NULL;
+    if (dir != BW_DIR_OUTPUT) /* Bedrock: contextual grounding checks answers only */
+        return BW_OK;
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        return BW_ENOMEM;
+    for (i = 0; i < gc->n && i < BW_GROUND__N; i++)
+        if (gc->items[i].enabled && gc->items[i].type >= 0 && gc->items[i].type < BW_GROUND__N)
+            st->items[st->n++] = gc->items[i];
+    if (st->n == 0) {
+        free(st);
+        return BW_OK;
+    }
+    *stp = st;
+    return BW_OK;
+}
+
+static size_t scratch_size(const void *st)
+{
+    BW_UNUSED(st);
+    return sizeof(struct gscratch);
+}
+
+static int end_block(const void *stp, struct bw_eval *ev, void *esp)
+{
+    struct gscratch *es = esp;
+    const struct bw_text *tx = ev->text;
+    struct bw_tok t;
+    size_t pos = 0;
+    uint32_t prev = 0;
+    int rv;
+
+    BW_UNUSED(stp);
+    if (!es->built && (rv = build(ev, es)) != 0)
+        return rv;
+    es->any = 1;
+    while (bw_tok_next(tx->view, tx->len, &pos, &t)) {
+        uint32_t h;
+        double w;
+        int fact = 0;
+        if (!content(&t))
+            continue;
+        if (t.flags & BW_TOKF_DIGIT) {
+            w = 3;
+            fact = 1;
+        } else if ((t.flags & BW_TOKF_ALLCAP) || ((t.flags & BW_TOKF_UPPER) && !(t.flags & BW_TOKF_SENT))) {
+            w = 2;
+            fact = 1;
+        } else {
+            w = 1;
+        }
+        h = shash(&t);
+        if (prev) {
+            es->npairs++;
+            es->sup_pairs += hs_has(&es->pairs, pair(prev, h));
+        }
+        prev = h;
+        es->tot += w;
+        if (hs_has(&es->src, h))
+            es->sup_g += w;
+        else if (fact)
+            es->miss_facts++;
+        else
+            es->miss_words++;
+        if (hs_has(&es->rel, h))
+            es->sup_r += w;
+    }
+    return 0;
+}
+
+static int finish(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct gstate *st = stp;
+    struct gscratch *es = esp;
+    size_t i;
+    int rv;
+
+    for (i = 0; i < st->n; i++) {
+        const struct bw_grounding_item *it = &st->items[i];
+        struct bw_finding f;
+        double score;
+        if (it->type == BW_GROUND_GROUNDING) {
+            if (!ev->has_source)
+                continue;
+            /* nothing to check (no words, or no guarded text) is supported */
+            score = es->tot > 0 ? es->sup_g / es->tot : 1.0;
+            score *= pow(MISS_FACT, (double)es->miss_facts) * pow(MISS_WORD, (double)es->miss_words);
+            /* words the source has, put together the way it never does, make a new claim */
+            if (es->npairs)
+                score *= PAIR_FLOOR + (1 - PAIR_FLOOR) * (double)es->sup_pairs / (double)es->npairs;
+        } else {
+            if (!ev->has_query)
+                continue;
+            score = es->tot > 0 ? es->sup_r / es->tot : 1.0;
+        }
+        memset(&f, 0, sizeof(f));
+        f.policy = BW_POL_GROUNDING;
+        f.type = (uint16_t)it->type;
+        f.item = (uint32_t)it->type;
+        f.score = (float)score;
+        f.threshold = (float)it->threshold;
+        f.action = it->action;
+        f.detected = score < it->threshold;
+        if ((rv = bw_eval_add(ev, &f)) != 0)
+            return rv;
+    }
+    return 0;
+}
+
+static void gfree(void *st)
+{
+    free(st);
+}
+
+const struct bw_module_ops bw_grounding_module = {
+    .name = "grounding",
+    .policy = BW_POL_GROUNDING,
+    .compile = compile,
+    .scratch_size = scratch_size,
+    .end_block = end_block,
+    .finish = finish,
+    .free = gfree,
+};

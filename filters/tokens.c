@@ -1,0 +1,235 @@
+/*
+ * tokens.c: words of a view for the statistical scorers, a crude English
+ * stemmer and a function-word list. Kept here so that training, evaluation
+ * and the run-time scorers cut text the same way.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "filters/tokens.h"
+
+/* byte classes: word character, upper case, ASCII letter, digit, byte >= 0x80 */
+#define C_W 1
+#define C_U 2
+#define C_D 4
+#define C_L 8
+#define C_H 16
+#define L_ C_W | C_L
+#define U_ C_W | C_U | C_L
+#define H_ C_W | C_H
+static const unsigned char cls[256] = {
+    ['0'] = C_W | C_D, ['1'] = C_W | C_D, ['2'] = C_W | C_D, ['3'] = C_W | C_D, ['4'] = C_W | C_D,
+    ['5'] = C_W | C_D, ['6'] = C_W | C_D, ['7'] = C_W | C_D, ['8'] = C_W | C_D, ['9'] = C_W | C_D,
+    ['A'] = U_, ['B'] = U_, ['C'] = U_, ['D'] = U_, ['E'] = U_, ['F'] = U_, ['G'] = U_, ['H'] = U_, ['I'] = U_, ['J'] = U_, ['K'] = U_, ['L'] = U_, ['M'] = U_, ['N'] = U_, ['O'] = U_, ['P'] = U_, ['Q'] = U_, ['R'] = U_, ['S'] = U_, ['T'] = U_, ['U'] = U_, ['V'] = U_, ['W'] = U_, ['X'] = U_, ['Y'] = U_, ['Z'] = U_,
+    ['a'] = L_, ['b'] = L_, ['c'] = L_, ['d'] = L_, ['e'] = L_, ['f'] = L_, ['g'] = L_, ['h'] = L_, ['i'] = L_, ['j'] = L_, ['k'] = L_, ['l'] = L_, ['m'] = L_, ['n'] = L_, ['o'] = L_, ['p'] = L_, ['q'] = L_, ['r'] = L_, ['s'] = L_, ['t'] = L_, ['u'] = L_, ['v'] = L_, ['w'] = L_, ['x'] = L_, ['y'] = L_, ['z'] = L_,
+    [0x80] = H_, [0x81] = H_, [0x82] = H_, [0x83] = H_, [0x84] = H_, [0x85] = H_, [0x86] = H_, [0x87] = H_,
+    [0x88] = H_, [0x89] = H_, [0x8a] = H_, [0x8b] = H_, [0x8c] = H_, [0x8d] = H_, [0x8e] = H_, [0x8f] = H_,
+    [0x90] = H_, [0x91] = H_, [0x92] = H_, [0x93] = H_, [0x94] = H_, [0x95] = H_, [0x96] = H_, [0x97] = H_,
+    [0x98] = H_, [0x99] = H_, [0x9a] = H_, [0x9b] = H_, [0x9c] = H_, [0x9d] = H_, [0x9e] = H_, [0x9f] = H_,
+    [0xa0] = H_, [0xa1] = H_, [0xa2] = H_, [0xa3] = H_, [0xa4] = H_, [0xa5] = H_, [0xa6] = H_, [0xa7] = H_,
+    [0xa8] = H_, [0xa9] = H_, [0xaa] = H_, [0xab] = H_, [0xac] = H_, [0xad] = H_, [0xae] = H_, [0xaf] = H_,
+    [0xb0] = H_, [0xb1] = H_, [0xb2] = H_, [0xb3] = H_, [0xb4] = H_, [0xb5] = H_, [0xb6] = H_, [0xb7] = H_,
+    [0xb8] = H_, [0xb9] = H_, [0xba] = H_, [0xbb] = H_, [0xbc] = H_, [0xbd] = H_, [0xbe] = H_, [0xbf] = H_,
+    [0xc0] = H_, [0xc1] = H_, [0xc2] = H_, [0xc3] = H_, [0xc4] = H_, [0xc5] = H_, [0xc6] = H_, [0xc7] = H_,
+    [0xc8] = H_, [0xc9] = H_, [0xca] = H_, [0xcb] = H_, [0xcc] = H_, [0xcd] = H_, [0xce] = H_, [0xcf] = H_,
+    [0xd0] = H_, [0xd1] = H_, [0xd2] = H_, [0xd3] = H_, [0xd4] = H_, [0xd5] = H_, [0xd6] = H_, [0xd7] = H_,
+    [0xd8] = H_, [0xd9] = H_, [0xda] = H_, [0xdb] = H_, [0xdc] = H_, [0xdd] = H_, [0xde] = H_, [0xdf] = H_,
+    [0xe0] = H_, [0xe1] = H_, [0xe2] = H_, [0xe3] = H_, [0xe4] = H_, [0xe5] = H_, [0xe6] = H_, [0xe7] = H_,
+    [0xe8] = H_, [0xe9] = H_, [0xea] = H_, [0xeb] = H_, [0xec] = H_, [0xed] = H_, [0xee] = H_, [0xef] = H_,
+    [0xf0] = H_, [0xf1] = H_, [0xf2] = H_, [0xf3] = H_, [0xf4] = H_, [0xf5] = H_, [0xf6] = H_, [0xf7] = H_,
+    [0xf8] = H_, [0xf9] = H_, [0xfa] = H_, [0xfb] = H_, [0xfc] = H_, [0xfd] = H_, [0xfe] = H_, [0xff] = H_,
+};
+
+/* ASCII lower case; other bytes as they are */
+static const unsigned char lowtab[256] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+    30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57,
+    58, 59, 60, 61, 62, 63, 64, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113,
+    114, 115, 116, 117, 118, 119, 120, 121, 122, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105,
+    106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127,
+    128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149,
+    150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171,
+    172, 173, 174, 175, 176, 177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193,
+    194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215,
+    216, 217, 218, 219, 220, 221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237,
+    238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
+};
+
+int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = *pos, j, len = 0, nup = 0, nlet = 0;
+    unsigned f = 0, acc = 0;
+    char *w = t->w;
+
+    while (i < n && !(cls[u[i]] & C_W))
+        i++;
+    if (i >= n) {
+        *pos = n;
+        return 0;
+    }
+    /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
+    j = i;
+    while (j > 0 && (u[j - 1] == ' ' || u[j - 1] == '\t' || u[j - 1] == '"' || u[j - 1] == '\'' || u[j - 1] == '('))
+        j--;
+    if (j == 0 || u[j - 1] == '.' || u[j - 1] == '!' || u[j - 1] == '?' || u[j - 1] == '\n' || u[j - 1] == ':')
+        f = BW_TOKF_SENT;
+    if (cls[u[i]] & C_U)
+        f |= BW_TOKF_UPPER;
+    t->start = i;
+    /*
+     * Runs of word bytes, joined across an inner apostrophe ("don't"); the
+     * per-byte work is table look-ups without branches, as this loop runs
+     * over every byte the statistical scorers read.
+     */
+    for (;;) {
+        /* one pass: classify, count and copy; the copy is capped without a branch */
+        while (i < n) {
+            unsigned char c = u[i], k = cls[c];
+            if (!(k & C_W))
+                break;
+            acc |= k;
+            nup += (k >> 1) & 1;
+            nlet += (k >> 3) & 1;
+            w[len < BW_TOK_MAX ? len : BW_TOK_MAX - 1] = (char)lowtab[c];
+            len += len < BW_TOK_MAX;
+            i++;
+        }
+        if (i + 1 < n && (u[i] == '\'' || u[i] == 0x60) && (cls[u[i + 1]] & C_W)) {
+            i++;
+            continue;
+        }
+        break;
+    }
+    if (acc & C_D)
+        f |= BW_TOKF_DIGIT;
+    /*
+     * Bytes >= 0x80 count as letters; but U+2000..U+206F (dashes, curly
+     * quotes) end a word, except U+2019 between letters, an apostrophe.
+     */
+    if (acc & C_H) {
+        size_t k;
+        for (k = 0; k + 2 < len; k++) {
+            unsigned char b0 = (unsigned char)w[k], b1 = (unsigned char)w[k + 1];
+            if (b0 != 0xe2 || (b1 != 0x80 && b1 != 0x81))
+                continue;
+            if (b1 == 0x80 && (unsigned char)w[k + 2] == 0x99 && k > 0 && k + 3 < len) {
+                memmove(w + k, w + k + 3, len - k - 3);
+                len -= 3;
+                k--;
+                continue;
+            }
+            if (k == 0) {
+                /* punctuation first: read on after it */
+                *pos = t->start + 3;
+                return bw_tok_next(s, n, pos, t);
+            }
+            /* the word ends before the punctuation; what follows is read next time */
+            i = t->start + k;
+            len = k;
+            break;
+        }
+    }
+    t->len = len;
+    t->end = i;
+    if (nup >= 2 && nup == nlet)
+        f |= BW_TOKF_ALLCAP;
+    t->flags = f;
+    *pos = i;
+    return 1;
+}
+
+static int ends(const char *w, size_t n, const char *suf, size_t sl)
+{
+    return n > sl && memcmp(w + n - sl, suf, sl) == 0;
+}
+
+size_t bw_tok_stem(const char *w, size_t n)
+{
+    if (n <= 3)
+        return n;
+    if (ends(w, n, "ies", 3) && n > 4)
+        n -= 3;
+    else if (ends(w, n, "sses", 4))
+        n -= 2;
+    else if (w[n - 1] == 's' && !ends(w, n, "ss", 2) && !ends(w, n, "us", 2) && !ends(w, n, "is", 2))
+        n -= 1;
+    if (ends(w, n, "ing", 3) && n - 3 >= 4)
+        n -= 3;
+    else if (ends(w, n, "ed", 2) && n - 2 >= 4)
+        n -= 2;
+    else if (ends(w, n, "ly", 2) && n - 2 >= 4)
+        n -= 2;
+    /* derivational endings: treatment/treat, medication/medical/medic, financial/finance */
+    if ((ends(w, n, "ation", 5) || ends(w, n, "ition", 5)) && n - 5 >= 4)
+        n -= 5;
+    else if ((ends(w, n, "ment", 4) || ends(w, n, "ness", 4)) && n - 4 >= 4)
+        n -= 4;
+    else if ((ends(w, n, "ial", 3) || ends(w, n, "ist", 3) || ends(w, n, "ion", 3)) && n - 3 >= 4)
+        n -= 3;
+    else if (ends(w, n, "al", 2) && n - 2 >= 5)
+        n -= 2;
+    if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y' || w[n - 1] == 'i'))
+        n -= 1;
+    return n;
+}
+
+/* sorted for reading; looked up through a hash set */
+static const char *const stops[] = {
+    "a",       "about",   "above",  "after",   "again",   "against", "all",     "also",    "am",      "an",
+    "and",     "any",     "are",    "as",      "at",      "be",      "because", "been",    "before",  "being",
+    "below",   "between", "both",   "but",     "by",      "can",     "could",   "did",     "do",      "does",
+    "doing",   "done",    "down",   "during",  "each",    "either",  "etc",     "even",    "ever",    "every",
+    "few",     "for",     "from",   "further", "get",     "gets",    "getting", "give",    "given",   "go",
+    "going",   "got",     "had",    "has",     "have",    "having",  "he",      "her",     "here",    "hers",
+    "herself", "him",     "himself","his",     "how",     "however", "i",       "ie",      "if",      "im",
+    "in",      "into",    "is",     "it",      "its",     "itself",  "ive",     "just",    "let",     "like",
+    "make",    "many",    "may",    "me",      "might",   "mine",    "more",    "most",    "much",    "must",
+    "my",      "myself",  "no",     "nor",     "not",     "now",     "of",      "off",     "on",      "once",
+    "one",     "only",    "or",     "other",   "others",  "our",     "ours",    "ourselves","out",    "over",
+    "own",     "please",  "put",    "rather",  "really",  "same",    "say",     "see",     "shall",   "she",
+    "should",  "so",      "some",   "such",    "take",    "tell",    "than",    "that",    "thats",   "the",
+    "their",   "theirs",  "them",   "themselves","then",  "there",   "these",   "they",    "thing",   "things",
+    "this",    "those",   "though", "through", "thus",    "to",      "too",     "under",   "until",   "up",
+    "upon",    "us",      "use",    "used",    "using",   "very",    "via",     "was",     "way",     "we",
+    "well",    "were",    "what",   "whats",   "when",    "where",   "whether", "which",   "while",   "who",
+    "whom",    "whose",   "why",    "will",    "with",    "within",  "without", "would",   "yes",     "yet",
+    "you",     "your",    "youre",  "yours",   "yourself","yourselves",
+};
+
+/*
+ * The function words as a set of 64-bit hashes, built on first use: one
+ * probe per word on the hot path. Words are at most 10 letters, so longer
+ * ones are never looked up.
+ */
+#define STOP_SLOTS 512
+static uint64_t stopset[STOP_SLOTS];
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void stop_init(void)
+{
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(stops); i++) {
+        uint64_t h = bw_hash64(stops[i], strlen(stops[i]), 0);
+        uint32_t s = (uint32_t)h & (STOP_SLOTS - 1);
+        while (stopset[s])
+            s = (s + 1) & (STOP_SLOTS - 1);
+        stopset[s] = h;
+    }
+}
+
+int bw_tok_stopword(const char *w, size_t n)
+{
+    uint64_t h;
+    uint32_t s;
+
+    if (n == 0 || n > 10)
+        return 0;
+    pthread_once(&stop_once, stop_init);
+    h = bw_hash64(w, n, 0);
+    for (s = (uint32_t)h & (STOP_SLOTS - 1); stopset[s]; s = (s + 1) & (STOP_SLOTS - 1))
+        if (stopset[s] == h)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * tokens.h: words of a normalised view, for the scorers that need more than
+ * pattern hits (linear models, denied topics, grounding).
+ *
+ * A word is a run of ASCII letters and digits and of non-ASCII bytes (any
+ * UTF-8 letter of the view), with apostrophes inside it dropped ("don't"
+ * reads "dont"). ASCII is lower-cased into the caller's buffer; the view
+ * itself keeps its case (filters/norm.h folds case by matching only).
+ * Words longer than BW_TOK_MAX bytes are cut there: what follows is still
+ * skipped as part of the same word.
+ */
+#ifndef BW_TOKENS_H
+#define BW_TOKENS_H
+
+#include "filters/bw.h"
+
+#define BW_TOK_MAX 48
+
+struct bw_tok {
+    char w[BW_TOK_MAX]; /* lower-cased word, not NUL-terminated */
+    size_t len;         /* bytes in w */
+    size_t start, end;  /* span in the text */
+    unsigned flags;     /* BW_TOKF_* */
+};
+
+#define BW_TOKF_DIGIT 0x1 /* holds a digit */
+#define BW_TOKF_UPPER 0x2 /* starts with an upper-case ASCII letter */
+#define BW_TOKF_ALLCAP 0x4 /* two or more letters, all upper case */
+#define BW_TOKF_SENT 0x8  /* first word after a sentence end (or of the text) */
+
+/*
+ * Reads the next word of s[0..n) at or after *pos into t and moves *pos past
+ * it. Returns 1, or 0 at the end of the text.
+ */
+int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t);
+
+/* Is byte c part of a word? */
+static inline int bw_tok_wordc(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* 64-bit FNV-1a over n bytes, from a seed (0 for the standard basis). */
+static inline uint64_t bw_hash64(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *b = p;
+    uint64_t h = seed ? seed : 0xcbf29ce484222325ull;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Mixes two hashes into one (order matters): word bigrams, keyed features. */
+static inline uint64_t bw_hash_mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Strips common English inflections ("diseases" -> "disease", "suing" -> "su"): a crude stemmer for matching. */
+size_t bw_tok_stem(const char *w, size_t n);
+
+/* Is the lower-cased word w a function word (the, of, can, ...)? */
+int bw_tok_stopword(const char *w, size_t n);
+
+#endif

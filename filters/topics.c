@@ -1,0 +1,693 @@
+/*
+ * topics.c: the denied-topics policy module.
+ *
+ * Bedrock matches a topic from its name, definition and examples with a
+ * language model. Here each topic becomes, at compile time, a weighted
+ * vocabulary: the content words of its name (weight 3), definition (2) and
+ * examples (1.5), each widened through a list derived offline from WordNet
+ * (conf/lexicons/topics/related.txt: synonyms and derived forms, and the
+ * narrower words under it, so "illness" reaches "measles" and
+ * "schizophrenia", "crime" reaches "shoplifting"). Words too common to tell
+ * topics apart (conf/lexicons/topics/common.txt) weigh less; words that only
+ * describe the request ("advice", "guidance", "questions") none.
+ *
+ * At run time a block's distinct words are looked up in one hash table of
+ * every topic's vocabulary and their weights summed per topic; the sum is
+ * damped for long texts (more words, more chance hits) and for texts that do
+ * not ask for anything personal: a small advice-seeking detector looks for
+ * first-person questions ("should I", "can I", "do I have", "my ...") and
+ * requests ("recommend", "diagnose", "prescribe"). A topic's phrases (our
+ * extension) are patterns of the guardrail's matcher; a hit detects the
+ * topic on its own; a text repeating most word pairs of one of the
+ * examples ("Is now a good time to buy ethereum?" for "... to buy
+ * bitcoin?") adds EX_MATCH times the share it repeats, undamped. A topic
+ * is detected when its score reaches
+ * BW_TOPIC_THRESHOLD (calibrated on the evaluation data: docs/classifiers.md).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filters/blob.h"
+#include "filters/errs.h"
+#include "filters/matcher.h"
+#include "filters/tokens.h"
+#include "filters/topics.h"
+
+#define BW_TOPIC_THRESHOLD 1.0f
+/* weights in units of the threshold: one specific word of the definition in a first-person question detects */
+#define W_NAME 3.0f
+#define W_DEF 2.0f
+#define W_EXAMPLE 1.0f
+#define W_LATERAL 0.8f  /* a synonym or derived form of a topic word */
+#define W_NARROWER 0.7f /* a word under a topic word in WordNet */
+#define W_COMMON 0.3f   /* factor for common words */
+#define W_PHRASE 10.0f  /* a configured phrase: detected on its own */
+#define MAX_MEMBERS 4000 /* narrower words taken from one topic word */
+#define SEEN_SLOTS 1024
+#define BIG_SLOTS 2048   /* bigrams of a block kept for matching examples */
+#define EX_MATCH 1.2f    /* times the share of an example's bigrams the text repeats */
+#define EX_MIN_SHARE 0.6f
+#define EX_MIN_BIGRAMS 3
+
+/* ---- the WordNet-derived lists, loaded once per process ---- */
+
+struct wword {
+    const char *w, *lat, *brd;
+    uint16_t wl, latl, brdl;
+};
+
+struct wn {
+    struct wword *words;
+    uint32_t n;
+    uint32_t *tab; /* word hash -> index + 1 */
+    uint32_t mask;
+    uint32_t *moff, *mem; /* narrower words of word i: mem[moff[i]..moff[i+1]) */
+    uint64_t *common;     /* sorted hashes of common words */
+    size_t ncommon;
+    int rv;
+};
+
+static pthread_once_t wn_once = PTHREAD_ONCE_INIT;
+static struct wn wn;
+
+static uint64_t whash(const char *w, size_t n)
+{
+    return bw_hash64(w, n, 0x70b1c5);
+}
+
+static int wn_find(const char *w, size_t n)
+{
+    uint64_t h = whash(w, n);
+    uint32_t i = (uint32_t)h & wn.mask;
+
+    if (wn.tab == NULL)
+        return -1;
+    for (; wn.tab[i]; i = (i + 1) & wn.mask) {
+        const struct wword *x = &wn.words[wn.tab[i] - 1];
+        if (x->wl == n && memcmp(x->w, w, n) == 0)
+            return (int)(wn.tab[i] - 1);
+    }
+    return -1;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Calls fn for each space-separated word of s[0..n). */
+#define EACH_WORD(s, n, p, l)                                                                                      \
+    for (const char *p = (s), *e_ = (s) + (n), *q_; p < e_; p = q_ + 1)                                           \
+        for (size_t l = (size_t)(((q_ = memchr(p, ' ', (size_t)(e_ - p))) ? q_ : (q_ = e_)) - p), once_ = 1;      \
+             once_ && l; once_ = 0)
+
+static void load_wn(void)
+{
+    struct bw_iov rel, com;
+    const char *p, *end;
+    uint32_t i, k, cap;
+    uint32_t *cnt;
+
+    if (bw_blob_get("lexicons/topics/related.txt", &rel) != 0) {
+        wn.rv = BW_ENOTFOUND;
+        return;
+    }
+    for (p = rel.base, end = rel.base + rel.len, cap = 0; p < end; p++)
+        cap += *p == '\n';
+    if ((wn.words = calloc(cap + 1, sizeof(*wn.words))) == NULL)
+        goto nomem;
+    for (p = rel.base; p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p)), *t1, *t2;
+        if (eol == NULL)
+            eol = end;
+        if (*p != '#' && (t1 = memchr(p, '\t', (size_t)(eol - p))) != NULL &&
+            (t2 = memchr(t1 + 1, '\t', (size_t)(eol - t1 - 1))) != NULL && wn.n < cap) {
+            struct wword *x = &wn.words[wn.n++];
+            x->w = p;
+            x->wl = (uint16_t)(t1 - p);
+            x->lat = t1 + 1;
+            x->latl = (uint16_t)(t2 - t1 - 1);
+            x->brd = t2 + 1;
+            x->brdl = (uint16_t)(eol - t2 - 1);
+        }
+        p = eol + 1;
+    }
+    for (k = 1; k < wn.n * 2; k <<= 1)
+        ;
+    wn.mask = k - 1;
+    if ((wn.tab = calloc(k, sizeof(*wn.tab))) == NULL)
+        goto nomem;
+    for (i = 0; i < wn.n; i++) {
+        uint32_t s = (uint32_t)whash(wn.words[i].w, wn.words[i].wl) & wn.mask;
+        while (wn.tab[s])
+            s = (s + 1) & wn.mask;
+        wn.tab[s] = i + 1;
+    }
+    /* invert BROADER into narrower words */
+    if ((cnt = calloc(wn.n + 1, sizeof(*cnt))) == NULL || (wn.moff = calloc(wn.n + 1, sizeof(*wn.moff))) == NULL) {
+        free(cnt);
+        goto nomem;
+    }
+    for (i = 0; i < wn.n; i++)
+        EACH_WORD(wn.words[i].brd, wn.words[i].brdl, b, bl)
+        {
+            int j = wn_find(b, bl);
+            if (j >= 0)
+                cnt[j]++;
+        }
+    for (i = 0, k = 0; i < wn.n; i++) {
+        wn.moff[i] = k;
+        k += cnt[i];
+        cnt[i] = wn.moff[i];
+    }
+    wn.moff[wn.n] = k;
+    if ((wn.mem = malloc((k + 1) * sizeof(*wn.mem))) == NULL) {
+        free(cnt);
+        goto nomem;
+    }
+    for (i = 0; i < wn.n; i++)
+        EACH_WORD(wn.words[i].brd, wn.words[i].brdl, b, bl)
+        {
+            int j = wn_find(b, bl);
+            if (j >= 0)
+                wn.mem[cnt[j]++] = i;
+        }
+    free(cnt);
+    if (bw_blob_get("lexicons/topics/common.txt", &com) == 0) {
+        if ((wn.common = malloc(2048 * sizeof(*wn.common))) == NULL)
+            goto nomem;
+        for (p = com.base, end = com.base + com.len; p < end && wn.ncommon < 2048;) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (eol == NULL)
+                eol = end;
+            if (*p != '#' && eol > p) {
+                size_t l = (size_t)(eol - p);
+                wn.common[wn.ncommon++] = whash(p, bw_tok_stem(p, l));
+            }
+            p = eol + 1;
+        }
+        qsort(wn.common, wn.ncommon, sizeof(*wn.common), cmp64);
+    }
+    return;
+nomem:
+    wn.rv = BW_ENOMEM;
+}
+
+static int is_common(uint64_t stemhash)
+{
+    return wn.common && bsearch(&stemhash, wn.common, wn.ncommon, sizeof(uint64_t), cmp64) != NULL;
+}
+
+/* ---- compiled state ---- */
+
+struct slot {
+    uint64_t h; /* stem hash; 0 = empty */
+    uint32_t topic;
+    float w;
+};
+
+struct tstate {
+    uint32_t n;            /* topics enabled in this direction */
+    uint32_t *item;        /* configured index of each */
+    uint8_t *action;
+    struct slot *tab;
+    uint32_t mask;
+    /* the examples as word bigrams: example e is big[eoff[e]..eoff[e+1]), of topic etopic[e] */
+    uint64_t *big;
+    uint32_t *eoff, *etopic;
+    uint32_t nex;
+};
+
+struct tscratch {
+    uint32_t nwords;
+    int cue;
+    uint32_t nbig;
+    uint64_t seen[SEEN_SLOTS];
+    uint64_t bigs[BIG_SLOTS]; /* word bigrams of the block, for the example match */
+    float *score; /* this block, by topic */
+    float *best;  /* over blocks */
+    float *phrase;
+};
+
+/* Words that describe the request, not its subject: never topic words. */
+static const char *const meta[] = {
+    "advice",    "advise",     "advising",  "guidance",  "guide",       "recommendation", "recommendations",
+    "recommend", "suggestion", "suggest",   "question",  "questions",   "inquiry",        "inquiries",
+    "query",     "queries",    "request",   "requests",  "information", "topic",          "topics",
+    "discuss",   "discussion", "person",    "persons",   "people",      "someone",        "user",
+    "users",     "help",       "provide",   "providing", "related",     "regarding",      "including",
+    "include",   "specific",   "personal",  "individual", "their",      "tips",           "content",
+    "situation", "action",     "condition", "example",   "examples",    "take",           "matter",
+    "issue",     "issues",     "case",      "kind",      "type",        "way",            "ways",
+};
+
+/* Compares stems, so that neither "recommending" nor "topical" passes for a topic word. */
+static int is_meta(const char *w, size_t n)
+{
+    size_t i, sn = bw_tok_stem(w, n);
+
+    for (i = 0; i < BW_NELEMS(meta); i++) {
+        size_t ml = strlen(meta[i]), ms = bw_tok_stem(meta[i], ml);
+        if (ms == sn && memcmp(meta[i], w, sn) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A growing map stem hash -> weight, for one topic while compiling. */
+struct wmap {
+    struct slot *s;
+    uint32_t mask, n;
+};
+
+static int wmap_put(struct wmap *m, uint64_t h, float w)
+{
+    uint32_t i;
+
+    if (h == 0)
+        h = 1;
+    if ((m->n + 1) * 2 > m->mask + 1) {
+        uint32_t ncap = (m->mask + 1) * 2, k;
+        struct slot *ns = calloc(ncap, sizeof(*ns));
+        if (ns == NULL)
+            return BW_ENOMEM;
+        for (k = 0; k <= m->mask; k++)
+            if (m->s[k].h) {
+                uint32_t j = (uint32_t)m->s[k].h & (ncap - 1);
+                while (ns[j].h)
+                    j = (j + 1) & (ncap - 1);
+                ns[j] = m->s[k];
+            }
+        free(m->s);
+        m->s = ns;
+        m->mask = ncap - 1;
+    }
+    for (i = (uint32_t)h & m->mask; m->s[i].h; i = (i + 1) & m->mask)
+        if (m->s[i].h == h) {
+            if (w > m->s[i].w)
+                m->s[i].w = w;
+            return 0;
+        }
+    m->s[i].h = h;
+    m->s[i].w = w;
+    m->n++;
+    return 0;
+}
+
+static uint64_t stemhash(const char *w, size_t n)
+{
+    uint64_t h = whash(w, bw_tok_stem(w, n));
+    return h ? h : 1;
+}
+
+/*
+ * Adds word w (lower case) with weight wt, and what WordNet relates to it:
+ * seed 2 (name, definition) its synonyms, derived forms and the words under
+ * them; seed 1 (examples) its synonyms and derived forms only, as examples
+ * name instances, not kinds; seed 0 the word alone.
+ */
+static int add_word(struct wmap *m, const char *w, size_t n, float wt, int seed)
+{
+    uint64_t h = stemhash(w, n);
+    int i, rv, common;
+    size_t k;
+
+    if (n < 3 || bw_tok_stopword(w, n) || is_meta(w, n))
+        return 0;
+    for (k = 0; k < n; k++)
+        if (w[k] >= '0' && w[k] <= '9')
+            return 0; /* numbers are instances, not topics */
+    common = is_common(h);
+    /* a common word only counts where the user wrote it, in the name or definition */
+    if (common && seed != 2)
+        return 0;
+    if ((rv = wmap_put(m, h, common ? wt * 0.5f : wt)) != 0 || !seed)
+        return rv;
+    i = wn_find(w, n);
+    if (i < 0 && n > 3 && w[n - 1] == 's')
+        i = wn_find(w, n - 1);
+    if (i < 0)
+        return 0;
+    EACH_WORD(wn.words[i].lat, wn.words[i].latl, l, ll)
+    {
+        int j;
+        if ((rv = add_word(m, l, ll, wt * W_LATERAL, 0)) != 0)
+            return rv;
+        /* what lies under a synonym or derived form too ("medical" -> "medicine" -> "diagnose") */
+        if (seed == 2 && (j = wn_find(l, ll)) >= 0 && wn.moff[j + 1] - wn.moff[j] <= MAX_MEMBERS) {
+            uint32_t q;
+            for (q = wn.moff[j]; q < wn.moff[j + 1]; q++)
+                if ((rv = add_word(m, wn.words[wn.mem[q]].w, wn.words[wn.mem[q]].wl, wt * W_LATERAL * W_NARROWER,
+                                   0)) != 0)
+                    return rv;
+        }
+    }
+    if (seed == 2 && wn.moff[i + 1] - wn.moff[i] <= MAX_MEMBERS) {
+        uint32_t q;
+        for (q = wn.moff[i]; q < wn.moff[i + 1]; q++)
+            if ((rv = add_word(m, wn.words[wn.mem[q]].w, wn.words[wn.mem[q]].wl, wt * W_NARROWER, 0)) != 0)
+                return rv;
+    }
+    return 0;
+}
+
+static int add_text(struct wmap *m, const char *s, float wt, int seed)
+{
+    struct bw_tok t;
+    size_t pos = 0, n = s ? strlen(s) : 0;
+    int rv;
+
+    while (bw_tok_next(s, n, &pos, &t))
+        if ((rv = add_word(m, t.w, t.len, wt, seed)) != 0)
+            return rv;
+    return 0;
+}
+
+/* Word bigram of two stemmed words (function words included: examples are matched as phrasings). */
+static uint64_t bigram(uint64_t a, uint64_t b)
+{
+    return bw_hash_mix(a, b) | 1;
+}
+
+/* Keeps the examples of topic t as bigram lists, for matching texts phrased like them. */
+static int add_examples(struct tstate *st, const struct bw_topic_item *it, uint32_t t)
+{
+    size_t j;
+
+    for (j = 0; j < it->nexamples; j++) {
+        const char *s = it->examples[j];
+        size_t n = strlen(s), pos = 0, cnt = 0, base;
+        struct bw_tok tk;
+        uint64_t prev = 0, *nb;
+        uint32_t *no, *nt;
+        /* a bigram per word after the first: at most n / 2 */
+        base = st->nex ? st->eoff[st->nex] : 0;
+        if ((nb = realloc(st->big, (base + n / 2 + 2) * sizeof(*nb))) == NULL)
+            return BW_ENOMEM;
+        st->big = nb;
+        if ((no = realloc(st->eoff, (st->nex + 2) * sizeof(*no))) == NULL)
+            return BW_ENOMEM;
+        st->eoff = no;
+        if ((nt = realloc(st->etopic, (st->nex + 1) * sizeof(*nt))) == NULL)
+            return BW_ENOMEM;
+        st->etopic = nt;
+        if (st->nex == 0)
+            st->eoff[0] = 0;
+        while (bw_tok_next(s, n, &pos, &tk)) {
+            uint64_t h = stemhash(tk.w, tk.len);
+            if (prev)
+                st->big[base + cnt++] = bigram(prev, h);
+            prev = h;
+        }
+        st->etopic[st->nex] = t;
+        st->eoff[st->nex + 1] = (uint32_t)(base + cnt);
+        st->nex++;
+    }
+    return 0;
+}
+
+static void tfree(void *stp)
+{
+    struct tstate *st = stp;
+
+    if (st == NULL)
+        return;
+    free(st->item);
+    free(st->action);
+    free(st->tab);
+    free(st->big);
+    free(st->eoff);
+    free(st->etopic);
+    free(st);
+}
+
+static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **stp, struct bw_errs *errs)
+{
+    const struct bw_topics_conf *tc = conf;
+    struct tstate *st;
+    struct wmap *maps = NULL;
+    size_t i, j, total = 0;
+    uint32_t cap;
+    int rv = BW_ENOMEM;
+
+    *stp = NULL;
+    pthread_once(&wn_once, load_wn);
+    if (wn.rv == BW_ENOMEM)
+        return BW_ENOMEM; /* a missing list only loses the widening */
+    if ((st = calloc(1, sizeof(*st))) == NULL)
+        return BW_ENOMEM;
+    if ((st->item = calloc(tc->n + 1, sizeof(*st->item))) == NULL ||
+        (st->action = calloc(tc->n + 1, 1)) == NULL || (maps = calloc(tc->n + 1, sizeof(*maps))) == NULL)
+        goto fail;
+    for (i = 0; i < tc->n; i++) {
+        const struct bw_topic_item *it = &tc->items[i];
+        struct wmap *m = &maps[st->n];
+        if (!it->ac.enabled[dir])
+            continue;
+        if ((m->s = calloc(64, sizeof(*m->s))) == NULL)
+            goto fail;
+        m->mask = 63;
+        if ((rv = add_text(m, it->name, W_NAME, 2)) != 0 || (rv = add_text(m, it->definition, W_DEF, 2)) != 0)
+            goto fail;
+        for (j = 0; j < it->nexamples; j++)
+            if ((rv = add_text(m, it->examples[j], W_EXAMPLE, 1)) != 0)
+                goto fail;
+        for (j = 0; j < it->nphrases; j++) {
+            struct bw_pat_err perr;
+            const char *ph = it->phrases[j];
+            int r = bw_mbuild_add(mb, mod, st->n, ph, strlen(ph), BW_PAT_LITERAL | BW_PAT_CASELESS, &perr);
+            if (r < 0) {
+                if (errs)
+                    bw_errs_add(errs, NULL, "topic \"%s\": phrase \"%s\": %s", it->name, ph, perr.msg);
+                rv = r;
+                goto fail;
+            }
+        }
+        if ((rv = add_examples(st, it, st->n)) != 0)
+            goto fail;
+        rv = BW_ENOMEM;
+        st->item[st->n] = (uint32_t)i;
+        st->action[st->n] = it->ac.action[dir];
+        total += m->n;
+        st->n++;
+    }
+    if (st->n == 0) {
+        free(maps);
+        tfree(st);
+        return BW_OK;
+    }
+    /* one table of every topic's words: a word of k topics takes k slots */
+    for (cap = 64; cap < total * 2; cap <<= 1)
+        ;
+    if ((st->tab = calloc(cap, sizeof(*st->tab))) == NULL)
+        goto fail;
+    st->mask = cap - 1;
+    for (i = 0; i < st->n; i++) {
+        uint32_t k;
+        for (k = 0; k <= maps[i].mask; k++)
+            if (maps[i].s[k].h) {
+                uint32_t s = (uint32_t)maps[i].s[k].h & st->mask;
+                while (st->tab[s].h)
+                    s = (s + 1) & st->mask;
+                st->tab[s] = maps[i].s[k];
+                st->tab[s].topic = (uint32_t)i;
+            }
+    }
+    for (i = 0; i < st->n; i++)
+        free(maps[i].s);
+    free(maps);
+    *stp = st;
+    return BW_OK;
+fail:
+    if (maps)
+        for (i = 0; i <= st->n && i < tc->n; i++)
+            free(maps[i].s);
+    free(maps);
+    tfree(st);
+    return rv;
+}
+
+static size_t scratch_size(const void *stp)
+{
+    const struct tstate *st = stp;
+    return sizeof(struct tscratch) + 3 * st->n * sizeof(float);
+}
+
+static int begin_block(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct tstate *st = stp;
+    struct tscratch *es = esp;
+
+    BW_UNUSED(ev);
+    es->score = (float *)(es + 1);
+    es->best = es->score + st->n;
+    es->phrase = es->best + st->n;
+    memset(es->score, 0, st->n * sizeof(float));
+    memset(es->phrase, 0, st->n * sizeof(float));
+    return 0;
+}
+
+static int wordc(const char *v, size_t len, size_t i)
+{
+    return i < len && bw_tok_wordc((unsigned char)v[i]);
+}
+
+static int on_match(const void *stp, struct bw_eval *ev, void *esp, uint32_t item, size_t from, size_t to)
+{
+    const struct tstate *st = stp;
+    struct tscratch *es = esp;
+    const struct bw_text *t = ev->text;
+
+    BW_UNUSED(from);
+    if (BW_NEVER(item >= st->n))
+        return 0;
+    /* whole words only: no word character right after the phrase */
+    if (wordc(t->view, t->len, to))
+        return 0;
+    es->phrase[item] = W_PHRASE;
+    return 0;
+}
+
+/* t is the literal word s (a string literal: its length is known at compile time) */
+#define is(t, s) ((t)->len == sizeof(s) - 1 && memcmp((t)->w, (s), sizeof(s) - 1) == 0)
+
+/* First-person and request cues of the advice-seeking detector. */
+static int cue_word(const struct bw_tok *t)
+{
+    return is(t, "advise") || is(t, "prescribe") || is(t, "diagnose") || is(t, "should") || is(t, "lawyer") ||
+           is(t, "attorney") || is(t, "doctor");
+}
+
+
+static int end_block(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct tstate *st = stp;
+    struct tscratch *es = esp;
+    const struct bw_text *tx = ev->text;
+    struct bw_tok tb[2], *tp = &tb[0], *pp = &tb[1];
+    size_t pos = 0;
+    uint32_t i, k, nseen = 0;
+    uint64_t ph = 0;
+    int have_prev = 0;
+    float damp;
+
+    es->nwords = 0;
+    es->cue = 0;
+    es->nbig = 0;
+    memset(es->seen, 0, sizeof(es->seen));
+    if (st->nex)
+        memset(es->bigs, 0, sizeof(es->bigs));
+    memset(pp, 0, sizeof(*pp));
+    while (bw_tok_next(tx->view, tx->len, &pos, tp)) {
+        const struct bw_tok *t = tp, *prev = pp;
+        uint64_t h;
+        uint32_t s;
+        es->nwords++;
+        /* first person: the text is about the writer's own situation */
+        if (is(t, "i") || is(t, "my") || is(t, "me") || is(t, "im") || is(t, "ive") || is(t, "mine") ||
+            is(t, "we") || is(t, "our") || is(t, "myself") || is(t, "id"))
+            es->cue |= 2;
+        /* "can you", "should you", "could you" + a request: asking for a judgement */
+        if (have_prev && is(t, "you") && (is(prev, "can") || is(prev, "could") || is(prev, "would")))
+            es->cue |= 1;
+        if (cue_word(t))
+            es->cue |= 1;
+        tp = pp; /* this word is the previous one of the next */
+        pp = (struct bw_tok *)t;
+        h = stemhash(t->w, t->len);
+        if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
+            uint64_t b = bigram(ph, h);
+            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                ;
+            if (!es->bigs[k]) {
+                es->bigs[k] = b;
+                es->nbig++;
+            }
+        }
+        ph = h;
+        have_prev = 1;
+        if (t->len < 3)
+            continue;
+        /* function words are not in the table: no need to test for them first */
+        for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)
+            ;
+        if (!st->tab[s].h)
+            continue;
+        /* each distinct word counts once */
+        for (k = (uint32_t)h & (SEEN_SLOTS - 1); es->seen[k] && es->seen[k] != h; k = (k + 1) & (SEEN_SLOTS - 1))
+            ;
+        if (es->seen[k] == h)
+            continue;
+        if (nseen < SEEN_SLOTS / 2) {
+            es->seen[k] = h;
+            nseen++;
+        }
+        for (; st->tab[s].h; s = (s + 1) & st->mask)
+            if (st->tab[s].h == h)
+                es->score[st->tab[s].topic] += st->tab[s].w;
+    }
+    /* long texts gather chance hits: damp beyond 40 words; impersonal texts ask for no advice */
+    damp = es->nwords > 40 ? sqrtf(40.0f / (float)es->nwords) : 1.0f;
+    if (!(es->cue & 2))
+        damp *= (es->cue & 1) ? 0.8f : 0.55f;
+    /* a text phrased like one of the examples ("Is now a good time to buy ethereum?") */
+    for (i = 0; i < st->nex; i++) {
+        uint32_t e, shared = 0, nb = st->eoff[i + 1] - st->eoff[i];
+        if (nb < EX_MIN_BIGRAMS)
+            continue;
+        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+            uint64_t b = st->big[e];
+            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                ;
+            shared += es->bigs[k] == b;
+        }
+        if (shared >= EX_MIN_BIGRAMS && (float)shared >= EX_MIN_SHARE * (float)nb &&
+            EX_MATCH * (float)shared / (float)nb > es->phrase[st->etopic[i]])
+            es->phrase[st->etopic[i]] = EX_MATCH * (float)shared / (float)nb;
+    }
+    for (i = 0; i < st->n; i++) {
+        float sc = es->score[i] * damp + es->phrase[i];
+        if (sc > es->best[i])
+            es->best[i] = sc;
+    }
+    return 0;
+}
+
+static int finish(const void *stp, struct bw_eval *ev, void *esp)
+{
+    const struct tstate *st = stp;
+    struct tscratch *es = esp;
+    uint32_t i;
+    int rv;
+
+    if (es->best == NULL) /* no block was scanned */
+        return 0;
+    for (i = 0; i < st->n; i++) {
+        struct bw_finding f;
+        memset(&f, 0, sizeof(f));
+        f.policy = BW_POL_TOPIC;
+        f.item = st->item[i];
+        f.action = st->action[i];
+        f.score = es->best[i] / (es->best[i] + BW_TOPIC_THRESHOLD); /* 0.5 at the threshold */
+        f.threshold = 0.5f;
+        f.detected = es->best[i] >= BW_TOPIC_THRESHOLD;
+        if ((rv = bw_eval_add(ev, &f)) != 0)
+            return rv;
+    }
+    return 0;
+}
+
+const struct bw_module_ops bw_topics_module = {
+    .name = "topics",
+    .policy = BW_POL_TOPIC,
+    .compile = compile,
+    .scratch_size = scratch_size,
+    .begin_block = begin_block,
+    .on_match = on_match,
+    .end_block = end_block,
+    .finish = finish,
+    .free = tfree,
+};

@@ -1,0 +1,335 @@
+/*
+ * Tests of filters/linear.c (features, scoring, the .bwm format, training)
+ * and of the tokenizer it reads text with (filters/tokens.c).
+ */
+#include <cjson/cJSON.h>
+
+#include "filters/content.h"
+#include "filters/lexicon.h"
+#include "filters/linear.h"
+#include "filters/tokens.h"
+#include "tests/unit/testutil.h"
+
+static struct bw_lin_row rows[64];
+static size_t nrows;
+static char *fixture;
+
+/* Loads tests/data/cls/train_small.jsonl into rows[]. */
+static void load_rows(void)
+{
+    char *p, *eol;
+
+    if (nrows)
+        return;
+    fixture = bw_test_slurp("tests/data/cls/train_small.jsonl", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fixture);
+    for (p = fixture; *p && nrows < BW_NELEMS(rows); p = eol + 1) {
+        cJSON *o, *t, *l;
+        if ((eol = strchr(p, '\n')) == NULL)
+            break;
+        *eol = '\0';
+        o = cJSON_Parse(p);
+        t = cJSON_GetObjectItemCaseSensitive(o, "text");
+        l = cJSON_GetObjectItemCaseSensitive(o, "label");
+        CU_ASSERT_FATAL(cJSON_IsString(t) && cJSON_IsNumber(l));
+        memset(&rows[nrows], 0, sizeof(rows[nrows]));
+        rows[nrows].text = strdup(t->valuestring);
+        rows[nrows].len = strlen(t->valuestring);
+        rows[nrows].label = (uint8_t)l->valueint;
+        nrows++;
+        cJSON_Delete(o);
+    }
+    CU_ASSERT_EQUAL(nrows, 20);
+}
+
+static void opts(struct bw_lin_opts *o)
+{
+    bw_lin_opts_default(o);
+    o->bits = 12;
+    o->epochs = 20;
+    o->category = BW_CAT_INSULTS;
+}
+
+static struct bw_linear *train(uint32_t seed)
+{
+    struct bw_lin_opts o;
+    struct bw_linear *m = NULL;
+
+    load_rows();
+    opts(&o);
+    o.seed = seed;
+    CU_ASSERT_EQUAL_FATAL(bw_lin_train(rows, nrows, &o, &m), 0);
+    return m;
+}
+
+static void save(const struct bw_linear *m, struct bw_buf *b)
+{
+    bw_buf_init(b, 0);
+    CU_ASSERT_EQUAL_FATAL(bw_lin_save(m, b), 0);
+}
+
+static void test_linear_learns(void)
+{
+    struct bw_linear *m = train(1);
+    const char *bad = "you stupid pathetic idiot", *good = "what time does the museum open";
+
+    CU_ASSERT(bw_lin_prob(m, bad, strlen(bad), NULL) > 0.7f);
+    CU_ASSERT(bw_lin_prob(m, good, strlen(good), NULL) < 0.3f);
+    bw_lin_free(m);
+}
+
+static void test_linear_deterministic(void)
+{
+    struct bw_linear *a = train(7), *b = train(7), *c = train(8);
+    struct bw_buf ba, bb, bc;
+
+    save(a, &ba);
+    save(b, &bb);
+    save(c, &bc);
+    /* same data and seed: the same bytes; another seed: another model */
+    CU_ASSERT_EQUAL(ba.len, bb.len);
+    CU_ASSERT(memcmp(ba.base, bb.base, ba.len) == 0);
+    CU_ASSERT_EQUAL(ba.len, bc.len);
+    CU_ASSERT(memcmp(ba.base, bc.base, ba.len) != 0);
+    bw_buf_free(&ba);
+    bw_buf_free(&bb);
+    bw_buf_free(&bc);
+    bw_lin_free(a);
+    bw_lin_free(b);
+    bw_lin_free(c);
+}
+
+static void test_linear_roundtrip(void)
+{
+    struct bw_linear *m = train(1), *r = NULL;
+    struct bw_buf b;
+    char err[200];
+    size_t i;
+
+    m->thr[0] = 0.2f;
+    m->thr[1] = 0.5f;
+    m->thr[2] = 0.8f;
+    save(m, &b);
+    CU_ASSERT_EQUAL(b.len, BW_LIN_HEADER + ((size_t)1 << 12) * 2);
+    CU_ASSERT(memcmp(b.base, "BWLM", 4) == 0);
+    CU_ASSERT_EQUAL_FATAL(bw_lin_load(b.base, b.len, &r, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(r->bits, 12);
+    CU_ASSERT_EQUAL(r->category, BW_CAT_INSULTS);
+    CU_ASSERT_EQUAL(r->flags, m->flags);
+    CU_ASSERT_EQUAL(r->rows, nrows);
+    CU_ASSERT_DOUBLE_EQUAL(r->thr[1], 0.5, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(r->bias, m->bias, 1e-6);
+    /* weights are quantised to 16 bits: probabilities agree closely */
+    for (i = 0; i < nrows; i++)
+        CU_ASSERT_DOUBLE_EQUAL(bw_lin_prob(m, rows[i].text, rows[i].len, NULL),
+                               bw_lin_prob(r, rows[i].text, rows[i].len, NULL), 1e-3);
+    CU_ASSERT_EQUAL(bw_lin_level(r, 0.1f), BW_CONF_NONE);
+    CU_ASSERT_EQUAL(bw_lin_level(r, 0.2f), BW_CONF_LOW);
+    CU_ASSERT_EQUAL(bw_lin_level(r, 0.6f), BW_CONF_MEDIUM);
+    CU_ASSERT_EQUAL(bw_lin_level(r, 0.95f), BW_CONF_HIGH);
+    bw_lin_free(r);
+    bw_lin_free(m);
+    bw_buf_free(&b);
+}
+
+/* Loads a damaged copy; expects BW_EFORMAT and a message containing want. */
+static void expect_bad(const char *img, size_t len, const char *want)
+{
+    struct bw_linear *r = (struct bw_linear *)1;
+    char err[200] = "";
+
+    CU_ASSERT_EQUAL(bw_lin_load(img, len, &r, err, sizeof(err)), BW_EFORMAT);
+    CU_ASSERT_PTR_NULL(r);
+    if (strstr(err, want) == NULL)
+        fprintf(stderr, "\n  got \"%s\", want \"%s\"\n", err, want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+}
+
+static void test_linear_bad_files(void)
+{
+    struct bw_linear *m = train(1);
+    struct bw_buf b;
+    char *c;
+
+    save(m, &b);
+    c = malloc(b.len + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    expect_bad("", 0, "bad magic");
+    expect_bad("BWLX\1\0\100\0", 8, "bad magic");
+    expect_bad(b.base, 40, "truncated");
+    expect_bad(b.base, b.len - 1, "truncated");
+    memcpy(c, b.base, b.len);
+    c[4] = 2; /* version 2 */
+    expect_bad(c, b.len, "version 2");
+    memcpy(c, b.base, b.len);
+    c[BW_LIN_HEADER + 100] ^= 0x40; /* a flipped bit in the weights */
+    expect_bad(c, b.len, "checksum");
+    memcpy(c, b.base, b.len);
+    c[10] = 30; /* 2^30 slots */
+    expect_bad(c, b.len, "slots");
+    memcpy(c, b.base, b.len);
+    c[b.len] = 0;
+    expect_bad(c, b.len + 1, "after the payload");
+    memcpy(c, b.base, b.len);
+    c[44] ^= 1; /* payload size */
+    expect_bad(c, b.len, "payload size");
+    free(c);
+    bw_buf_free(&b);
+    bw_lin_free(m);
+}
+
+static void test_linear_pick(void)
+{
+    float p[] = {0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.05f};
+    uint8_t y[] = {1, 1, 0, 1, 1, 0, 0, 0, 0, 0};
+    float t;
+
+    /* fpr <= 0: stop before the first negative */
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "fpr:0", &t), 0);
+    CU_ASSERT_DOUBLE_EQUAL(t, 0.8, 1e-6);
+    /* one negative of six allowed */
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "fpr:0.17", &t), 0);
+    CU_ASSERT_DOUBLE_EQUAL(t, 0.5, 1e-6);
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "recall:1", &t), 0);
+    CU_ASSERT_DOUBLE_EQUAL(t, 0.5, 1e-6);
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "prec:1", &t), 0);
+    CU_ASSERT_DOUBLE_EQUAL(t, 0.8, 1e-6);
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "f1", &t), 0);
+    CU_ASSERT_DOUBLE_EQUAL(t, 0.5, 1e-6);
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "auc", &t), BW_EINVAL);
+    CU_ASSERT_EQUAL(bw_lin_pick(p, y, 10, "fpr:2", &t), BW_EINVAL);
+}
+
+static int count_feats(void *ctx, const uint32_t *h, size_t k)
+{
+    BW_UNUSED(h);
+    *(size_t *)ctx += k;
+    return 0;
+}
+
+static void test_linear_features(void)
+{
+    uint32_t buf[4];
+    size_t n = 0;
+    const char *s = "Hello, big world"; /* 3 words; padded <hello> has 4 4-grams, <big> 2, <world> 4 */
+
+    bw_feat_run(s, strlen(s), BW_LIN_WORD1, buf, 4, count_feats, &n);
+    CU_ASSERT_EQUAL(n, 3);
+    n = 0;
+    bw_feat_run(s, strlen(s), BW_LIN_WORD1 | BW_LIN_WORD2, buf, 4, count_feats, &n);
+    CU_ASSERT_EQUAL(n, 5);
+    n = 0;
+    bw_feat_run(s, strlen(s), BW_LIN_CHAR4, buf, 4, count_feats, &n);
+    CU_ASSERT_EQUAL(n, 10);
+}
+
+static void test_linear_case_insensitive(void)
+{
+    struct bw_linear *m = train(1);
+    const char *a = "You STUPID idiot", *b = "you stupid idiot";
+
+    CU_ASSERT_DOUBLE_EQUAL(bw_lin_prob(m, a, strlen(a), NULL), bw_lin_prob(m, b, strlen(b), NULL), 1e-6);
+    bw_lin_free(m);
+}
+
+static void test_linear_oof(void)
+{
+    struct bw_lin_opts o;
+    float p[64];
+    size_t i, right = 0;
+
+    load_rows();
+    opts(&o);
+    CU_ASSERT_EQUAL_FATAL(bw_lin_oof(rows, nrows, &o, 4, p), 0);
+    for (i = 0; i < nrows; i++)
+        right += (p[i] >= 0.5f) == rows[i].label;
+    /* held-out folds of a toy set: most still right */
+    CU_ASSERT(right >= nrows * 7 / 10);
+}
+
+static void test_linear_shipped_models(void)
+{
+    const struct bw_linear *const *m;
+    char err[300];
+
+    CU_ASSERT_EQUAL_FATAL(bw_content_models(&m, err, sizeof(err)), 0);
+    CU_ASSERT_PTR_NOT_NULL(m[BW_CAT_HATE]);
+    CU_ASSERT_PTR_NOT_NULL(m[BW_CAT_INSULTS]);
+    CU_ASSERT_PTR_NOT_NULL(m[BW_CAT_PROMPT_ATTACK]);
+    if (m[BW_CAT_PROMPT_ATTACK]) {
+        CU_ASSERT_EQUAL(m[BW_CAT_PROMPT_ATTACK]->category, BW_CAT_PROMPT_ATTACK);
+        CU_ASSERT(m[BW_CAT_PROMPT_ATTACK]->thr[0] <= m[BW_CAT_PROMPT_ATTACK]->thr[1]);
+        CU_ASSERT(m[BW_CAT_PROMPT_ATTACK]->thr[1] <= m[BW_CAT_PROMPT_ATTACK]->thr[2]);
+    }
+}
+
+static void test_tokens_words(void)
+{
+    const char *s = "Don't SHOUT at Bob. 42 apples\xe2\x80\x94" "caf\xc3\xa9";
+    struct bw_tok t;
+    size_t pos = 0;
+
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT_EQUAL(t.len, 4);
+    CU_ASSERT_NSTRING_EQUAL(t.w, "dont", 4);
+    CU_ASSERT(t.flags & BW_TOKF_SENT);
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT_NSTRING_EQUAL(t.w, "shout", 5);
+    CU_ASSERT(t.flags & BW_TOKF_ALLCAP);
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT_NSTRING_EQUAL(t.w, "bob", 3);
+    CU_ASSERT((t.flags & BW_TOKF_UPPER) && !(t.flags & BW_TOKF_SENT));
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT(t.flags & BW_TOKF_DIGIT);
+    CU_ASSERT(t.flags & BW_TOKF_SENT);
+    /* an em dash ends a word */
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT_EQUAL(t.len, 6);
+    CU_ASSERT_NSTRING_EQUAL(t.w, "apples", 6);
+    CU_ASSERT(bw_tok_next(s, strlen(s), &pos, &t));
+    CU_ASSERT_EQUAL(t.len, 5);
+    CU_ASSERT_NSTRING_EQUAL(t.w, "caf\xc3\xa9", 5);
+    CU_ASSERT_FALSE(bw_tok_next(s, strlen(s), &pos, &t));
+}
+
+static void test_tokens_stem_stop(void)
+{
+    CU_ASSERT_EQUAL(bw_tok_stem("diseases", 8), bw_tok_stem("disease", 7));
+    CU_ASSERT_EQUAL(bw_tok_stem("treatment", 9), bw_tok_stem("treat", 5));
+    CU_ASSERT_EQUAL(bw_tok_stem("medication", 10), bw_tok_stem("medical", 7));
+    CU_ASSERT(bw_tok_stopword("the", 3));
+    CU_ASSERT(bw_tok_stopword("yourselves", 10));
+    CU_ASSERT(bw_tok_stopword("should", 6));
+    CU_ASSERT_FALSE(bw_tok_stopword("lawyer", 6));
+    CU_ASSERT_FALSE(bw_tok_stopword("", 0));
+}
+
+/* Last: frees the fixture rows (leak checkers run at exit). */
+static void test_linear_cleanup(void)
+{
+    size_t i;
+
+    for (i = 0; i < nrows; i++)
+        free((char *)rows[i].text);
+    nrows = 0;
+    free(fixture);
+    fixture = NULL;
+}
+
+static const struct bw_test tests[] = {
+    {"test_linear_learns", test_linear_learns},
+    {"test_linear_deterministic", test_linear_deterministic},
+    {"test_linear_roundtrip", test_linear_roundtrip},
+    {"test_linear_bad_files", test_linear_bad_files},
+    {"test_linear_pick", test_linear_pick},
+    {"test_linear_features", test_linear_features},
+    {"test_linear_case_insensitive", test_linear_case_insensitive},
+    {"test_linear_oof", test_linear_oof},
+    {"test_linear_shipped_models", test_linear_shipped_models},
+    {"test_tokens_words", test_tokens_words},
+    {"test_tokens_stem_stop", test_tokens_stem_stop},
+    {"test_linear_cleanup", test_linear_cleanup},
+};
+
+BW_TEST_MAIN("linear", tests)

@@ -26,6 +26,13 @@ static int add_modules(struct bw_engine *e, const struct bw_gconf *c, int which,
         return rv;
     if ((which & MOD_SPAN) && c->has_regex && (rv = bw_engine_add(e, &bw_regex_module, &c->regex, errs)) != 0)
         return rv;
+    if ((which & MOD_CLS) && c->has_topics && (rv = bw_engine_add(e, &bw_topics_module, &c->topics, errs)) != 0)
+        return rv;
+    if ((which & MOD_CLS) && c->has_content && (rv = bw_engine_add(e, &bw_content_module, &c->content, errs)) != 0)
+        return rv;
+    if ((which & MOD_CLS) && c->has_grounding &&
+        (rv = bw_engine_add(e, &bw_grounding_module, &c->grounding, errs)) != 0)
+        return rv;
     return rv;
 }
 

@@ -19,6 +19,8 @@ static const struct cmd cmds[] = {
     {"apply", bw_cmd_apply, "apply --guardrail FILE [--source INPUT|OUTPUT] [--scope INTERVENTIONS|FULL] [REQUEST|-]"},
     {"batch", bw_cmd_batch, "batch --guardrail FILE --source INPUT|OUTPUT   (JSON lines in, one response per line out)"},
     {"check", bw_cmd_check, "check FILE...                                  (validate guardrail files)"},
+    {"train", bw_cmd_train, "train --category CAT --in FILE.jsonl --out FILE.bwm [...]   (linear models)"},
+    {"eval", bw_cmd_eval, "eval [--data DIR] [--only content|topics|grounding] [--full]   (quality on dev data)"},
     {"test", bw_cmd_test, "test SUITE... [--guardrail FILE] [--junit FILE] [--tap] [--json FILE] [--html FILE]"},
 };
 

@@ -1,0 +1,70 @@
+/*
+ * upstream.h: the upstream HTTP client of a worker: libcurl's multi
+ * interface driven by the worker's own epoll loop (CURLMOPT_SOCKETFUNCTION,
+ * CURLMOPT_TIMERFUNCTION). libcurl gives HTTP/1.1 and HTTP/2 (h2 by ALPN,
+ * h2c by prior knowledge), TLS verification, connection reuse per worker
+ * and multiplexing; this file adds what a proxy needs on top: first-byte
+ * and idle timeouts, a capped answer, bounded retries of attempts that
+ * failed before the upstream answered anything, and a failure taxonomy
+ * (502 versus 504).
+ *
+ * Callbacks are never made from inside the call that started the request,
+ * nor from inside libcurl's own callbacks: completion is reported from the
+ * worker's loop, where the handler may answer, start another request or
+ * cancel this one.
+ */
+#ifndef BW_PX_UPSTREAM_H
+#define BW_PX_UPSTREAM_H
+
+#include "filters/buf.h"
+#include "proxy/metrics.h"
+#include "proxy/msg.h"
+#include "proxy/pconf.h"
+
+struct bw_px_worker;
+struct bw_px_upclient;
+struct bw_px_upreq;
+
+struct bw_px_upopts {
+    const struct bw_px_upstream_conf *uc;
+    const char *method;
+    const char *path;          /* with the query; appended to the upstream URL */
+    const struct bw_hdr *h;    /* request headers to send, already filtered */
+    size_t nh;
+    const char *body;          /* borrowed until on_done; NULL for none */
+    size_t len;
+    size_t max_answer;         /* cap on the answer body */
+};
+
+struct bw_px_upres {
+    int rv;                    /* 0, BW_ETIMEOUT, BW_EIO, BW_ELIMIT, BW_EPROTO */
+    int fail;                  /* enum bw_px_upfail when rv != 0 */
+    char err[256];             /* why, for logs (no secrets: libcurl's words) */
+    int status;
+    struct bw_hdr *h;          /* lower-case names, hop-by-hop removed */
+    size_t nh;
+    struct bw_buf body;
+    int attempts;
+    int http_version;          /* 11 or 20 */
+    uint64_t ns;               /* from start to the end of the answer */
+};
+
+/*
+ * Called once when the request ends (success or failure) unless it was
+ * cancelled. res stays valid until bw_px_up_release().
+ */
+typedef void (*bw_px_up_done_fn)(void *ud, struct bw_px_upres *res);
+
+int bw_px_up_new(struct bw_px_worker *w, struct bw_px_upclient **out);
+void bw_px_up_free(struct bw_px_upclient *u);
+
+/* Starts a request. Returns 0 with *out set, or BW_ENOMEM (done is not called). */
+int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px_up_done_fn done, void *ud,
+                   struct bw_px_upreq **out);
+/* Cancels a request in flight (done is not called) or frees a finished one. */
+void bw_px_up_release(struct bw_px_upreq *r);
+
+/* Requests in flight (for drain and tests). */
+unsigned bw_px_up_inflight(const struct bw_px_upclient *u);
+
+#endif

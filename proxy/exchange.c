@@ -42,6 +42,8 @@ struct ex {
     const struct bw_px_route_conf *rt;
     const struct bw_px_upstream_conf *up;
     int api;
+    const char *path;             /* what the upstream gets: the request's, or without the route's prefix */
+    size_t plen;
     struct bw_adapter_opts aopts;
     struct bw_areq rq;
     struct bw_aresp rs;
@@ -96,9 +98,9 @@ static int match_route(const struct bw_pconf *c, const struct bw_px_req *r)
     return -1;
 }
 
-static int api_for(const struct bw_px_route_conf *rt, const struct bw_px_req *r)
+static int api_for(const struct bw_px_route_conf *rt, const struct bw_px_req *r, const char *path, size_t plen)
 {
-    int api = bw_api_detect(r->method.base, r->path.base, r->path.len);
+    int api = bw_api_detect(r->method.base, path, plen);
     int fam = api == BW_API_NONE ? -1 : bw_api_family(api);
 
     if (api == BW_API_APPLY)
@@ -707,7 +709,7 @@ static void forward(struct ex *x)
             continue;
         add_hdr(h, &n, hc->name, hc->value);
     }
-    if (x->sigv4 && sign(x, h, &n, s->req.path.base) != 0) {
+    if (x->sigv4 && sign(x, h, &n, x->path) != 0) {
         x->note = "SigV4 signing failed";
         reply_error(x, 500, "bulwark: cannot sign the upstream request");
         return;
@@ -715,7 +717,7 @@ static void forward(struct ex *x)
     memset(&o, 0, sizeof(o));
     o.uc = x->up;
     o.method = s->req.method.base;
-    o.path = s->req.path.base;
+    o.path = x->path;
     o.h = h;
     o.nh = n;
     o.body = x->up_len ? x->up_body : NULL;
@@ -885,7 +887,7 @@ static void guarded(struct ex *x)
     x->aopts.out_ptrs = x->rt->gen_out;
     x->aopts.nout = x->rt->ngen_out;
     err[0] = '\0';
-    rv = bw_adapter_parse_request(x->api, s->req.path.base, &x->aopts, s->req.h, s->req.nh,
+    rv = bw_adapter_parse_request(x->api, x->path, &x->aopts, s->req.h, s->req.nh,
                                   s->req.body.base ? s->req.body.base : "", s->req.body.len, &s->arena, &x->rq, err,
                                   sizeof(err));
     if (rv != 0) {
@@ -1044,7 +1046,23 @@ static void on_request(struct bw_px_stream *s)
     x->rt = &x->conf->routes[ri];
     x->up = &x->conf->upstreams[x->rt->upstream];
     x->sigv4 = x->up->has_sigv4;
-    x->api = api_for(x->rt, r);
+    x->path = r->path.base;
+    x->plen = r->path.len;
+    if (x->rt->strip_prefix && x->rt->plen > 1) {
+        const char *rest = r->path.base + x->rt->plen;
+        size_t rl = r->path.len - x->rt->plen;
+        char *p = bw_arena_alloc(&s->arena, rl + 2);
+        if (p == NULL) {
+            reply_error(x, 500, "bulwark: out of memory");
+            return;
+        }
+        p[0] = '/';
+        memcpy(p + (rest[0] != '/'), rest, rl);
+        p[rl + (rest[0] != '/')] = '\0';
+        x->path = p;
+        x->plen = rl + (rest[0] != '/');
+    }
+    x->api = api_for(x->rt, r, x->path, x->plen);
     if (x->api != BW_API_NONE && (x->gen->route_gr[ri] || x->rt->nclient || x->rt->client_any)) {
         guarded(x);
         return;

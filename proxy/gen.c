@@ -8,7 +8,7 @@
 #include "proxy/metrics.h"
 #include "proxy/tls.h"
 
-static uint64_t serial;
+static atomic_ullong serial;
 
 void bw_px_gen_ref(struct bw_px_gen *g)
 {
@@ -63,7 +63,7 @@ int bw_px_gen_build(struct bw_pconf *c, const struct bw_px_gen *prev, struct bw_
     g->conf = c;
     for (i = 0; i < c->nroutes; i++)
         c->routes[i].metric_slot = bw_px_metrics_route_slot(c->routes[i].name);
-    g->serial = ++serial; /* generations are built on the main thread only */
+    g->serial = atomic_fetch_add(&serial, 1) + 1;
     if ((rv = bw_registry_new(&g->reg)) != 0)
         goto fail;
     for (i = 0; i < c->nguardrails; i++) {

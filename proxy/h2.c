@@ -44,6 +44,7 @@ struct h2s {
     struct bw_buf out;       /* response body queued, not yet framed */
     size_t out_off;
     size_t hbytes;
+    size_t discarded;        /* body bytes dropped after an early answer */
     int err_status;
     const char *err_msg;
     unsigned eof_out : 1;
@@ -217,8 +218,20 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 
     BW_UNUSED(flags);
     BW_UNUSED(ud);
-    if (x == NULL || x->err_status || x->answered)
-        return 0; /* discarding */
+    if (x == NULL)
+        return 0;
+    if (x->err_status || x->answered) {
+        /*
+         * Answered early (413): the rest of the body is read and dropped.
+         * RFC 9113 8.1 would let us send RST_STREAM(NO_ERROR) instead, but
+         * curl 7.88 then drops the answer it already has; so only a client
+         * that keeps sending well past the cap is reset.
+         */
+        x->discarded += len;
+        if (x->discarded > lim(x->h)->max_body_bytes)
+            nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+        return 0;
+    }
     if ((rv = bw_buf_add(&x->s->req.body, data, len)) != 0) {
         x->err_status = rv == BW_ELIMIT ? 413 : 500;
         x->err_msg = "request body too large";
@@ -253,21 +266,6 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
         }
         start(x);
     }
-    return 0;
-}
-
-static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
-{
-    struct h2s *x;
-
-    BW_UNUSED(ud);
-    if (!(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-        return 0;
-    if ((x = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id)) == NULL)
-        return 0;
-    /* answered before the request ended (413): stop the client sending (RFC 9113 8.1) */
-    if (!x->req_done)
-        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_NO_ERROR);
     return 0;
 }
 
@@ -432,7 +430,6 @@ int bw_px_h2_new(struct bw_px_conn *c, struct bw_px_stream *up, const uint8_t *s
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     if (nghttp2_option_new(&opt) != 0)
         goto fail_cb;

@@ -6,6 +6,7 @@
  *
  *   GET  /_mock/stats   {"calls":N,"by_api":{...}}: model calls answered
  *   GET  /_mock/last    the body of the last model call, as received
+ *   GET  /_mock/headers its headers, as a JSON object (lower-case names)
  *   POST /_mock/reset   zero the counters
  *
  * Request headers steer it (they pass through bulwark unchanged):
@@ -32,6 +33,7 @@ struct mock_state {
     atomic_ulong by_api[BW_API__N];
     pthread_mutex_t mu;
     struct bw_buf last;    /* body of the last model call */
+    struct bw_buf last_h;  /* its headers, as a JSON object */
 };
 
 static struct mock_state st = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -155,6 +157,16 @@ static void on_request(struct bw_px_stream *s)
         bw_buf_free(&copy);
         return;
     }
+    if (strcmp(r->method.base, "GET") == 0 && r->path.len >= 14 && memcmp(r->path.base, "/_mock/headers", 14) == 0) {
+        struct bw_buf copy;
+        bw_buf_init(&copy, 0);
+        pthread_mutex_lock(&st.mu);
+        bw_buf_add(&copy, st.last_h.base ? st.last_h.base : "{}", st.last_h.base ? st.last_h.len : 2);
+        pthread_mutex_unlock(&st.mu);
+        json(s, 200, copy.base ? copy.base : "{}", copy.len);
+        bw_buf_free(&copy);
+        return;
+    }
     if (strcmp(r->method.base, "POST") == 0 && r->path.len >= 12 && memcmp(r->path.base, "/_mock/reset", 12) == 0) {
         int i;
         atomic_store(&st.calls, 0);
@@ -180,6 +192,16 @@ static void on_request(struct bw_px_stream *s)
     pthread_mutex_lock(&st.mu);
     bw_buf_reset(&st.last);
     bw_buf_add(&st.last, r->body.base ? r->body.base : "", r->body.len);
+    bw_buf_reset(&st.last_h);
+    bw_buf_addc(&st.last_h, '{');
+    for (size_t i = 0; i < r->nh; i++) {
+        bw_buf_adds(&st.last_h, i ? ",\"" : "\"");
+        bw_buf_json_str(&st.last_h, r->h[i].name.base, r->h[i].name.len);
+        bw_buf_adds(&st.last_h, "\":\"");
+        bw_buf_json_str(&st.last_h, r->h[i].value.base, r->h[i].value.len);
+        bw_buf_addc(&st.last_h, '"');
+    }
+    bw_buf_addc(&st.last_h, '}');
     pthread_mutex_unlock(&st.mu);
 
     if ((m = bw_arena_calloc(&s->arena, sizeof(*m))) == NULL) {
@@ -291,10 +313,12 @@ int bw_px_mock_main(int argc, char **argv)
     }
     bw_errs_free(&errs);
     bw_buf_init(&st.last, 0);
+    bw_buf_init(&st.last_h, 0);
     srv.handler = &mock_handler;
     srv.kind = BW_LK_MOCK;
     rv = bw_px_server_run(&srv, nw);
     bw_px_gen_unref(srv.gen);
     bw_buf_free(&st.last);
+    bw_buf_free(&st.last_h);
     return rv;
 }

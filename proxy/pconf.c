@@ -623,7 +623,7 @@ static void load_route(struct ld *l, const cJSON *o, struct bw_px_route_conf *r,
 {
     static const char *const keys[] = {"name", "host", "path_prefix", "upstream", "api", "guardrail",
                                        "guardrail_version", "directions", "on_error", "trace",
-                                       "client_guardrails", "generic", "passthrough_unknown", NULL};
+                                       "client_guardrails", "generic", "passthrough_unknown", "strip_prefix", NULL};
     static const char *const apis[] = {"auto", "openai", "anthropic", "bedrock", "generic", NULL};
     static const char *const onerr[] = {"block", "pass", NULL};
     static const char *const gen_keys[] = {"input", "output", NULL};
@@ -717,6 +717,7 @@ static void load_route(struct ld *l, const cJSON *o, struct bw_px_route_conf *r,
     r->on_error_pass = get_enum(l, o, "on_error", onerr, 0) == 1;
     r->trace = get_bool(l, o, "trace", 0);
     r->passthrough_unknown = get_bool(l, o, "passthrough_unknown", 0);
+    r->strip_prefix = get_bool(l, o, "strip_prefix", 0);
     if ((t = get(o, "client_guardrails")) != NULL) {
         size_t i;
         old = push_key(l, "client_guardrails");

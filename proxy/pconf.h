@@ -98,6 +98,7 @@ struct bw_px_route_conf {
     const char *const *gen_in, *const *gen_out; /* generic: JSON pointers */
     size_t ngen_in, ngen_out;
     int passthrough_unknown; /* forward bodies of requests no adapter knows, unguarded */
+    int strip_prefix;        /* the upstream (and the API detection) sees the path without path_prefix */
     unsigned metric_slot;    /* set by the metrics layer */
 };
 

@@ -179,29 +179,84 @@ static int listeners_changed(const struct bw_pconf *a, const struct bw_pconf *b)
     return a->has_admin && !same_listener(&a->admin, &b->admin);
 }
 
-static void reload(struct bw_px_server *srv)
-{
-    struct bw_px_gen *g = NULL;
+/*
+ * Reload runs on its own thread: compiling guardrails can take seconds,
+ * and the main thread must keep answering /healthz and signals meanwhile.
+ * The result comes back through the main loop's mailbox.
+ */
+struct reload_job {
+    struct bw_px_server *srv;
+    struct bw_px_gen *prev; /* referenced for the job */
+    struct bw_px_gen *g;
     struct bw_errs errs;
-    unsigned i;
     int rv;
+};
 
-    bw_errs_init(&errs, srv->conf_path);
-    rv = bw_px_gen_load(srv->conf_path, srv->gen, &g, &errs);
-    if (rv == 0 && listeners_changed(srv->gen->conf, g->conf)) {
-        bw_errs_add(&errs, "listeners", "listeners and admin cannot change on reload; restart to apply");
-        bw_px_gen_unref(g);
-        rv = BW_ECONFIG;
+static void *reload_main(void *arg)
+{
+    struct reload_job *j = arg;
+    struct bw_px_msg *m;
+
+    j->rv = bw_px_gen_load(j->srv->conf_path, j->prev, &j->g, &j->errs);
+    if (j->rv == 0 && listeners_changed(j->prev->conf, j->g->conf)) {
+        bw_errs_add(&j->errs, "listeners", "listeners and admin cannot change on reload; restart to apply");
+        bw_px_gen_unref(j->g);
+        j->g = NULL;
+        j->rv = BW_ECONFIG;
     }
-    if (rv != 0) {
-        for (i = 0; i < errs.n; i++)
-            bw_px_logkv(BW_LOG_ERROR, "reload rejected", "\"problem\":\"%s\"", errs.msg[i]);
-        bw_px_log(BW_LOG_ERROR, "reload rejected (%s); the running configuration stays", bw_strerror(rv));
-        bw_px_ctr_add(&srv->main.m->reload_failures, 1);
-        bw_errs_free(&errs);
+    /* the main thread waits for this message: without memory it would wait for ever */
+    while ((m = calloc(1, sizeof(*m))) == NULL)
+        usleep(10000);
+    m->type = BW_MSG_RELOADED;
+    m->arg = j;
+    bw_px_loop_post(&j->srv->main.loop, m);
+    return NULL;
+}
+
+static void start_reload(struct bw_px_server *srv)
+{
+    struct reload_job *j;
+
+    if (srv->reloading) {
+        srv->reload_again = 1; /* signals coalesce: one more run covers them all */
         return;
     }
-    bw_errs_free(&errs);
+    if ((j = calloc(1, sizeof(*j))) == NULL) {
+        bw_px_log(BW_LOG_ERROR, "reload: out of memory");
+        return;
+    }
+    j->srv = srv;
+    j->prev = srv->gen;
+    bw_px_gen_ref(j->prev);
+    bw_errs_init(&j->errs, srv->conf_path);
+    if (pthread_create(&srv->reload_th, NULL, reload_main, j) != 0) {
+        bw_px_log(BW_LOG_ERROR, "reload: cannot start a thread: %s", strerror(errno));
+        bw_px_gen_unref(j->prev);
+        free(j);
+        return;
+    }
+    srv->reloading = 1;
+}
+
+static void finish_reload(struct bw_px_server *srv, struct reload_job *j)
+{
+    struct bw_px_gen *g = j->g;
+    unsigned i;
+
+    pthread_join(srv->reload_th, NULL);
+    srv->reloading = 0;
+    bw_px_gen_unref(j->prev);
+    if (j->rv != 0 || srv->draining) {
+        for (i = 0; i < j->errs.n; i++)
+            bw_px_logkv(BW_LOG_ERROR, "reload rejected", "\"problem\":\"%s\"", j->errs.msg[i]);
+        if (j->rv != 0) {
+            bw_px_log(BW_LOG_ERROR, "reload rejected (%s); the running configuration stays", bw_strerror(j->rv));
+            bw_px_ctr_add(&srv->main.m->reload_failures, 1);
+        }
+        if (g)
+            bw_px_gen_unref(g);
+        goto out;
+    }
     if (srv->kind != BW_LK_MOCK)
         apply_log_conf(g->conf);
     for (i = 0; i < srv->nworkers; i++) {
@@ -219,6 +274,13 @@ static void reload(struct bw_px_server *srv)
     srv->gen = g;
     bw_px_ctr_add(&srv->main.m->reloads, 1);
     bw_px_logkv(BW_LOG_INFO, "configuration reloaded", "\"generation\":%llu", (unsigned long long)g->serial);
+out:
+    bw_errs_free(&j->errs);
+    free(j);
+    if (srv->reload_again && !srv->draining) {
+        srv->reload_again = 0;
+        start_reload(srv);
+    }
 }
 
 static void post_all(struct bw_px_server *srv, int type)
@@ -244,8 +306,8 @@ static void on_signal(struct bw_px_io *io, uint32_t ev)
         switch (si.ssi_signo) {
         case SIGHUP:
             bw_px_log(BW_LOG_INFO, "SIGHUP: reloading %s", srv->conf_path ? srv->conf_path : "");
-            if (srv->conf_path)
-                reload(srv);
+            if (srv->conf_path && !srv->draining)
+                start_reload(srv);
             break;
         case SIGTERM:
         case SIGINT:
@@ -271,6 +333,8 @@ static void on_main_msg(struct bw_px_loop *l, struct bw_px_msg *m)
 
     if (m->type == BW_MSG_STOP && w->srv->running > 0)
         w->srv->running--;
+    else if (m->type == BW_MSG_RELOADED)
+        finish_reload(w->srv, m->arg);
     free(m);
 }
 
@@ -356,7 +420,7 @@ int bw_px_server_run(struct bw_px_server *srv, unsigned nw)
         bw_px_logkv(BW_LOG_INFO, "started", "\"workers\":%u,\"pid\":%d", nw, (int)getpid());
     else
         post_all(srv, BW_MSG_STOP);
-    while (!(srv->draining && srv->running == 0)) {
+    while (!(srv->draining && srv->running == 0 && !srv->reloading)) {
         if (bw_px_loop_run_once(&srv->main.loop, -1) < 0)
             break;
         bw_px_log_flush();

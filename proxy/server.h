@@ -18,6 +18,8 @@ struct bw_px_server {
     unsigned running;               /* worker threads not finished */
     int draining;
     int signals;                    /* stop signals seen */
+    pthread_t reload_th;
+    int reloading, reload_again;    /* a reload runs; another SIGHUP came meanwhile */
     const struct bw_px_handler *handler; /* of the worker listeners */
     int kind;                       /* enum bw_px_lkind of the worker listeners */
 };

@@ -37,6 +37,7 @@ struct bw_px_upclient {
     CURL *pool[POOL_MAX];
     size_t npool;
     unsigned inflight;
+    int h2c_no_reuse;         /* this libcurl cannot reuse h2c prior-knowledge connections */
 };
 
 struct bw_px_upreq {
@@ -175,6 +176,7 @@ int bw_px_up_new(struct bw_px_worker *w, struct bw_px_upclient **out)
     curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     /* keep enough idle connections for a busy worker's keep-alive pool */
     curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, 512L);
+    u->h2c_no_reuse = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
     *out = u;
     return BW_OK;
 }
@@ -501,7 +503,10 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
     else
         ver = uc->https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
     curl_easy_setopt(r->e, CURLOPT_HTTP_VERSION, ver);
-    if (ver != CURL_HTTP_VERSION_1_1)
+    if (ver == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE && u->h2c_no_reuse)
+        /* libcurl before 8.0 fails every request after the first on a reused h2c connection */
+        curl_easy_setopt(r->e, CURLOPT_FORBID_REUSE, 1L);
+    else if (ver != CURL_HTTP_VERSION_1_1)
         curl_easy_setopt(r->e, CURLOPT_PIPEWAIT, 1L);
     if (strcmp(o->method, "GET") == 0 && o->body == NULL)
         curl_easy_setopt(r->e, CURLOPT_HTTPGET, 1L);

@@ -33,7 +33,7 @@ struct bw_px_listener {
 };
 
 /* mailbox messages */
-enum { BW_MSG_GEN = 1, BW_MSG_DRAIN, BW_MSG_STOP };
+enum { BW_MSG_GEN = 1, BW_MSG_DRAIN, BW_MSG_STOP, BW_MSG_RELOADED };
 
 struct bw_px_worker {
     int id;

@@ -69,17 +69,29 @@ char *bw_arena_strndup(struct bw_arena *a, const char *s, size_t n)
 void bw_arena_reset(struct bw_arena *a)
 {
     struct bw_arena_chunk *c, *next;
+    size_t total = a->total;
 
     if (a->head == NULL)
         return;
-    /* keep the largest (most recent) chunk so steady state allocates nothing */
-    for (c = a->head->next; c; c = next) {
+    if (a->head->next == NULL) {
+        a->head->used = 0;
+        return;
+    }
+    /* several chunks: replace them by one that holds them all, so the next
+       round of the same work allocates nothing (no malloc churn per request) */
+    for (c = a->head; c; c = next) {
         next = c->next;
         free(c);
     }
-    a->head->next = NULL;
-    a->head->used = 0;
-    a->total = a->head->size;
+    a->head = NULL;
+    a->total = 0;
+    if ((c = malloc(sizeof(*c) + total)) != NULL) {
+        c->size = total;
+        c->used = 0;
+        c->next = NULL;
+        a->head = c;
+        a->total = total;
+    }
 }
 
 void bw_arena_free(struct bw_arena *a)

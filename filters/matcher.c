@@ -35,6 +35,7 @@ struct bw_mbuild {
 };
 
 struct bw_matcher {
+    uint64_t serial;       /* unique per matcher: scratch remembers what it was sized for */
     hs_database_t *db;     /* block mode; NULL when no Hyperscan pattern */
     hs_database_t *sdb;    /* stream mode (BW_MATCHER_STREAM), may be NULL */
     struct pat *p;         /* by pattern id */
@@ -46,8 +47,12 @@ struct bw_matcher {
     size_t npcre;
 };
 
+#define FITTED 16
+
 struct bw_mscratch {
     hs_scratch_t *hs;
+    uint64_t fitted[FITTED]; /* serials of matchers the scratch is sized for (a ring) */
+    unsigned nfitted, next;
     pcre2_match_data *md;
     pcre2_match_context *mc;
     pcre2_jit_stack *js;
@@ -342,7 +347,10 @@ int bw_mbuild_add(struct bw_mbuild *b, uint16_t module, uint32_t item, const cha
         return rv;
     }
     p->max_width = UINT32_MAX;
-    if (p->kind == PK_HS) {
+    if (flags & BW_PAT_LITERAL)
+        p->max_width = (uint32_t)len;
+    else if ((flags & BW_PAT_USER) && p->kind == PK_HS) {
+        /* Hyperscan's analysis costs a compile: only user regexes need it (streaming hold) */
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *herr = NULL;
         if (hs_expression_info(p->expr, hs_flags(p) & ~(unsigned)HS_FLAG_SOM_LEFTMOST, &info, &herr) == HS_SUCCESS) {
@@ -436,8 +444,11 @@ int bw_mbuild_compile(struct bw_mbuild *b, unsigned mode, struct bw_matcher **ou
         err->index = err->offset = -1;
         err->msg[0] = '\0';
     }
+    static uint64_t serials;
+
     if ((m = calloc(1, sizeof(*m))) == NULL)
         return BW_ENOMEM;
+    m->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
     /* take the patterns over from the builder */
     m->p = b->p;
     m->n = b->n;
@@ -497,6 +508,11 @@ int bw_mscratch_reserve(struct bw_mscratch **sp, const struct bw_matcher *m)
     }
     if (m == NULL)
         return BW_OK;
+    /* hs_alloc_scratch() is not free even when nothing changes: skip it for
+       matchers this scratch was already sized for (it only ever grows) */
+    for (unsigned i = 0; i < s->nfitted; i++)
+        if (s->fitted[i] == m->serial && s->nhits >= m->n)
+            return BW_OK;
     if (m->db && hs_alloc_scratch(m->db, &s->hs) != HS_SUCCESS)
         return BW_ENOMEM;
     if (m->sdb && hs_alloc_scratch(m->sdb, &s->hs) != HS_SUCCESS)
@@ -508,6 +524,10 @@ int bw_mscratch_reserve(struct bw_mscratch **sp, const struct bw_matcher *m)
         s->hits = h;
         s->nhits = m->n;
     }
+    s->fitted[s->next] = m->serial;
+    s->next = (s->next + 1) % FITTED;
+    if (s->nfitted < FITTED)
+        s->nfitted++;
     return BW_OK;
 }
 

@@ -54,8 +54,9 @@ int bw_mbuild_add(struct bw_mbuild *b, uint16_t module, uint32_t item, const cha
                   unsigned flags, struct bw_pat_err *err);
 
 /*
- * Longest match pattern `index` can make, in bytes (Hyperscan's analysis);
- * UINT32_MAX when unbounded or unknown (PCRE2 patterns).
+ * Longest match pattern `index` can make, in bytes: a literal's length, a
+ * user regex's by Hyperscan's analysis; UINT32_MAX when unbounded or not
+ * known (built-in regexes, PCRE2 patterns).
  */
 uint32_t bw_mbuild_max_width(const struct bw_mbuild *b, int index);
 

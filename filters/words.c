@@ -1,11 +1,14 @@
 /*
  * words.c: the word policy module. Every custom word and every term of the
- * managed lists becomes one caseless pattern of the direction's matcher: a
- * literal for a single word, tokens joined by \s+ for a phrase. Hyperscan
- * reports only the end of a match, so the start is found here by walking
- * back over the term's known shape, and whole-word boundaries are checked
- * on the view ("ass" does not fire inside "class"). Scripts written without
- * spaces (CJK, Thai) match without boundaries.
+ * managed lists becomes one caseless LITERAL of the direction's matcher: the
+ * term itself, or for a phrase its longest word, the rarest; the other words
+ * of a phrase (separated by any run of spaces) are checked here around the
+ * match. Literals are what Hyperscan compiles and scans fastest; phrases as
+ * regexes (\s+) doubled the compile time of the managed list. Hyperscan
+ * reports only the end of a match, so the start is found by walking back
+ * over the term's known shape, and whole-word boundaries are checked on the
+ * view ("ass" does not fire inside "class"). Scripts written without spaces
+ * (CJK, Thai) match without boundaries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +29,24 @@ struct term {
     uint8_t action;
     uint8_t lb, rb;   /* whole-word boundary needed at the left / right end */
     uint16_t ntok;
-    uint32_t tok;     /* first entry in st->tokcp */
+    uint16_t trig;    /* the token the matcher looks for */
+    uint32_t tok;     /* first entry in st->tok */
+};
+
+/* One word of a term: its normalised text in st->pool. */
+struct tokn {
+    uint32_t off;
+    uint16_t len;     /* bytes */
+    uint16_t cps;     /* code points */
 };
 
 struct words_state {
     struct term *t;
     size_t n, cap;
-    uint16_t *tokcp;  /* code points of each token of each term */
-    size_t ntokcp, tokcap;
+    struct tokn *tok; /* the words of every term */
+    size_t ntok, tokcap;
+    char *pool;       /* their text */
+    size_t npool, poolcap;
     /* streaming: hashes of every folded prefix of every term (hold hook) */
     uint64_t *pre;
     size_t npre, precap; /* precap: power of two */
@@ -98,7 +111,8 @@ static void st_free(void *p)
     if (st == NULL)
         return;
     free(st->t);
-    free(st->tokcp);
+    free(st->tok);
+    free(st->pool);
     free(st->pre);
     free(st);
 }
@@ -108,17 +122,58 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Appends the pattern for the normalised term t[0..n) and records its shape. */
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap = *cap ? *cap : 256;
+    void *np;
+
+    if (need <= *cap)
+        return BW_OK;
+    while (ncap < need)
+        ncap *= 2;
+    if ((np = realloc(*p, ncap * elem)) == NULL)
+        return BW_ENOMEM;
+    *p = np;
+    *cap = ncap;
+    return BW_OK;
+}
+
+/* Adds every folded prefix of the normalised term t[0..n) (streaming hold hook). */
+static int add_prefixes(struct words_state *st, const char *t, size_t n)
+{
+    uint64_t h = FNV_OFF;
+    size_t j = 0;
+    int sp = 0, rv;
+
+    while (j < n) {
+        int32_t cp;
+        j += bw_utf8_next(t, n, j, &cp);
+        if (cp < 0x80 && is_space((char)cp)) {
+            if (sp)
+                continue;
+            sp = 1;
+            cp = ' ';
+        } else {
+            sp = 0;
+        }
+        h = fold_step(h, cp);
+        if ((rv = pre_add(st, h)) != 0)
+            return rv;
+    }
+    if (n > st->maxlen)
+        st->maxlen = n;
+    return BW_OK;
+}
+
+/* Adds the normalised term t[0..n): its words, and its trigger literal. */
 static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, const char *t, size_t n,
                     struct term *proto, struct bw_errs *errs)
 {
-    static const char hex[] = "0123456789abcdef";
     struct term *tm;
-    char *pat, *w;
-    size_t i = 0, ntok = 0;
+    struct bw_pat_err perr;
+    size_t i = 0, best = 0;
     int32_t cp;
     int rv;
-    struct bw_pat_err perr;
 
     while (n && is_space(t[n - 1]))
         n--;
@@ -126,91 +181,45 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         t++, n--;
     if (n == 0)
         return BW_OK;
-    if (st->n == st->cap) {
-        size_t ncap = st->cap ? st->cap * 2 : 256;
-        struct term *nt = realloc(st->t, ncap * sizeof(*nt));
-        if (nt == NULL)
-            return BW_ENOMEM;
-        st->t = nt;
-        st->cap = ncap;
-    }
-    if ((pat = malloc(n * 4 + n * 3 + 8)) == NULL)
-        return BW_ENOMEM;
+    if ((rv = grow((void **)&st->t, &st->cap, st->n + 1, sizeof(*st->t))) != 0 ||
+        (rv = grow((void **)&st->pool, &st->poolcap, st->npool + n, 1)) != 0)
+        return rv;
     tm = &st->t[st->n];
     *tm = *proto;
-    tm->tok = (uint32_t)st->ntokcp;
-    w = pat;
+    tm->tok = (uint32_t)st->ntok;
+    tm->ntok = 0;
     while (i < n) {
+        struct tokn *k;
         size_t s = i, cps = 0;
-        while (i < n && !is_space(t[i])) {
-            unsigned char c = (unsigned char)t[i];
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80) {
-                *w++ = (char)c;
-            } else {
-                *w++ = '\\';
-                *w++ = 'x';
-                *w++ = hex[c >> 4];
-                *w++ = hex[c & 15];
-            }
-            cps += (c & 0xc0) != 0x80;
-            i++;
-        }
-        if (st->ntokcp == st->tokcap) {
-            size_t ncap = st->tokcap ? st->tokcap * 2 : 256;
-            uint16_t *nc = realloc(st->tokcp, ncap * sizeof(*nc));
-            if (nc == NULL) {
-                free(pat);
-                return BW_ENOMEM;
-            }
-            st->tokcp = nc;
-            st->tokcap = ncap;
-        }
-        st->tokcp[st->ntokcp++] = (uint16_t)(cps > 65535 ? 65535 : cps);
-        ntok++;
-        (void)s;
+
+        while (i < n && !is_space(t[i]))
+            cps += ((unsigned char)t[i++] & 0xc0) != 0x80;
+        if ((rv = grow((void **)&st->tok, &st->tokcap, st->ntok + 1, sizeof(*st->tok))) != 0)
+            return rv;
+        k = &st->tok[st->ntok++];
+        k->off = (uint32_t)st->npool;
+        k->len = (uint16_t)(i - s);
+        k->cps = (uint16_t)cps;
+        memcpy(st->pool + st->npool, t + s, i - s);
+        st->npool += i - s;
+        if (k->len > st->tok[tm->tok + best].len)
+            best = tm->ntok;
+        tm->ntok++;
         while (i < n && is_space(t[i]))
             i++;
-        if (i < n) {
-            memcpy(w, "\\s+", 3);
-            w += 3;
-        }
     }
-    *w = '\0';
-    tm->ntok = (uint16_t)ntok;
+    tm->trig = (uint16_t)best;
     bw_utf8_next(t, n, 0, &cp);
     tm->lb = bw_is_word_cp(cp) && !bw_is_unspaced_cp(cp);
     bw_utf8_prev(t, n, &cp);
     tm->rb = bw_is_word_cp(cp) && !bw_is_unspaced_cp(cp);
-    /* single words are literals: the fastest thing Hyperscan does */
-    /* every prefix of the term, folded, for the streaming hold hook */
+    if ((rv = add_prefixes(st, t, n)) != 0)
+        return rv;
     {
-        uint64_t h = FNV_OFF;
-        size_t j = 0;
-        int sp = 0;
-        while (j < n) {
-            j += bw_utf8_next(t, n, j, &cp);
-            if (is_space((char)(cp < 0x80 ? cp : 'x'))) {
-                if (sp)
-                    continue;
-                sp = 1;
-                cp = ' ';
-            } else {
-                sp = 0;
-            }
-            h = fold_step(h, cp);
-            if ((rv = pre_add(st, h)) != 0) {
-                free(pat);
-                return rv;
-            }
-        }
-        if (n > st->maxlen)
-            st->maxlen = n;
+        const struct tokn *k = &st->tok[tm->tok + best];
+        rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, st->pool + k->off, k->len, BW_PAT_LITERAL | BW_PAT_CASELESS,
+                           &perr);
     }
-    if (ntok == 1)
-        rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, t, n, BW_PAT_LITERAL | BW_PAT_CASELESS, &perr);
-    else
-        rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, pat, (size_t)(w - pat), BW_PAT_CASELESS, &perr);
-    free(pat);
     if (rv < 0) {
         if (rv == BW_ECOMPILE && errs)
             bw_errs_add(errs, NULL, "word \"%.*s\" did not compile: %s", (int)BW_MIN(n, 60), t, perr.msg);
@@ -269,14 +278,14 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
     bw_norm_init(&nm);
     for (i = 0; i < c->nwords && rv == 0; i++) {
         const struct bw_word_item *w = &c->words[i];
-        struct term proto = {(uint32_t)i, BW_WORD_CUSTOM, 0, w->ac.action[dir], 0, 0, 0, 0};
+        struct term proto = {.cfg = (uint32_t)i, .sub = BW_WORD_CUSTOM, .action = w->ac.action[dir]};
         if (!w->ac.enabled[dir])
             continue;
         rv = add_word(st, mb, mod, w->text, strlen(w->text), &proto, &nm, errs);
     }
     for (i = 0; i < c->nmanaged && rv == 0; i++) {
         const struct bw_managed_item *m = &c->managed[i];
-        struct term proto = {(uint32_t)i, BW_WORD_MANAGED, (uint8_t)m->type, m->ac.action[dir], 0, 0, 0, 0};
+        struct term proto = {.cfg = (uint32_t)i, .sub = BW_WORD_MANAGED, .type = (uint8_t)m->type, .action = m->ac.action[dir]};
         char name[96];
         if (!m->ac.enabled[dir])
             continue;
@@ -308,25 +317,59 @@ static size_t back_cps(const char *v, size_t to, size_t n)
     return to;
 }
 
+/* Does v[at..) start with word k, ignoring case? Returns its end, or SIZE_MAX. */
+static size_t word_at(const struct words_state *st, const struct tokn *k, const char *v, size_t len, size_t at)
+{
+    const char *w = st->pool + k->off;
+    size_t i = 0, j = at;
+
+    while (i < k->len) {
+        int32_t a, b;
+        if (j >= len)
+            return SIZE_MAX;
+        i += bw_utf8_next(w, k->len, i, &a);
+        j += bw_utf8_next(v, len, j, &b);
+        if (a != b && utf8proc_tolower(a) != utf8proc_tolower(b))
+            return SIZE_MAX;
+    }
+    return j;
+}
+
 static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
 {
     const struct words_state *st = p;
     const struct term *tm = &st->t[item];
+    const struct tokn *tk = &st->tok[tm->tok];
     const char *v = ev->text->view;
+    size_t len = ev->text->len, s, e = to;
     struct bw_finding f;
-    size_t s = to;
     int k;
 
     BW_UNUSED(es);
     BW_UNUSED(from);
-    for (k = tm->ntok - 1; k >= 0; k--) {
-        if ((s = back_cps(v, s, st->tokcp[tm->tok + (size_t)k])) == SIZE_MAX)
+    if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
+        return 0;
+    /* the words before the trigger, right to left, each after a run of spaces */
+    for (k = tm->trig - 1; k >= 0; k--) {
+        size_t ks;
+        if (s == 0 || !is_space(v[s - 1]))
             return 0;
-        if (k > 0)
-            while (s > 0 && is_space(v[s - 1]))
-                s--;
+        while (s > 0 && is_space(v[s - 1]))
+            s--;
+        if ((ks = back_cps(v, s, tk[k].cps)) == SIZE_MAX || word_at(st, &tk[k], v, len, ks) != s)
+            return 0;
+        s = ks;
     }
-    if ((tm->lb && bw_word_before(v, s)) || (tm->rb && bw_word_at(v, ev->text->len, to)))
+    /* and after it */
+    for (k = tm->trig + 1; k < tm->ntok; k++) {
+        if (e >= len || !is_space(v[e]))
+            return 0;
+        while (e < len && is_space(v[e]))
+            e++;
+        if ((e = word_at(st, &tk[k], v, len, e)) == SIZE_MAX)
+            return 0;
+    }
+    if ((tm->lb && bw_word_before(v, s)) || (tm->rb && bw_word_at(v, len, e)))
         return 0;
     memset(&f, 0, sizeof(f));
     f.policy = BW_POL_WORD;
@@ -335,7 +378,7 @@ static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, 
     f.item = tm->cfg;
     f.action = tm->action;
     f.detected = 1;
-    return bw_eval_add_span(ev, &f, s, to);
+    return bw_eval_add_span(ev, &f, s, e);
 }
 
 /*

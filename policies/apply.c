@@ -12,6 +12,7 @@
 #include "filters/limits.h"
 #include "filters/text.h"
 #include "policies/apply.h"
+#include "policies/json.h"
 
 static uint64_t now_ns(void)
 {
@@ -255,6 +256,8 @@ int bw_apply_parse(const char *json, size_t len, struct bw_arena *a, struct bw_a
     int rv;
 
     memset(rq, 0, sizeof(*rq));
+    if (bw_json_has_nul_escape(json, len))
+        return perr(err, errlen, "%s", "text contains U+0000 (\\u0000), which bulwark does not accept");
     if ((root = cJSON_ParseWithLength(json, len)) == NULL)
         return perr(err, errlen, "%s", "request body is not valid JSON");
     rv = bw_apply_from_json(root, a, rq, err, errlen);

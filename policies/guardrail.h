@@ -16,6 +16,12 @@ struct bw_guardrail {
     char *arn;
     struct bw_gconf *conf;
     struct bw_engine *eng[2]; /* by enum bw_dir */
+    /*
+     * Streamed answers (policies/stream.h): the OUTPUT policies split in
+     * two engines, pattern policies checked per word step and classifiers
+     * per sentence. NULL when the direction has none of them.
+     */
+    struct bw_engine *sspan, *scls;
 };
 
 /*

@@ -1140,3 +1140,21 @@ int bw_jv_array(struct bw_jv *v, const cJSON *obj, const char *key, int required
         *out = j;
     return rv;
 }
+
+/* An escaped backslash before "u0000" is not an escape. */
+int bw_json_has_nul_escape(const char *s, size_t n)
+{
+    const char *p = s, *end = s + n;
+
+    while ((p = memmem(p, (size_t)(end - p), "u0000", 5)) != NULL) {
+        size_t bs = 0;
+        const char *q = p;
+        while (q > s && q[-1] == '\\')
+            q--, bs++;
+        if (bs % 2 == 1)
+            return 1;
+        p += 5;
+    }
+    return 0;
+}
+

@@ -61,6 +61,13 @@ const char *bw_json_suggest(const char *s, const char *const *names, size_t n);
 /* Number of characters (code points) of a valid UTF-8 string. */
 size_t bw_json_utf8_len(const char *s);
 
+/*
+ * True when text holds the escape \u0000. cJSON decodes it into a NUL that
+ * ends the C string, so whatever follows would escape every check while the
+ * raw body is still forwarded: request parsers refuse such bodies.
+ */
+int bw_json_has_nul_escape(const char *text, size_t len);
+
 /* "a string", "a number", ... for messages. */
 const char *bw_json_type_name(const cJSON *j);
 

@@ -227,8 +227,9 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
          * curl 7.88 then drops the answer it already has; so only a client
          * that keeps sending well past the cap is reset.
          */
+        size_t slack = lim(x->h)->max_body_bytes * 2;
         x->discarded += len;
-        if (x->discarded > lim(x->h)->max_body_bytes)
+        if (x->discarded > slack + (x->s->req.clen > 0 ? (size_t)x->s->req.clen : 0))
             nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
         return 0;
     }

@@ -498,7 +498,7 @@ int bw_px_check_config(const char *path)
         if (errs.n == 0)
             fprintf(stderr, "%s: %s\n", path, bw_strerror(rv));
         bw_errs_free(&errs);
-        return 1;
+        return 2; /* the CLI's convention: 2 for bad input or configuration */
     }
     printf("%s: ok (%zu listeners, %zu routes, %zu upstreams, %zu guardrails)\n", path, g->conf->nlisteners,
            g->conf->nroutes, g->conf->nupstreams, g->conf->nguardrails);

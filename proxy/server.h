@@ -47,6 +47,12 @@ size_t bw_px_server_metrics(struct bw_px_server *srv, struct bw_px_metrics **out
 /* `bulwark check --config FILE`: validates without serving. Returns the exit status. */
 int bw_px_check_config(const char *path);
 
+/* Subcommands (cli_serve.c); argv[0] is the command's name. */
+int bw_cmd_serve(int argc, char **argv);
+int bw_cmd_mock_llm(int argc, char **argv);
+/* check --config FILE, or check FILE... (guardrail files, cli.h) */
+int bw_cmd_check_any(int argc, char **argv);
+
 /* The admin endpoints: /healthz, /readyz, /metrics. */
 extern const struct bw_px_handler bw_px_admin_handler;
 

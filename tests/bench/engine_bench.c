@@ -6,7 +6,6 @@
  *
  *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--source INPUT|OUTPUT]
  */
-#define _GNU_SOURCE
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>

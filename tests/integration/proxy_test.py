@@ -635,7 +635,7 @@ def t_check_config(c):
                    "routes": [{"upstream": "mok", "guardrail": "demo", "colour": 1}], "workers": -1}, f)
     r = subprocess.run([c.env.bulwark, "check", "--config", bad], capture_output=True)
     err = r.stderr.decode()
-    check(r.returncode == 1, "check bad exit %d" % r.returncode)
+    check(r.returncode == 2, "check bad exit %d" % r.returncode)
     for want in ["bad.json: listeners[0].address:", "bad.json: upstreams[0].url:", "bad.json: routes[0].colour: unknown key",
                  "bad.json: routes[0].upstream: unknown upstream \"mok\"", "bad.json: routes[0].guardrail: unknown guardrail",
                  "bad.json: workers:"]:
@@ -643,7 +643,7 @@ def t_check_config(c):
     with open(bad, "w") as f:
         f.write('{"listeners": [\n  {"address": "127.0.0.1:1"},,\n]}')
     r = subprocess.run([c.env.bulwark, "check", "--config", bad], capture_output=True)
-    check(r.returncode == 1 and re.search(r"bad.json:2:\d+: ", r.stderr.decode()), "syntax: %r" % r.stderr)
+    check(r.returncode == 2 and re.search(r"bad.json:2:\d+: ", r.stderr.decode()), "syntax: %r" % r.stderr)
 
 
 MECHANICS = [t_pipelining, t_split_packets, t_chunked_request, t_expect_continue, t_bad_request_line,

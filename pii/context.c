@@ -1,0 +1,628 @@
+/*
+ * context.c: context words and lexicons of the PII recogniser.
+ *
+ * Ambiguous values (a 4-digit PIN, a 9-digit passport number, a 3-digit
+ * CVV) are only reported when a context word stands in the few words
+ * before them, as Presidio's LemmaContextAwareEnhancer does (5 words
+ * before). Context is computed only for candidates that passed their shape
+ * checks, by walking back over the view: no pattern of the shared matcher
+ * is spent on context words (a caseless alternation of them alone scans
+ * at a third of the speed of the whole PII set).
+ *
+ * The name and TLD lexicons (conf/lexicons/names and web/tlds.txt) are
+ * loaded once per process into one open-addressing hash set of lower-case
+ * keys with flags, immutable afterwards and shared by every thread.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "filters/blob.h"
+#include "pii/context.h"
+
+static const struct {
+    const char *w;
+    uint32_t c;
+} words[] = {
+    /* phone (Presidio: phone, number, telephone, cell, cellphone, mobile, call) */
+    {"phone", BW_CTX_PHONE}, {"phones", BW_CTX_PHONE}, {"telephone", BW_CTX_PHONE}, {"tel", BW_CTX_PHONE},
+    {"telefon", BW_CTX_PHONE}, {"mobile", BW_CTX_PHONE}, {"mob", BW_CTX_PHONE}, {"cell", BW_CTX_PHONE},
+    {"cellphone", BW_CTX_PHONE}, {"fax", BW_CTX_PHONE}, {"pager", BW_CTX_PHONE}, {"call", BW_CTX_PHONE},
+    {"calling", BW_CTX_PHONE}, {"called", BW_CTX_PHONE}, {"ring", BW_CTX_PHONE}, {"dial", BW_CTX_PHONE},
+    {"text", BW_CTX_PHONE}, {"sms", BW_CTX_PHONE}, {"whatsapp", BW_CTX_PHONE}, {"contact", BW_CTX_PHONE},
+    {"reach", BW_CTX_PHONE}, {"desk", BW_CTX_PHONE}, {"office", BW_CTX_PHONE}, {"messages", BW_CTX_PHONE},
+    {"message", BW_CTX_PHONE}, {"answering", BW_CTX_PHONE}, {"hotline", BW_CTX_PHONE}, {"ph", BW_CTX_PHONE},
+    {"tel.", BW_CTX_PHONE}, {"voicemail", BW_CTX_PHONE}, {"extension", BW_CTX_PHONE},
+    /* card (Presidio: credit, card, visa, mastercard, cc, amex, discover, jcb, diners, maestro, instapayment) */
+    {"card", BW_CTX_CARD | BW_CTX_HEALTH}, {"cards", BW_CTX_CARD}, {"credit", BW_CTX_CARD}, {"debit", BW_CTX_CARD},
+    {"visa", BW_CTX_CARD}, {"mastercard", BW_CTX_CARD}, {"amex", BW_CTX_CARD}, {"discover", BW_CTX_CARD},
+    {"jcb", BW_CTX_CARD}, {"diners", BW_CTX_CARD}, {"maestro", BW_CTX_CARD}, {"cc", BW_CTX_CARD},
+    {"cardholder", BW_CTX_CARD}, {"unionpay", BW_CTX_CARD}, {"instapayment", BW_CTX_CARD},
+    /* SSN (Presidio: social, security, ssn, ssns, ssid) */
+    {"ssn", BW_CTX_SSN}, {"ssns", BW_CTX_SSN}, {"ssid", BW_CTX_SSN}, {"social", BW_CTX_SSN | BW_CTX_SIN},
+    {"security", BW_CTX_SSN | BW_CTX_CVV},
+    /* ITIN (Presidio: individual, taxpayer, itin, tax, payer, taxid, tin) */
+    {"itin", BW_CTX_ITIN}, {"taxpayer", BW_CTX_ITIN | BW_CTX_UTR}, {"tax", BW_CTX_ITIN | BW_CTX_UTR},
+    {"taxid", BW_CTX_ITIN}, {"tin", BW_CTX_ITIN}, {"payer", BW_CTX_ITIN},
+    /* SIN (Presidio: sin, social insurance, nas, assurance sociale) */
+    {"sin", BW_CTX_SIN}, {"insurance", BW_CTX_SIN | BW_CTX_NINO}, {"nas", BW_CTX_SIN}, {"assurance", BW_CTX_SIN},
+    /* routing (Presidio: aba, routing, abarouting, association, bankrouting) */
+    {"routing", BW_CTX_ROUTING}, {"aba", BW_CTX_ROUTING}, {"rtn", BW_CTX_ROUTING}, {"abarouting", BW_CTX_ROUTING},
+    {"bankrouting", BW_CTX_ROUTING}, {"transit", BW_CTX_ROUTING},
+    /* bank account (Presidio: check, account, account#, acct, bank, save, debit) */
+    {"account", BW_CTX_ACCOUNT}, {"accounts", BW_CTX_ACCOUNT}, {"acct", BW_CTX_ACCOUNT}, {"acc", BW_CTX_ACCOUNT},
+    {"checking", BW_CTX_ACCOUNT}, {"savings", BW_CTX_ACCOUNT}, {"bank", BW_CTX_ACCOUNT | BW_CTX_SWIFT},
+    {"deposit", BW_CTX_ACCOUNT}, {"beneficiary", BW_CTX_ACCOUNT},
+    /* NHS (Presidio: national health service, nhs, health services authority, health authority) */
+    {"nhs", BW_CTX_NHS}, {"health", BW_CTX_NHS | BW_CTX_HEALTH},
+    /* UTR */
+    {"utr", BW_CTX_UTR}, {"hmrc", BW_CTX_UTR}, {"unique", BW_CTX_UTR}, {"assessment", BW_CTX_UTR},
+    /* Canadian health numbers */
+    {"ohip", BW_CTX_HEALTH}, {"hcn", BW_CTX_HEALTH}, {"phn", BW_CTX_HEALTH}, {"ramq", BW_CTX_HEALTH},
+    {"msp", BW_CTX_HEALTH}, {"medicare", BW_CTX_HEALTH}, {"healthcare", BW_CTX_HEALTH},
+    /* passport (Presidio: us, united, states, passport, passport#, travel, document) */
+    {"passport", BW_CTX_PASSPORT}, {"passports", BW_CTX_PASSPORT}, {"travel", BW_CTX_PASSPORT},
+    /* PIN */
+    {"pin", BW_CTX_PIN}, {"pins", BW_CTX_PIN}, {"pincode", BW_CTX_PIN}, {"atm", BW_CTX_PIN},
+    /* CVV */
+    {"cvv", BW_CTX_CVV}, {"cvv2", BW_CTX_CVV}, {"cvc", BW_CTX_CVV}, {"cvc2", BW_CTX_CVV}, {"csc", BW_CTX_CVV},
+    {"cvn", BW_CTX_CVV}, {"cid", BW_CTX_CVV}, {"verification", BW_CTX_CVV},
+    /* expiry */
+    {"exp", BW_CTX_EXPIRY}, {"expiry", BW_CTX_EXPIRY}, {"expires", BW_CTX_EXPIRY}, {"expiration", BW_CTX_EXPIRY},
+    {"expire", BW_CTX_EXPIRY}, {"expiring", BW_CTX_EXPIRY}, {"expired", BW_CTX_EXPIRY}, {"thru", BW_CTX_EXPIRY},
+    {"valid", BW_CTX_EXPIRY},
+    /* driver id (Presidio: driver, license, permit, lic, identification, dls, cdls, lic#, driving) */
+    {"driver", BW_CTX_DRIVER}, {"drivers", BW_CTX_DRIVER}, {"driver's", BW_CTX_DRIVER},
+    {"license", BW_CTX_DRIVER | BW_CTX_PLATE}, {"licence", BW_CTX_DRIVER | BW_CTX_PLATE}, {"dl", BW_CTX_DRIVER},
+    {"dln", BW_CTX_DRIVER}, {"driving", BW_CTX_DRIVER}, {"permit", BW_CTX_DRIVER}, {"lic", BW_CTX_DRIVER},
+    {"cdl", BW_CTX_DRIVER}, {"dls", BW_CTX_DRIVER}, {"cdls", BW_CTX_DRIVER},
+    /* licence plate */
+    {"plate", BW_CTX_PLATE}, {"plates", BW_CTX_PLATE}, {"registration", BW_CTX_PLATE}, {"reg", BW_CTX_PLATE},
+    {"numberplate", BW_CTX_PLATE}, {"vrn", BW_CTX_PLATE}, {"tag", BW_CTX_PLATE},
+    /* VIN */
+    {"vin", BW_CTX_VIN}, {"chassis", BW_CTX_VIN}, {"vehicle", BW_CTX_VIN | BW_CTX_PLATE},
+    /* age */
+    {"age", BW_CTX_AGE}, {"aged", BW_CTX_AGE}, {"turned", BW_CTX_AGE}, {"turn", BW_CTX_AGE},
+    {"turning", BW_CTX_AGE}, {"turns", BW_CTX_AGE},
+    /* postal codes (part of ADDRESS) */
+    {"zip", BW_CTX_ZIP}, {"zipcode", BW_CTX_ZIP}, {"postal", BW_CTX_ZIP}, {"postcode", BW_CTX_ZIP},
+    {"plz", BW_CTX_ZIP},
+    /* SWIFT / IBAN */
+    {"swift", BW_CTX_SWIFT}, {"bic", BW_CTX_SWIFT}, {"iban", BW_CTX_IBAN | BW_CTX_ACCOUNT},
+    /* MAC */
+    {"mac", BW_CTX_MAC}, {"ethernet", BW_CTX_MAC}, {"hardware", BW_CTX_MAC}, {"physical", BW_CTX_MAC},
+    /* NINO */
+    {"nino", BW_CTX_NINO}, {"ni", BW_CTX_NINO},
+    /* dates: a number after these is a date */
+    {"date", BW_CTX_DATE}, {"born", BW_CTX_DATE}, {"dob", BW_CTX_DATE}, {"birthday", BW_CTX_DATE},
+    {"since", BW_CTX_DATE}, {"year", BW_CTX_DATE}, {"in", 0},
+    {"aws", BW_CTX_AWS}, {"secret", BW_CTX_AWS},
+    {"address", BW_CTX_ADDRESS}, {"lives", BW_CTX_ADDRESS}, {"located", BW_CTX_ADDRESS},
+};
+
+/* Context word hash: 512 slots, keys of at most 15 bytes. */
+#define CTX_SLOTS 512u
+static struct {
+    char w[16];
+    uint8_t n;
+    uint32_t c;
+} ctab[CTX_SLOTS];
+static uint32_t first_letters; /* bit per 'a'..'z': some context word starts with it */
+/* By length: bit per first letter, bit per last character class, of the context words. */
+static uint32_t sig_first[16], sig_last[16];
+
+static unsigned last_bit(unsigned char c)
+{
+    c = (unsigned char)(c | 0x20);
+    return c >= 'a' && c <= 'z' ? (unsigned)(c - 'a') : c >= '0' && c <= '9' ? 26u : 27u;
+}
+
+static uint32_t hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static void ctx_build(void)
+{
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(words); i++) {
+        size_t n = strlen(words[i].w);
+        uint32_t k = hash(words[i].w, n) & (CTX_SLOTS - 1);
+        while (ctab[k].n && !(ctab[k].n == n && memcmp(ctab[k].w, words[i].w, n) == 0))
+            k = (k + 1) & (CTX_SLOTS - 1);
+        memcpy(ctab[k].w, words[i].w, n);
+        ctab[k].n = (uint8_t)n;
+        ctab[k].c |= words[i].c;
+        first_letters |= 1u << (words[i].w[0] - 'a');
+        sig_first[n] |= 1u << (words[i].w[0] - 'a');
+        sig_last[n] |= 1u << last_bit((unsigned char)words[i].w[n - 1]);
+        if (n + 2 < 16) /* the possessive "driver's" */
+            sig_first[n + 2] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 2] |= 1u << last_bit('s');
+        if (n + 1 < 16) /* "acct#" */
+            sig_first[n + 1] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 1] |= 1u << last_bit('#');
+    }
+}
+
+uint32_t bw_pii_ctx_word(const char *w, size_t n)
+{
+    uint32_t k;
+
+    if (n == 0 || n > 15 || !bw_c_lower((unsigned char)w[0]) || !(first_letters & (1u << (w[0] - 'a'))))
+        return 0;
+    k = hash(w, n) & (CTX_SLOTS - 1);
+    while (ctab[k].n) {
+        if (ctab[k].n == n && memcmp(ctab[k].w, w, n) == 0)
+            return ctab[k].c;
+        k = (k + 1) & (CTX_SLOTS - 1);
+    }
+    return 0;
+}
+
+/* Lower-cases an ASCII word into buf; returns 0 when it holds other bytes or is too long. */
+static size_t lower_word(const char *s, size_t n, char *buf)
+{
+    size_t i;
+
+    if (n > 15)
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (bw_c_upper(c))
+            c = (unsigned char)(c + 32);
+        else if (!bw_c_lower(c) && !bw_c_digit(c) && c != '\'')
+            return 0;
+        buf[i] = (char)c;
+    }
+    return n;
+}
+
+/* Classes of word s[0..n), trying it also without "'s" and a trailing "#" (acct#). */
+static uint32_t classes(const char *s, size_t n)
+{
+    char buf[16];
+    size_t k;
+    uint32_t c;
+
+    while (n && (s[n - 1] == '#' || s[n - 1] == '\''))
+        n--;
+    if ((k = lower_word(s, n, buf)) == 0)
+        return 0;
+    if ((c = bw_pii_ctx_word(buf, k)) != 0)
+        return c;
+    if (k > 2 && buf[k - 2] == '\'' && buf[k - 1] == 's')
+        return bw_pii_ctx_word(buf, k - 2);
+    return 0;
+}
+
+static int wordc(unsigned char c)
+{
+    return bw_c_alnum(c) || c == '\'' || c == '#';
+}
+
+/* Could word s[0..n) be a context word? Two bit tests turn most words away before any hashing. */
+static int maybe_ctx(const char *s, size_t n)
+{
+    unsigned char f = (unsigned char)(s[0] | 0x20);
+
+    if (n < 2 || n > 15 || f < 'a' || f > 'z')
+        return 0;
+    return (sig_first[n] >> (f - 'a') & 1) && (sig_last[n] >> last_bit((unsigned char)s[n - 1]) & 1);
+}
+
+uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos)
+{
+    return bw_pii_ctx_before2(v, len, pos, NULL);
+}
+
+uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *near)
+{
+    size_t lim = pos > 96 ? pos - 96 : 0, i = BW_MIN(pos, len);
+    uint32_t c = 0;
+    int nw = 0, nl = 0;
+
+    while (i > lim && nw < BW_CTX_WORDS_BEFORE) {
+        size_t e;
+        unsigned char ch = (unsigned char)v[i - 1];
+        if (!wordc(ch)) {
+            if (ch == '\n' && ++nl > 1)
+                break;
+            i--;
+            continue;
+        }
+        e = i;
+        while (i > lim && wordc((unsigned char)v[i - 1]))
+            i--;
+        nw++;
+        if (maybe_ctx(v + i, e - i))
+            c |= classes(v + i, e - i);
+        if (nw == 3 && near)
+            *near = c;
+    }
+    if (near && nw < 3)
+        *near = c;
+    return c;
+}
+
+uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords)
+{
+    size_t i = pos;
+    uint32_t c = 0;
+    int nw = 0;
+
+    while (i < len && nw < nwords && i < pos + 64) {
+        size_t s;
+        unsigned char ch = (unsigned char)v[i];
+        if (ch == '\n')
+            break;
+        if (!wordc(ch)) {
+            i++;
+            continue;
+        }
+        s = i;
+        while (i < len && wordc((unsigned char)v[i]))
+            i++;
+        nw++;
+        c |= classes(v + s, i - s);
+    }
+    return c;
+}
+
+/* ---- lexicons ---- */
+
+/*
+ * The lexicon is a set of 64-bit hashes of lower-cased words: the low bits
+ * pick the slot, the high 32 bits are kept as the tag. No key is stored:
+ * two different words share a 64-bit hash with negligible probability, and
+ * the table stays small (6 bytes a slot, under 400 KB) so lookups mostly
+ * hit the cache. This lookup is on the NAME path for every capitalised
+ * word of a text.
+ */
+struct lexent {
+    uint32_t tag; /* 0 = empty */
+    uint16_t flags;
+} __attribute__((packed));
+
+/*
+ * In front of it: a Bloom filter (64 KB, two bits a word) that turns most
+ * words of a text, absent from the lexicon, away from L1; and a small
+ * direct table of the short function words that begin sentences ("The",
+ * "This", "In") and the other words of the recogniser's own lists, which
+ * are most of the capitalised words of ordinary prose.
+ */
+#define BLOOM_BITS (1u << 19)
+#define HOT_SLOTS 1024u
+
+struct hotent {
+    uint64_t key; /* the lower-cased word, zero-padded; 0 = empty */
+    uint16_t flags;
+};
+
+static struct {
+    struct lexent *slots;
+    uint32_t mask;
+    uint64_t bloom[BLOOM_BITS / 64];
+    struct hotent hot[HOT_SLOTS];
+    int rv;
+} lex;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
+static uint64_t lower8(uint64_t x)
+{
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t ge_a = x + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where byte >= 'A' */
+    uint64_t gt_z = x + 0x2525252525252525ull; /* bit 7 set where byte > 'Z' */
+
+    return x | (((ge_a & ~gt_z) & hi) >> 2);
+}
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+/* Hashes lower-case bytes 8 at a time. */
+static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
+{
+    uint64_t h = 0x243f6a8885a308d3ull ^ n;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        h = mix(h, ascii ? lower8(x) : x);
+    }
+    if (i < n) {
+        uint64_t x = 0;
+        memcpy(&x, p + i, n - i);
+        h = mix(h, ascii ? lower8(x) : x);
+    }
+    h = mix(h, 0x632be59bd9b4e019ull);
+    return h ? h : 1;
+}
+
+/*
+ * Folds a word to lower case (UTF-8 aware) and hashes it; returns 0 when
+ * it is not valid UTF-8 or too long. ASCII words, nearly all of them, are
+ * folded and hashed 8 bytes at a time.
+ */
+static uint64_t fold_hash(const char *s, size_t n)
+{
+    unsigned char buf[128];
+    size_t i = 0, k = 0;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            break;
+    if (i == n)
+        return hash_lower((const unsigned char *)s, n, 1);
+    i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (k + 1 > sizeof(buf))
+                return 0;
+            buf[k++] = bw_c_upper(c) ? (unsigned char)(c + 32) : c;
+            i++;
+        } else {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+            utf8proc_ssize_t w;
+            if (r <= 0 || k + 4 > sizeof(buf))
+                return 0;
+            w = utf8proc_encode_char(utf8proc_tolower(cp), buf + k);
+            if (w <= 0)
+                return 0;
+            k += (size_t)w;
+            i += (size_t)r;
+        }
+    }
+    return hash_lower(buf, k, 0);
+}
+
+static struct lexent *slot_of(uint64_t h)
+{
+    uint32_t tag = (uint32_t)(h >> 32) | 1u, k = (uint32_t)h & lex.mask;
+
+    while (lex.slots[k].tag && lex.slots[k].tag != tag)
+        k = (k + 1) & lex.mask;
+    return &lex.slots[k];
+}
+
+static void bloom_set(uint64_t h)
+{
+    uint32_t a = (uint32_t)(h >> 13) & (BLOOM_BITS - 1), b = (uint32_t)(h >> 40) & (BLOOM_BITS - 1);
+
+    lex.bloom[a / 64] |= 1ull << (a % 64);
+    lex.bloom[b / 64] |= 1ull << (b % 64);
+}
+
+static int bloom_has(uint64_t h)
+{
+    uint32_t a = (uint32_t)(h >> 13) & (BLOOM_BITS - 1), b = (uint32_t)(h >> 40) & (BLOOM_BITS - 1);
+
+    return (lex.bloom[a / 64] >> (a % 64) & 1) && (lex.bloom[b / 64] >> (b % 64) & 1);
+}
+
+static int lex_add(const char *w, size_t n, unsigned flags)
+{
+    uint64_t h = fold_hash(w, n);
+    struct lexent *e;
+
+    if (h == 0 || n == 0)
+        return 0;
+    e = slot_of(h);
+    e->tag = (uint32_t)(h >> 32) | 1u;
+    e->flags |= (uint16_t)flags;
+    bloom_set(h);
+    return 0;
+}
+
+/* The lower-cased 8-byte key of a short ASCII word, 0 when the word is longer or not ASCII. */
+static uint64_t short_key(const char *w, size_t n)
+{
+    uint64_t x = 0;
+    size_t i;
+
+    if (n == 0 || n > 8)
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c == 0 || c >= 0x80) /* a NUL inside would alias a shorter word */
+            return 0;
+        x |= (uint64_t)c << (8 * i);
+    }
+    return lower8(x);
+}
+
+static uint32_t hot_slot(uint64_t key)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 54) & (HOT_SLOTS - 1);
+}
+
+/* Puts a short word of the recogniser's lists, with its merged flags, in the hot table. */
+static void hot_add(const char *w, unsigned flags)
+{
+    uint64_t key = short_key(w, strlen(w)), h;
+    uint32_t k, tries;
+
+    BW_UNUSED(flags);
+    if (key == 0)
+        return;
+    h = fold_hash(w, strlen(w));
+    for (k = hot_slot(key), tries = 0; tries < HOT_SLOTS; k = (k + 1) & (HOT_SLOTS - 1), tries++) {
+        if (lex.hot[k].key == key)
+            return;
+        if (lex.hot[k].key == 0) {
+            lex.hot[k].key = key;
+            lex.hot[k].flags = slot_of(h)->flags;
+            return;
+        }
+    }
+}
+
+/* Generic TLDs accepted in bare domains ("example.com" without scheme or www). */
+static const char *const gtlds[] = {"com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "io",
+                                    "ai", "app", "dev", "xyz", "online", "site", "tech", "store", "shop", "blog",
+                                    "cloud", "news", "live", "pro", "name", "museum", "aero", "coop", "jobs",
+                                    "travel", "mobi", "asia", "eu", "page", "website", "space", "webcam", "agency"};
+/* Two-letter TLDs that are far more often file extensions than domains. */
+static const char *const not_bare[] = {"py", "rs", "sh", "md", "pl", "so", "cc", "mk", "ps", "pm", "am", "as", "it",
+                                       "is", "me", "to", "in", "at", "be", "do", "go", "no", "so", "us", "my",
+                                       "hi", "id", "im", "tv", "ms", "gs", "ts", "cs", "js", "sv", "tk", "ml", "ly"};
+
+static const struct {
+    const char *file;
+    unsigned flags;
+} lex_files[] = {
+    {"lexicons/names/first.txt", BW_LEX_FIRST},
+    {"lexicons/names/last.txt", BW_LEX_LAST},
+    {"lexicons/names/common_words.txt", BW_LEX_COMMON},
+    {"lexicons/web/tlds.txt", BW_LEX_TLD},
+};
+
+static void add_word(const char *w, unsigned flags)
+{
+    if (lex.rv == 0)
+        lex.rv = lex_add(w, strlen(w), flags);
+}
+
+static void lex_build(void)
+{
+    struct bw_iov iov[BW_NELEMS(lex_files)];
+    size_t i, lines = 0, nslots = 1024;
+
+    ctx_build();
+    for (i = 0; i < BW_NELEMS(lex_files); i++) {
+        size_t k;
+        if ((lex.rv = bw_blob_get(lex_files[i].file, &iov[i])) != 0)
+            return;
+        for (k = 0; k < iov[i].len; k++)
+            lines += iov[i].base[k] == '\n';
+    }
+    lines += 2048; /* the lists of names.c and address.c */
+    while (nslots < lines + lines / 2)
+        nslots <<= 1;
+    lex.mask = (uint32_t)nslots - 1;
+    if ((lex.slots = calloc(nslots, sizeof(*lex.slots))) == NULL) {
+        lex.rv = BW_ENOMEM;
+        return;
+    }
+    for (i = 0; i < BW_NELEMS(lex_files); i++) {
+        const char *p = iov[i].base, *end = p + iov[i].len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *e = nl ? nl : end;
+            size_t n = (size_t)(e - p);
+            unsigned f = lex_files[i].flags;
+            while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+                n--;
+            if (n && p[0] != '#') {
+                if (f == BW_LEX_TLD && n == 2)
+                    f |= BW_LEX_CCTLD;
+                if ((lex.rv = lex_add(p, n, f)) != 0)
+                    return;
+            }
+            p = e + 1;
+        }
+    }
+    for (i = 0; i < BW_NELEMS(gtlds); i++)
+        lex_add(gtlds[i], strlen(gtlds[i]), BW_LEX_GTLD);
+    bw_pii_names_words(add_word);
+    bw_pii_address_words(add_word);
+    if (lex.rv)
+        return;
+    /* the hot table, once every flag is merged */
+    bw_pii_names_words(hot_add);
+    bw_pii_address_words(hot_add);
+    /* file-extension look-alikes lose the cctld-in-bare-domain privilege */
+    for (i = 0; i < BW_NELEMS(not_bare); i++) {
+        struct lexent *e = slot_of(fold_hash(not_bare[i], strlen(not_bare[i])));
+        if (e->tag)
+            e->flags &= (uint16_t)~BW_LEX_CCTLD;
+    }
+}
+
+int bw_pii_lex_load(void)
+{
+    pthread_once(&once, lex_build);
+    return lex.rv;
+}
+
+unsigned bw_pii_lex(const char *w, size_t n)
+{
+    uint64_t h, key;
+
+    if (lex.slots == NULL || n == 0 || n > 64)
+        return 0;
+    if ((key = short_key(w, n)) != 0) {
+        /* h is derived from key below */
+        uint32_t k = hot_slot(key);
+        while (lex.hot[k].key) {
+            if (lex.hot[k].key == key)
+                return lex.hot[k].flags;
+            k = (k + 1) & (HOT_SLOTS - 1);
+        }
+    }
+    /* a short ASCII word hashes from its key alone, as hash_lower() would */
+    h = key ? mix(mix(0x243f6a8885a308d3ull ^ n, key), 0x632be59bd9b4e019ull) : fold_hash(w, n);
+    if (h == 0)
+        h = 1;
+    if (!bloom_has(h))
+        return 0;
+    return slot_of(h)->flags;
+}
+
+/* ---- candidate finder ---- */
+
+static int start_byte(unsigned char c, int digits)
+{
+    return bw_c_upper(c) || c >= 0xc3 || (digits && bw_c_digit(c));
+}
+
+size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
+{
+    size_t i = from;
+
+#ifdef __SSE2__
+    const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+
+    while (i + 16 <= len) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+        __m128i t = _mm_sub_epi8(x, a);
+        __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
+        unsigned mask;
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(x, hi), x));
+        if (digits) {
+            __m128i d = _mm_sub_epi8(x, zero);
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+        }
+        mask = (unsigned)_mm_movemask_epi8(m);
+        while (mask) {
+            size_t p = i + (size_t)__builtin_ctz(mask);
+            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
+                return p;
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i < len; i++)
+        if (start_byte((unsigned char)v[i], digits) && (i == 0 || !bw_c_word((unsigned char)v[i - 1])))
+            return i;
+    return len;
+}

@@ -1,0 +1,135 @@
+/*
+ * context.h: what the parts of the PII recogniser share: context words
+ * (the few words before a candidate that make an ambiguous number a PIN,
+ * a CVV or a passport number, as Presidio's context enhancer does), the
+ * name and web lexicons built from conf/lexicons, and the NAME and ADDRESS
+ * passes (names.c, address.c).
+ *
+ * Everything here reads the normalised view of the text (case kept, see
+ * filters/norm.h) and allocates nothing per call.
+ */
+#ifndef BW_PII_CONTEXT_H
+#define BW_PII_CONTEXT_H
+
+#include "filters/bw.h"
+
+/* Context classes: a word can belong to several. */
+enum {
+    BW_CTX_PHONE = 1u << 0,
+    BW_CTX_CARD = 1u << 1,
+    BW_CTX_SSN = 1u << 2,
+    BW_CTX_ITIN = 1u << 3,
+    BW_CTX_SIN = 1u << 4,
+    BW_CTX_ROUTING = 1u << 5,
+    BW_CTX_ACCOUNT = 1u << 6,
+    BW_CTX_NHS = 1u << 7,
+    BW_CTX_UTR = 1u << 8,
+    BW_CTX_HEALTH = 1u << 9,
+    BW_CTX_PASSPORT = 1u << 10,
+    BW_CTX_PIN = 1u << 11,
+    BW_CTX_CVV = 1u << 12,
+    BW_CTX_EXPIRY = 1u << 13,
+    BW_CTX_DRIVER = 1u << 14,
+    BW_CTX_PLATE = 1u << 15,
+    BW_CTX_VIN = 1u << 16,
+    BW_CTX_AGE = 1u << 17,
+    BW_CTX_ZIP = 1u << 18,
+    BW_CTX_SWIFT = 1u << 19,
+    BW_CTX_IBAN = 1u << 20,
+    BW_CTX_MAC = 1u << 21,
+    BW_CTX_NINO = 1u << 22,
+    BW_CTX_DATE = 1u << 23, /* date, born, dob: a number there is a date, not PII */
+    BW_CTX_AWS = 1u << 24,
+    BW_CTX_ADDRESS = 1u << 25,
+};
+
+/* Words looked at before a candidate (Presidio: 5). */
+#define BW_CTX_WORDS_BEFORE 6
+
+/* Classes of one lower-case ASCII word, 0 when it is no context word. */
+uint32_t bw_pii_ctx_word(const char *w, size_t n);
+
+/*
+ * Classes of the words in the BW_CTX_WORDS_BEFORE words that end before
+ * view offset pos (looking back at most 96 bytes, across at most one
+ * line break).
+ */
+uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos);
+/* The same, and in *near the classes of the 3 nearest words only. */
+uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *near);
+
+/* Classes of the first `nwords` words after view offset pos (same line). */
+uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
+
+/* Lexicons, built once per process from conf/lexicons and then shared. */
+#define BW_LEX_FIRST 0x01   /* a first name */
+#define BW_LEX_LAST 0x02    /* a last name */
+#define BW_LEX_COMMON 0x04  /* also a common English word ("Will", "Rose") */
+#define BW_LEX_TLD 0x08     /* a top-level domain */
+#define BW_LEX_CCTLD 0x10   /* a two-letter (country) TLD */
+#define BW_LEX_GTLD 0x20    /* a widely used generic TLD accepted in bare domains */
+#define BW_LEX_NOTNAME 0x40 /* capitalised but rarely a person: months, places, brands */
+#define BW_LEX_ORG 0x80     /* ends an organisation or place name ("Street", "Inc") */
+#define BW_LEX_HONOR 0x100  /* an honorific ("Mr", "Dr") */
+#define BW_LEX_STYPE 0x200  /* a street type ("Street", "Ave", "vej") */
+#define BW_LEX_SPREFIX 0x400 /* a street prefix ("Rue", "Via", "ul") */
+#define BW_LEX_UNIT 0x800   /* a unit word ("Apt", "Suite") */
+#define BW_LEX_ASTOP 0x1000 /* a word that ends an address block ("Mobile", "Phone") */
+#define BW_LEX_CUE 0x2000   /* a word after which capitalised words are a name ("Dear") */
+
+/* Returns the BW_LEX_* flags of a word, compared case-insensitively; 0 when absent. */
+unsigned bw_pii_lex(const char *w, size_t n);
+/* Loads the lexicons (once; thread-safe). Returns 0 or BW_ENOMEM / BW_ENOTFOUND. */
+int bw_pii_lex_load(void);
+
+/* The word lists of names.c and address.c, added to the lexicons at load. */
+typedef void (*bw_pii_lex_add_fn)(const char *w, unsigned flags);
+void bw_pii_names_words(bw_pii_lex_add_fn add);
+void bw_pii_address_words(bw_pii_lex_add_fn add);
+
+/* Character helpers shared by the recogniser files. */
+static inline int bw_c_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+static inline int bw_c_upper(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static inline int bw_c_lower(unsigned char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static inline int bw_c_alpha(unsigned char c)
+{
+    return bw_c_upper(c) || bw_c_lower(c);
+}
+static inline int bw_c_alnum(unsigned char c)
+{
+    return bw_c_alpha(c) || bw_c_digit(c);
+}
+/* A byte of a word: ASCII letters and digits, and any non-ASCII UTF-8 byte. */
+static inline int bw_c_word(unsigned char c)
+{
+    return bw_c_alnum(c) || c >= 0x80;
+}
+
+/*
+ * The next word start at or after `from` whose first byte is an ASCII
+ * capital, a UTF-8 lead byte of a non-ASCII letter (>= 0xC3), or, when
+ * `digits`, a digit. Returns len when there is none. Scans 16 bytes at a
+ * time: a plain byte loop over 4 KB costs more than the whole matcher scan.
+ */
+size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
+
+/*
+ * The NAME and ADDRESS passes walk the view once (they cannot use
+ * caseless patterns: capitalisation is their main evidence) and report
+ * candidates through emit(ctx, type, from, to, score).
+ */
+typedef int (*bw_pii_emit_fn)(void *ctx, int type, size_t from, size_t to, int score);
+
+int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx);
+int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx);
+
+#endif

@@ -1,0 +1,431 @@
+/*
+ * names.c: NAME, a first honest recogniser of person names without a
+ * statistical model.
+ *
+ * Evidence, strongest first:
+ *   - an honorific before capitalised words ("Mr. Gordon Trpinc": the name
+ *     is reported without the title, as Bedrock does);
+ *   - a cue phrase before them ("my name is", "Dear", "signed,", "name:");
+ *   - a known first name (faker and stdlib name lists, conf/lexicons/names)
+ *     followed by capitalised words or initials ("Faina D. Yefremova");
+ *   - a known first or last name alone, when it is not also a common
+ *     English word ("Will", "Rose") nor the first word of a sentence.
+ * Capitalisation is read in the view, which keeps the original case.
+ * A run followed by an organisation or street word ("John Doe Street",
+ * "Jane Doe Organization") is not a person. Text with no upper-case letter
+ * at all falls back to pairs of known names.
+ */
+#include <string.h>
+#include <utf8proc.h>
+
+#include "pii/context.h"
+#include "pii/entities.h"
+
+#define MAXT 6
+
+struct tok {
+    size_t s, e;  /* the word, without a trailing "'s" */
+    int cap;      /* starts with an upper-case letter, not all capitals */
+    int initial;  /* "J" or "J." */
+    unsigned lex; /* BW_LEX_* */
+};
+
+/* Upper-case letter at s (ASCII or UTF-8)? Sets *n to its byte length. */
+static int upper_at(const char *s, size_t len, size_t *n)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t r;
+
+    if ((unsigned char)s[0] < 0x80) {
+        *n = 1;
+        return bw_c_upper((unsigned char)s[0]);
+    }
+    r = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
+    if (r <= 0) {
+        *n = 1;
+        return 0;
+    }
+    *n = (size_t)r;
+    return utf8proc_get_property(cp)->category == UTF8PROC_CATEGORY_LU;
+}
+
+static int lower_at(const char *s, size_t len)
+{
+    utf8proc_int32_t cp;
+
+    if ((unsigned char)s[0] < 0x80)
+        return bw_c_lower((unsigned char)s[0]);
+    if (utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp) <= 0)
+        return 0;
+    return utf8proc_get_property(cp)->category == UTF8PROC_CATEGORY_LL;
+}
+
+static int ieq(const char *s, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (bw_c_upper(c))
+            c = (unsigned char)(c + 32);
+        if (!lit[i] || c != (unsigned char)lit[i])
+            return 0;
+    }
+    return lit[n] == '\0';
+}
+
+static const char *const honorifics[] = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame",
+                                         "lady", "lord", "mister", "professor", "doctor", "rev", "fr", "sr", "sra",
+                                         "herr", "frau", "mme", "mlle", "m", "monsieur", "madame", "señor", "señora"};
+
+/* Words after a name that make it an organisation, a place or a thing. */
+static const char *const org_words[] = {
+    "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "boulevard", "blvd", "way", "court",
+    "place", "square", "park", "bridge", "river", "lake", "mountain", "mount", "hill", "island", "county", "city",
+    "inc", "ltd", "llc", "plc", "gmbh", "corp", "corporation", "company", "co", "group", "foundation", "institute",
+    "university", "college", "school", "academy", "hospital", "clinic", "bank", "church", "organization",
+    "organisation", "association", "society", "agency", "center", "centre", "museum", "library", "hotel", "airport",
+    "station", "stadium", "award", "awards", "prize", "act", "law", "report", "building", "hall", "house", "tower",
+    "theatre", "theater", "club", "band", "records", "press", "media", "news", "times", "post", "journal", "labs",
+    "technologies", "systems", "solutions", "partners", "associates", "brothers", "bros", "sons", "industries",
+    "international", "global", "holdings", "ventures", "capital", "studios", "pictures", "productions",
+    "foods", "motors", "airlines", "railway", "highway", "gardens", "heights", "valley", "beach", "bay", "coast",
+    "county", "district", "province", "state", "kingdom", "republic", "empire", "dynasty", "era", "syndrome",
+    "disease", "effect", "theorem", "equation", "principle", "method", "test", "scale", "index", "prize", "day",
+    "cup", "league", "trophy", "fund", "trust", "estate", "farm", "mall", "market", "store", "shop", "restaurant",
+    "cafe", "bar", "pub", "inn", "motel", "lodge", "resort", "spa", "gallery", "studio", "fc", "ltd.", "inc.",
+    "products", "services", "consulting", "enterprises", "enterprise", "company", "software", "pharmacy", "bakery",
+    "university's", "hospital's", "county's", "industry", "trials", "trial", "revolution", "wars", "movement",
+    "party", "council", "committee", "commission", "ministry", "department", "office", "court", "senate",
+    "parliament", "congress", "army", "navy", "force", "forces", "team", "united", "city", "town", "village",
+};
+
+/* Capitalised words that are names in the lists but rarely people in prose. */
+static const char *const not_names[] = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "god", "lord",
+    "christmas", "easter", "america", "american", "english", "french", "german", "china", "india", "paris",
+    "london", "berlin", "washington", "georgia", "virginia", "carolina", "florida", "texas", "jordan", "israel",
+    "victoria", "sydney", "dallas", "houston", "phoenix", "austin", "denver", "chelsea", "madison", "brooklyn",
+    "york", "jersey", "orlando", "memphis", "chester", "lincoln", "kent", "devon", "indiana", "montana", "nevada",
+    "dakota", "asia", "africa", "europe", "australia", "canada", "mexico", "japan", "korea", "italy", "spain",
+    "the", "a", "an", "and", "or", "but", "if", "in", "on", "at", "to", "for", "of", "by", "with", "from", "as",
+    "is", "are", "was", "were", "be", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we",
+    "you", "i", "my", "his", "her", "our", "their", "your", "what", "who", "how", "why", "when", "where", "which",
+    "hello", "hi", "dear", "thanks", "thank", "please", "yes", "no", "ok", "okay", "note", "summary", "question",
+    "answer", "user", "bot", "assistant", "system", "name", "phone", "email", "address", "date", "website", "fax",
+    "mobile", "desk", "office", "personal", "info", "title", "subject", "re", "fw", "fwd", "cc", "bcc", "from",
+    "apt", "suite", "unit", "box", "street", "road", "avenue", "main", "north", "south", "east", "west", "new",
+    "old", "great", "grand", "little", "big", "saint", "st", "san", "santa", "los", "las", "el", "la", "le",
+    "les", "de", "del", "der", "den", "van", "von", "da", "di", "do", "dos", "das", "du", "mc", "mac", "al", "bin",
+    "ben", "ibn", "o", "java", "python", "ruby", "perl", "rust", "swift", "kotlin", "scala", "julia", "dart",
+    "linux", "windows", "apple", "amazon", "google", "microsoft", "tesla", "ford", "dell", "siri", "alexa",
+    "mercedes", "porsche", "ferrari", "lexus", "chevrolet", "toyota", "honda", "nissan", "rolex", "nike",
+    "adidas", "gucci", "prada", "chanel", "versace", "disney", "marvel", "harry", "potter", "bible", "quran",
+    "christ", "jesus", "allah", "buddha", "muhammad", "covid", "aids", "ebola", "parkinson", "alzheimer",
+    "einstein", "newton", "darwin", "shakespeare", "however", "additionally", "therefore", "finally", "overall",
+    "first", "second", "third", "also", "here", "there", "then", "when", "while", "although", "because", "since",
+    "after", "before", "during", "many", "some", "most", "each", "every", "one", "two", "three", "another", "other",
+    "both", "all", "any", "not", "these", "those", "such", "instead", "furthermore", "moreover", "meanwhile",
+    "similarly", "generally", "typically", "usually", "often", "sometimes", "yes", "sure", "certainly", "great",
+    "good", "well", "please", "let", "make", "use", "try", "create", "write", "explain", "describe", "give",
+    "provide", "list", "find", "identify", "generate", "compose", "suggest", "name", "tell", "imagine", "consider",
+    "analyze", "compare", "classify", "summarize", "rewrite", "edit", "convert", "calculate", "design", "develop",
+    "based", "according", "in", "on", "with", "without", "from", "into", "about", "over", "under", "between",
+    "example", "examples", "step", "steps", "conclusion", "introduction", "input", "output", "answer", "response",
+    "sentence", "paragraph", "story", "poem", "article", "essay", "title", "chapter", "section", "table", "figure",
+    "however,", "english", "spanish", "chinese", "french", "german", "italian", "japanese", "russian", "arabic",
+    "internet", "world", "earth", "sun", "moon", "mars", "war", "ii", "iii", "iv", "vs", "etc", "ai", "api", "ceo",
+    "france", "germany", "spain", "portugal", "brazil", "argentina", "chile", "peru", "colombia", "venezuela",
+    "cuba", "jamaica", "ireland", "scotland", "wales", "england", "britain", "norway", "sweden", "denmark",
+    "finland", "iceland", "poland", "russia", "ukraine", "greece", "turkey", "egypt", "kenya", "nigeria",
+    "ghana", "morocco", "iran", "iraq", "syria", "lebanon", "pakistan", "afghanistan", "nepal", "bhutan",
+    "vietnam", "thailand", "malaysia", "singapore", "indonesia", "philippines", "zealand", "florence", "venice",
+    "rome", "milan", "naples", "vienna", "prague", "athens", "dublin", "moscow", "cairo", "tokyo", "beijing",
+    "delhi", "mumbai", "boston", "chicago", "seattle", "atlanta", "miami", "salem", "troy", "sparta", "eden",
+    "heaven", "hell", "genesis", "exodus", "olympus", "zeus", "apollo", "venus", "jupiter", "saturn", "mercury",
+    "neptune", "pluto", "gaia", "atlas", "titan", "amazon", "nile", "everest", "sahara", "arctic", "atlantic",
+    "pacific", "mediterranean", "caribbean", "avatar", "batman", "superman", "spiderman", "pet", "pets",
+};
+
+/* Cue words whose next capitalised words are a name ("Dear", "signed", "my name is"). */
+static const char *const cues[] = {"dear", "signed", "regards", "sincerely", "cheers", "thanks", "yours", "called",
+                                   "named", "attn", "attention", "patient", "customer", "client", "mother",
+                                   "father", "brother", "sister", "son", "daughter", "wife", "husband", "partner",
+                                   "friend", "kid", "uncle", "aunt", "mom", "dad", "said", "asked", "told", "meet",
+                                   "met", "married", "hired", "ask", "spoke", "by", "with", "contact", "i'm", "name",
+                                   "from", "to", "is", "am"};
+
+void bw_pii_names_words(bw_pii_lex_add_fn add)
+{
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(honorifics); i++)
+        add(honorifics[i], BW_LEX_HONOR);
+    for (i = 0; i < BW_NELEMS(org_words); i++)
+        add(org_words[i], BW_LEX_ORG);
+    for (i = 0; i < BW_NELEMS(not_names); i++)
+        add(not_names[i], BW_LEX_NOTNAME);
+    for (i = 0; i < BW_NELEMS(cues); i++)
+        add(cues[i], BW_LEX_CUE);
+}
+
+static int sentence_start(const char *v, size_t s)
+{
+    size_t i = s;
+
+    while (i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t' || v[i - 1] == '"' || v[i - 1] == '\'' ||
+                     v[i - 1] == '(' || v[i - 1] == '>' || v[i - 1] == '*' || v[i - 1] == '-'))
+        i--;
+    if (i == 0)
+        return 1;
+    return v[i - 1] == '.' || v[i - 1] == '!' || v[i - 1] == '?' || v[i - 1] == '\n' || v[i - 1] == ':' ||
+           v[i - 1] == '\r';
+}
+
+/* The word ending before s (skipping spaces and one punctuation mark); sets [ws, we). */
+static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punct)
+{
+    size_t i = s;
+
+    *punct = 0;
+    while (i > 0 && v[i - 1] == ' ')
+        i--;
+    if (i > 0 && (v[i - 1] == '.' || v[i - 1] == ',' || v[i - 1] == ':')) {
+        *punct = v[i - 1];
+        i--;
+    }
+    *we = i;
+    while (i > 0 && (bw_c_alpha((unsigned char)v[i - 1]) || v[i - 1] == '\''))
+        i--;
+    *ws = i;
+    return *we > *ws;
+}
+
+/* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
+static size_t word_end(const char *v, size_t len, size_t i)
+{
+    while (i < len) {
+        unsigned char c = (unsigned char)v[i];
+        if (bw_c_alpha(c) || c >= 0x80)
+            i++;
+        else if ((c == '\'' || c == '-') && i + 1 < len && bw_c_alpha((unsigned char)v[i + 1]))
+            i++;
+        else
+            break;
+    }
+    return i;
+}
+
+static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)
+{
+    size_t n, k;
+    int lower_rest = 0, upper_rest = 0, high = 0;
+
+    t->s = s;
+    t->e = e;
+    if (e - s > 2 && v[e - 2] == '\'' && (v[e - 1] == 's' || v[e - 1] == 'S'))
+        t->e = e - 2;
+    t->cap = upper_at(v + s, len - s, &n);
+    t->initial = t->cap && t->e - s == n;
+    for (k = s + n; k < t->e; k++) {
+        unsigned char c = (unsigned char)v[k];
+        upper_rest |= bw_c_upper(c);
+        lower_rest |= bw_c_lower(c);
+        high |= c >= 0x80;
+    }
+    if (high && !lower_rest)
+        for (k = s + n; k < t->e; k++)
+            if ((unsigned char)v[k] >= 0xc0 && lower_at(v + k, len - k))
+                lower_rest = 1;
+    if (t->cap && upper_rest && !lower_rest)
+        t->cap = 0; /* ALL CAPS: a heading or an acronym */
+    t->lex = (t->cap || lowercase_text) && !t->initial ? bw_pii_lex(v + s, t->e - s) : 0;
+    if (t->lex & BW_LEX_NOTNAME)
+        t->lex = BW_LEX_COMMON | (t->lex & (BW_LEX_ORG | BW_LEX_HONOR));
+}
+
+static int has_upper(const char *v, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (bw_c_upper((unsigned char)v[i]))
+            return 1;
+    return 0;
+}
+
+/* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */
+static int decide(const char *v, const struct tok *t, int nt, int known, int strong, int lowercase_text,
+                  int *name_end)
+{
+    int k, n, accept = 0;
+    unsigned l0 = t[0].lex;
+    int first_ok = (l0 & BW_LEX_FIRST) && !(l0 & BW_LEX_COMMON);
+    int any_first = (l0 & BW_LEX_FIRST) != 0;
+
+    *name_end = -1;
+    /* where the name ends: known or capitalised words, at most 4 */
+    for (k = 0; k < nt && k < 4; k++) {
+        if (t[k].lex == BW_LEX_COMMON && !t[k].initial && k > 0 && !strong)
+            break;
+        *name_end = k;
+    }
+    /* a trailing initial is not part of the name */
+    while (*name_end > 0 && t[*name_end].initial)
+        (*name_end)--;
+    if (*name_end < 0)
+        return 0;
+    n = *name_end + 1;
+    if (strong && !(l0 == BW_LEX_COMMON && n == 1 && !t[0].initial))
+        accept = 1;
+    else if (lowercase_text)
+        accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
+    else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
+        accept = 1;
+    else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
+        accept = 1;
+    else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)
+        accept = 1; /* "Catherine is ..." */
+    if (t[0].initial && n == 1)
+        accept = 0;
+    return accept;
+}
+
+/* A cue word [ws, we) before a run: "is" only after "name", "am" after "I", "from"/"to" with a colon. */
+static int cue_ok(const char *v, size_t ws, size_t we, char punct)
+{
+    size_t ws2, we2;
+    char p2;
+
+    if (ieq(v + ws, we - ws, "is") || ieq(v + ws, we - ws, "am")) {
+        if (!prev_word(v, ws, &ws2, &we2, &p2) || p2)
+            return 0;
+        return ieq(v + ws, we - ws, "is") ? ieq(v + ws2, we2 - ws2, "name") : ieq(v + ws2, we2 - ws2, "i");
+    }
+    if (ieq(v + ws, we - ws, "from") || ieq(v + ws, we - ws, "to") || ieq(v + ws, we - ws, "name") ||
+        ieq(v + ws, we - ws, "attn") || ieq(v + ws, we - ws, "patient") || ieq(v + ws, we - ws, "client") ||
+        ieq(v + ws, we - ws, "customer") || ieq(v + ws, we - ws, "contact"))
+        return punct == ':';
+    if (punct == ',') /* sign-offs: "Regards, Ann" */
+        return ieq(v + ws, we - ws, "regards") || ieq(v + ws, we - ws, "sincerely") || ieq(v + ws, we - ws, "thanks") ||
+               ieq(v + ws, we - ws, "cheers") || ieq(v + ws, we - ws, "signed") || ieq(v + ws, we - ws, "yours") ||
+               ieq(v + ws, we - ws, "dear");
+    return punct == 0;
+}
+
+int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
+{
+    size_t i = 0;
+    int lowercase_text = !has_upper(v, len);
+    int rv;
+
+    while (i < len) {
+        struct tok t[MAXT];
+        int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
+        size_t j, ws, we;
+        char punct;
+        unsigned char c;
+
+        if (!lowercase_text && (i = bw_pii_next_start(v, len, i, 0)) >= len)
+            break;
+        c = (unsigned char)v[i];
+
+        /* fast path: skip lower-case words, numbers and punctuation without looking anything up */
+        if (!lowercase_text && (bw_c_lower(c) || bw_c_digit(c) || (c >= 0x80 && c < 0xc3))) {
+            while (i < len && (bw_c_word((unsigned char)v[i]) || v[i] == '\''))
+                i++;
+            continue;
+        }
+        if (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+            i++;
+            continue;
+        }
+        /*
+         * A short capitalised word opening a sentence and followed by a
+         * lower-case word ("The", "It", "In") can never be a name on its
+         * own (see decide()): skip it without a lookup.
+         */
+        if (!lowercase_text && bw_c_upper(c)) {
+            size_t e = i + 1;
+            while (e < len && bw_c_lower((unsigned char)v[e]))
+                e++;
+            if (e - i < 4 && e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1]) &&
+                sentence_start(v, i)) {
+                i = e;
+                continue;
+            }
+        }
+        /* a run of capitalised words (or, in lower-case text, of known names) */
+        j = i;
+        while (nt < MAXT && j < len) {
+            size_t e = word_end(v, len, j);
+            if (e == j)
+                break;
+            if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
+                break;
+            read_tok(v, len, j, e, &t[nt], lowercase_text);
+            if (lowercase_text) {
+                if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
+                    break;
+            } else if (!t[nt].cap) {
+                break;
+            }
+            nt++;
+            j = e;
+            if (j < len && v[j] == '.' && t[nt - 1].initial)
+                j++;
+            if (j + 1 < len && v[j] == ' ' && (bw_c_alpha((unsigned char)v[j + 1]) || (unsigned char)v[j + 1] >= 0x80))
+                j++;
+            else
+                break;
+        }
+        if (nt == 0) {
+            i = word_end(v, len, i);
+            if (i < len && !bw_c_alpha((unsigned char)v[i]))
+                i++;
+            continue;
+        }
+        /* drop a trailing organisation or street word and what it names */
+        for (k = 1; k < nt; k++)
+            if (t[k].lex & BW_LEX_ORG) {
+                nt = 0;
+                break;
+            }
+        if (nt == 0) {
+            i = j > i ? j : i + 1;
+            continue;
+        }
+        for (k = 0; k < nt; k++) {
+            unsigned lx = t[k].lex;
+            if ((lx & (BW_LEX_FIRST | BW_LEX_LAST)) && !(lx & BW_LEX_COMMON))
+                known++;
+        }
+        name_end = -1;
+        accept = decide(v, t, nt, known, 0, lowercase_text, &name_end);
+        /* the word before, looked up only when the run needs it: an honorific or a cue */
+        if (!accept && !(nt == 1 && (t[0].lex & BW_LEX_COMMON)) && prev_word(v, t[0].s, &ws, &we, &punct)) {
+            unsigned f = bw_pii_lex(v + ws, we - ws);
+            if ((f & BW_LEX_HONOR) && (punct == '.' || punct == 0))
+                strong = 2;
+            else if ((f & BW_LEX_CUE) && punct != '.' && cue_ok(v, ws, we, punct))
+                strong = 1;
+            if (strong)
+                accept = decide(v, t, nt, known, strong, lowercase_text, &name_end);
+        }
+        if (accept) {
+            /* the word after the run may make it an organisation or a street ("Jane Doe Street") */
+            size_t e2 = t[nt - 1].e, s2;
+            while (e2 < len && v[e2] == ' ')
+                e2++;
+            s2 = e2;
+            e2 = word_end(v, len, e2);
+            if (e2 > s2 && (bw_pii_lex(v + s2, e2 - s2) & BW_LEX_ORG))
+                accept = 0;
+        }
+        if (accept && (rv = emit(ctx, BW_PII_NAME, t[0].s, t[name_end].e, strong ? 45 : 40)) != 0)
+            return rv;
+        i = j > i ? j : i + 1;
+    }
+    return 0;
+}

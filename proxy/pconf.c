@@ -19,6 +19,7 @@
 
 #include "filters/buf.h"
 #include "filters/limits.h"
+#include "policies/json.h"
 #include "proxy/pconf.h"
 
 #define PATH_MAX_LEN 512
@@ -60,45 +61,15 @@ static void pop(struct ld *l, size_t old)
 
 #define ERR(l, ...) bw_errs_add((l)->errs, (l)->path, __VA_ARGS__)
 
-/* The Levenshtein distance of two short names, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), i, j, d[64];
-
-    if (la >= BW_NELEMS(d) || lb >= BW_NELEMS(d))
-        return (size_t)-1;
-    for (j = 0; j <= lb; j++)
-        d[j] = j;
-    for (i = 1; i <= la; i++) {
-        size_t prev = d[0], tmp;
-        d[0] = i;
-        for (j = 1; j <= lb; j++) {
-            tmp = d[j];
-            d[j] = BW_MIN(BW_MIN(d[j] + 1, d[j - 1] + 1), prev + (a[i - 1] != b[j - 1]));
-            prev = tmp;
-        }
-    }
-    return d[lb];
-}
-
 static const char *suggest(const char *name, const char *const *names, size_t n)
 {
-    size_t i, best = 3;
-    const char *s = NULL;
-
-    for (i = 0; i < n; i++) {
-        size_t d = distance(name, names[i]);
-        if (d < best) {
-            best = d;
-            s = names[i];
-        }
-    }
-    return s;
+    return bw_json_suggest(name, names, n);
 }
 
 /*
- * Checks obj is an object whose keys are all in allowed (NULL-terminated),
- * each once. Returns 0 when it is an object (even with bad keys).
+ * Checks obj is an object whose keys are all in allowed (NULL-terminated).
+ * Duplicate keys were reported by bw_json_parse(). Returns 0 when it is an
+ * object (even with bad keys).
  */
 static int check_obj(struct ld *l, const cJSON *obj, const char *const *allowed)
 {
@@ -119,19 +90,19 @@ static int check_obj(struct ld *l, const cJSON *obj, const char *const *allowed)
         for (i = 0; i < nallowed; i++)
             if (strcmp(it->string, allowed[i]) == 0)
                 ok = 1;
+        for (jt = obj->child; jt != it; jt = jt->next)
+            if (strcmp(jt->string, it->string) == 0)
+                ok = 2; /* a duplicate: already reported */
+        if (ok)
+            continue;
         old = push_key(l, it->string);
-        if (!ok) {
+        {
             const char *s = suggest(it->string, allowed, nallowed);
             if (s)
                 ERR(l, "unknown key (did you mean \"%s\"?)", s);
             else
                 ERR(l, "unknown key");
         }
-        for (jt = obj->child; jt != it; jt = jt->next)
-            if (strcmp(jt->string, it->string) == 0) {
-                ERR(l, "duplicate key");
-                break;
-            }
         pop(l, old);
     }
     return 0;
@@ -139,7 +110,7 @@ static int check_obj(struct ld *l, const cJSON *obj, const char *const *allowed)
 
 static const cJSON *get(const cJSON *obj, const char *key)
 {
-    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsObject(obj) ? bw_json_member(obj, key) : NULL;
 }
 
 static char *dup_str(struct ld *l, const char *s)
@@ -866,38 +837,6 @@ static void load_log(struct ld *l, const cJSON *o)
     c->log_audit = log_target(l, o, "audit");
 }
 
-static int depth_ok(const cJSON *j, int d)
-{
-    const cJSON *it;
-
-    if (d > BW_MAX_JSON_DEPTH)
-        return 0;
-    for (it = j->child; it; it = it->next)
-        if (!depth_ok(it, d + 1))
-            return 0;
-    return 1;
-}
-
-static void syntax_error(struct bw_errs *errs, const char *json, size_t len, const char *end)
-{
-    size_t off = end && end >= json ? (size_t)(end - json) : 0, i, line = 1, col = 1;
-    const char *file = errs->file;
-
-    if (off > len)
-        off = len;
-    for (i = 0; i < off; i++) {
-        if (json[i] == '\n') {
-            line++;
-            col = 1;
-        } else
-            col++;
-    }
-    /* "FILE:LINE:COL: problem", like a compiler */
-    errs->file = NULL;
-    bw_errs_addraw(errs, "%s:%zu:%zu: malformed JSON", file ? file : "config", line, col);
-    errs->file = file;
-}
-
 static void cross_checks(struct ld *l)
 {
     struct bw_pconf *c = l->c;
@@ -939,8 +878,8 @@ int bw_pconf_load_mem(const char *path, const char *json, size_t len, struct bw_
                                        "limits", "log", "apply_api", NULL};
     struct ld l;
     struct bw_pconf *c;
-    cJSON *root;
-    const char *end = NULL, *slash;
+    cJSON *root = NULL;
+    const char *slash;
     const cJSON *t;
     size_t nerr0 = errs->n;
     int rv = BW_ECONFIG;
@@ -957,18 +896,13 @@ int bw_pconf_load_mem(const char *path, const char *json, size_t len, struct bw_
     memset(&l, 0, sizeof(l));
     l.c = c;
     l.errs = errs;
-    if (len > BW_MAX_CONFIG_BYTES) {
-        bw_errs_addraw(errs, "file is larger than %u bytes", BW_MAX_CONFIG_BYTES);
+    /* strict RFC 8259, line:column for syntax errors, duplicate keys, depth cap */
+    rv = bw_json_parse(json, len, &root, errs);
+    if (root == NULL) {
+        rv = rv == BW_ENOMEM ? BW_ENOMEM : BW_ECONFIG;
         goto fail;
     }
-    if ((root = cJSON_ParseWithLengthOpts(json, len, &end, 0)) == NULL) {
-        syntax_error(errs, json, len, end);
-        goto fail;
-    }
-    if (!depth_ok(root, 0)) {
-        bw_errs_addraw(errs, "nested deeper than %d levels", BW_MAX_JSON_DEPTH);
-        goto fail_root;
-    }
+    rv = BW_ECONFIG;
     if (check_obj(&l, root, keys) != 0)
         goto fail_root;
     EACH(&l, root, "guardrails", c->guardrails, c->nguardrails, struct bw_px_grd_conf,
@@ -1015,35 +949,21 @@ fail:
 
 int bw_pconf_load(const char *path, struct bw_pconf **out, struct bw_errs *errs)
 {
-    FILE *f;
-    struct bw_buf b;
-    char chunk[65536];
-    size_t n;
+    char *text = NULL;
+    size_t len = 0;
     int rv;
 
     *out = NULL;
-    if ((f = fopen(path, "rb")) == NULL) {
-        bw_errs_addraw(errs, "cannot open: %s", strerror(errno));
-        return BW_EIO;
+    rv = bw_json_read_file(path, BW_MAX_CONFIG_BYTES, &text, &len);
+    if (rv != 0) {
+        if (rv == BW_ELIMIT)
+            bw_errs_addraw(errs, "file is larger than %u bytes", BW_MAX_CONFIG_BYTES);
+        else
+            bw_errs_addraw(errs, "cannot read: %s", rv == BW_EIO ? strerror(errno) : bw_strerror(rv));
+        return rv == BW_ELIMIT ? BW_ECONFIG : rv;
     }
-    bw_buf_init(&b, BW_MAX_CONFIG_BYTES);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if ((rv = bw_buf_add(&b, chunk, n)) != 0) {
-            bw_errs_addraw(errs, "%s", rv == BW_ELIMIT ? "file too large" : "out of memory");
-            fclose(f);
-            bw_buf_free(&b);
-            return rv == BW_ELIMIT ? BW_ECONFIG : rv;
-        }
-    }
-    if (ferror(f)) {
-        bw_errs_addraw(errs, "read failed: %s", strerror(errno));
-        fclose(f);
-        bw_buf_free(&b);
-        return BW_EIO;
-    }
-    fclose(f);
-    rv = bw_pconf_load_mem(path, b.base ? b.base : "", b.len, out, errs);
-    bw_buf_free(&b);
+    rv = bw_pconf_load_mem(path, text, len, out, errs);
+    free(text);
     return rv;
 }
 

@@ -344,21 +344,23 @@ def t_blocked_before_model(c, cl):
 
 
 def t_masked_input(c, cl):
-    r = c.req(cl, "/v1/chat/completions", chat("please ship order ORD-12345678 today"))
+    r = c.req(cl, "/v1/chat/completions", chat("please ship order ORD-12345678 to jane.doe@example.com today"))
     check(r.status == 200, "status %s" % r)
     check(r.headers.get("x-bulwark-action") == "INTERVENED", "action %s" % r.headers)
     last = c.mock("/_mock/last")
     check("ORD-12345678" not in last and "{order_id}" in last, "the model saw %r" % last)
-    check("ORD-12345678" not in r.body, "answer %r" % r.body)
+    check("jane.doe@example.com" not in last and "{EMAIL}" in last, "the model saw %r" % last)
+    check("ORD-12345678" not in r.body and "jane.doe" not in r.body, "answer %r" % r.body)
 
 
 def t_masked_output(c, cl):
-    r = c.req(cl, "/out/v1/chat/completions", chat("REPLY: your order is ORD-87654321, thanks"))
+    r = c.req(cl, "/out/v1/chat/completions", chat("REPLY: your order is ORD-87654321, write to bob@example.org"))
     check(r.status == 200, "status %s" % r)
     check("ORD-87654321" in c.mock("/_mock/last"), "input should not be guarded on this route")
     check(r.headers.get("x-bulwark-action") == "INTERVENED", "action %s" % r.headers)
     content = r.json()["choices"][0]["message"]["content"]
     check("ORD-87654321" not in content and "{order_id}" in content, "answer %r" % content)
+    check("bob@example.org" not in content and "{EMAIL}" in content, "answer %r" % content)
 
 
 def t_malformed_json(c, cl):
@@ -618,8 +620,8 @@ def t_logs(c):
         aud = [json.loads(l) for l in f if l.strip()]
     check(any(a["status"] == 413 for a in acc), "no 413 in the access log")
     check(any(a.get("input") == "BLOCKED" for a in acc), "no blocked exchange in the access log")
-    check(all("ORD-12345678" not in json.dumps(a) and "ORD-87654321" not in json.dumps(a) for a in aud),
-          "a matched value reached the audit log")
+    for secret in ["ORD-12345678", "ORD-87654321", "jane.doe@example.com", "bob@example.org"]:
+        check(all(secret not in json.dumps(a) for a in aud + acc), "a matched value reached a log: %s" % secret)
     check(any(a["policy"] == "regexPolicy" and a["action"] == "ANONYMIZED" and "offset" in a for a in aud),
           "no masking in the audit log")
 

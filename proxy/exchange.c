@@ -716,6 +716,8 @@ static void forward(struct ex *x)
     }
     memset(&o, 0, sizeof(o));
     o.uc = x->up;
+    if (x->gen->up_own[x->up - x->conf->upstreams])
+        o.addr = &x->gen->up_addr[x->up - x->conf->upstreams];
     o.method = s->req.method.base;
     o.path = x->path;
     o.h = h;

@@ -26,6 +26,8 @@ static void gen_free(struct bw_px_gen *g)
     }
     SSL_CTX_free(g->admin_tls);
     free(g->route_gr);
+    free(g->up_addr);
+    free(g->up_own);
     bw_registry_unref(g->reg);
     bw_pconf_free(g->conf);
     free(g);
@@ -83,6 +85,13 @@ int bw_px_gen_build(struct bw_pconf *c, const struct bw_px_gen *prev, struct bw_
         rv = BW_ENOMEM;
         goto fail;
     }
+    if ((g->up_addr = calloc(c->nupstreams ? c->nupstreams : 1, sizeof(*g->up_addr))) == NULL ||
+        (g->up_own = calloc(c->nupstreams ? c->nupstreams : 1, 1)) == NULL) {
+        rv = BW_ENOMEM;
+        goto fail;
+    }
+    for (i = 0; i < c->nupstreams; i++)
+        g->up_own[i] = bw_px_upaddr_resolve(&c->upstreams[i], &g->up_addr[i]) == 0;
     for (i = 0; i < c->nlisteners; i++)
         if (c->listeners[i].tls && bw_px_tls_server_ctx(&c->listeners[i], &g->tls[i], errs) != 0)
             bad = 1;

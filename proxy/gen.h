@@ -16,6 +16,7 @@
 
 #include "policies/registry.h"
 #include "proxy/pconf.h"
+#include "proxy/upstream.h"
 
 struct bw_px_gen {
     atomic_int refs;
@@ -25,6 +26,8 @@ struct bw_px_gen {
     SSL_CTX **tls;          /* by listener, NULL for cleartext */
     SSL_CTX *admin_tls;
     struct bw_guardrail **route_gr; /* by route, borrowed from reg; NULL: none */
+    struct bw_px_upaddr *up_addr;   /* by upstream: resolved cleartext HTTP/1.1 address */
+    unsigned char *up_own;          /* by upstream: served by the own HTTP/1.1 client */
 };
 
 /*

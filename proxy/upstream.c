@@ -16,49 +16,9 @@
 
 #include "proxy/log.h"
 #include "proxy/upstream.h"
+#include "proxy/upstream_int.h"
 #include "proxy/worker.h"
 
-#define HEADER_BYTES_MAX (256u * 1024)
-#define POOL_MAX 256
-
-struct sockw {
-    struct bw_px_io io;
-    struct bw_px_upclient *u;
-    struct sockw *next_dead;
-};
-
-struct bw_px_upclient {
-    struct bw_px_worker *w;
-    CURLM *multi;
-    struct bw_px_timer timer;
-    struct bw_px_defer kick;  /* libcurl asked for a timeout of 0 */
-    struct bw_px_defer reap;  /* frees dead socket watchers */
-    struct sockw *dead;
-    CURL *pool[POOL_MAX];
-    size_t npool;
-    unsigned inflight;
-    int h2c_no_reuse;         /* this libcurl cannot reuse h2c prior-knowledge connections */
-};
-
-struct bw_px_upreq {
-    struct bw_px_upclient *u;
-    CURL *e;
-    struct curl_slist *hl;
-    char *url;
-    bw_px_up_done_fn done;
-    void *ud;
-    const struct bw_px_upstream_conf *uc;
-    struct bw_px_upres res;
-    struct bw_buf hbuf; /* "name\0value\0" of the last header block */
-    size_t nhdr;
-    struct bw_px_timer timer;
-    uint64_t t0;
-    uint64_t last_io;
-    int retries_left;
-    unsigned in_multi : 1;
-    unsigned got_head : 1;
-    unsigned finished : 1;
-};
 
 static void check_done(struct bw_px_upclient *u);
 
@@ -187,6 +147,7 @@ void bw_px_up_free(struct bw_px_upclient *u)
 
     if (u == NULL)
         return;
+    bw_px_h1c_free_pools(u);
     for (i = 0; i < u->npool; i++)
         curl_easy_cleanup(u->pool[i]);
     curl_multi_cleanup(u->multi); /* closes cached connections; REMOVEs their sockets */
@@ -202,10 +163,56 @@ unsigned bw_px_up_inflight(const struct bw_px_upclient *u)
     return u->inflight;
 }
 
+int bw_px_up_add_header(struct bw_px_upreq *r, const char *p, size_t nl, const char *v, size_t vl)
+{
+    size_t i;
+
+    if (nl == 0 || bw_px_hop_by_hop(p, nl))
+        return BW_OK;
+    if (bw_buf_reserve(&r->hbuf, nl + vl + 2) != 0)
+        return BW_ELIMIT;
+    for (i = 0; i < nl; i++)
+        r->hbuf.base[r->hbuf.len + i] = (char)(('A' <= p[i] && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+    r->hbuf.base[r->hbuf.len + nl] = '\0';
+    memcpy(r->hbuf.base + r->hbuf.len + nl + 1, v, vl);
+    r->hbuf.base[r->hbuf.len + nl + 1 + vl] = '\0';
+    r->hbuf.len += nl + vl + 2;
+    r->nhdr++;
+    return BW_OK;
+}
+
+void bw_px_up_report(struct bw_px_upreq *r)
+{
+    size_t i, off = 0;
+
+    r->finished = 1;
+    bw_px_timer_stop(&r->u->w->loop, &r->timer);
+    r->res.ns = bw_px_clock_ns() - r->t0;
+    if (r->res.rv == 0) {
+        if ((r->res.h = calloc(r->nhdr ? r->nhdr : 1, sizeof(*r->res.h))) == NULL) {
+            r->res.rv = BW_ENOMEM;
+            r->res.fail = BW_UPF_PROTOCOL;
+            snprintf(r->res.err, sizeof(r->res.err), "out of memory");
+        } else {
+            for (i = 0; i < r->nhdr; i++) {
+                struct bw_hdr *h = &r->res.h[i];
+                h->name.base = r->hbuf.base + off;
+                h->name.len = strlen(h->name.base);
+                off += h->name.len + 1;
+                h->value.base = r->hbuf.base + off;
+                h->value.len = strlen(h->value.base);
+                off += h->value.len + 1;
+            }
+            r->res.nh = r->nhdr;
+        }
+    }
+    r->done(r->ud, &r->res);
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct bw_px_upreq *r = ud;
-    size_t len = size * n, nl, vl, i;
+    size_t len = size * n, nl, vl;
     const char *colon, *v, *end = p + len;
 
     r->got_head = 1;
@@ -226,18 +233,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     vl = (size_t)(end - v);
     while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
         vl--;
-    if (nl == 0 || bw_px_hop_by_hop(p, nl))
-        return len;
-    if (bw_buf_reserve(&r->hbuf, nl + vl + 2) != 0)
-        return 0; /* too many header bytes: abort the transfer */
-    for (i = 0; i < nl; i++)
-        r->hbuf.base[r->hbuf.len + i] = (char)(('A' <= p[i] && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-    r->hbuf.base[r->hbuf.len + nl] = '\0';
-    memcpy(r->hbuf.base + r->hbuf.len + nl + 1, v, vl);
-    r->hbuf.base[r->hbuf.len + nl + 1 + vl] = '\0';
-    r->hbuf.len += nl + vl + 2;
-    r->nhdr++;
-    return len;
+    /* too many header bytes: abort the transfer */
+    return bw_px_up_add_header(r, p, nl, v, vl) == 0 ? len : 0;
 }
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
@@ -265,40 +262,19 @@ static void arm(struct bw_px_upreq *r)
 
 static void finish(struct bw_px_upreq *r)
 {
-    size_t i, off = 0;
-
-    r->finished = 1;
     if (r->in_multi) {
         curl_multi_remove_handle(r->u->multi, r->e);
         r->in_multi = 0;
         r->u->inflight--;
     }
-    bw_px_timer_stop(&r->u->w->loop, &r->timer);
-    r->res.ns = bw_px_clock_ns() - r->t0;
     if (r->res.rv == 0) {
         long code = 0, ver = 0;
         curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_getinfo(r->e, CURLINFO_HTTP_VERSION, &ver);
         r->res.status = (int)code;
         r->res.http_version = ver == CURL_HTTP_VERSION_2_0 ? 20 : 11;
-        if ((r->res.h = calloc(r->nhdr ? r->nhdr : 1, sizeof(*r->res.h))) == NULL) {
-            r->res.rv = BW_ENOMEM;
-            r->res.fail = BW_UPF_PROTOCOL;
-            snprintf(r->res.err, sizeof(r->res.err), "out of memory");
-        } else {
-            for (i = 0; i < r->nhdr; i++) {
-                struct bw_hdr *h = &r->res.h[i];
-                h->name.base = r->hbuf.base + off;
-                h->name.len = strlen(h->name.base);
-                off += h->name.len + 1;
-                h->value.base = r->hbuf.base + off;
-                h->value.len = strlen(h->value.base);
-                off += h->value.len + 1;
-            }
-            r->res.nh = r->nhdr;
-        }
     }
-    r->done(r->ud, &r->res);
+    bw_px_up_report(r);
 }
 
 static void fail_with(struct bw_px_upreq *r, int rv, int fail, const char *why)
@@ -337,14 +313,14 @@ static int add(struct bw_px_upreq *r)
 }
 
 /* Did the attempt fail before the upstream could have acted on the request? */
-static int retryable(const struct bw_px_upreq *r, CURLcode rc)
+static int retryable(const struct bw_px_upreq *r, int rc)
 {
     if (r->retries_left <= 0 || r->got_head)
         return 0;
     return rc == CURLE_COULDNT_CONNECT || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING;
 }
 
-static void classify(struct bw_px_upreq *r, CURLcode rc)
+static void classify(struct bw_px_upreq *r, int rc)
 {
     int fail = BW_UPF_PROTOCOL, rv = BW_EIO;
     char why[200];
@@ -472,8 +448,15 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
     r->ud = ud;
     r->retries_left = (int)uc->retries;
     r->res.attempts = 1;
-    bw_buf_init(&r->hbuf, HEADER_BYTES_MAX);
+    bw_buf_init(&r->hbuf, BW_UP_HEADER_BYTES_MAX);
     bw_buf_init(&r->res.body, o->max_answer);
+    if (o->addr) {
+        r->t0 = bw_px_clock_ns();
+        if (bw_px_h1c_start(r, o) != 0)
+            goto fail;
+        *out = r;
+        return BW_OK;
+    }
     ul = strlen(uc->url) + strlen(o->path) + 1;
     if ((r->url = malloc(ul)) == NULL || (r->e = get_easy(u)) == NULL)
         goto fail;
@@ -539,13 +522,15 @@ void bw_px_up_release(struct bw_px_upreq *r)
     if (r == NULL)
         return;
     u = r->u;
+    if (r->addr)
+        bw_px_h1c_release(r);
     if (r->in_multi) {
         curl_multi_remove_handle(u->multi, r->e);
         u->inflight--;
     }
     bw_px_timer_stop(&u->w->loop, &r->timer);
     if (r->e) {
-        if (u->npool < POOL_MAX)
+        if (u->npool < BW_UP_EASY_POOL)
             u->pool[u->npool++] = r->e;
         else
             curl_easy_cleanup(r->e);

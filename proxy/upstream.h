@@ -16,6 +16,8 @@
 #ifndef BW_PX_UPSTREAM_H
 #define BW_PX_UPSTREAM_H
 
+#include <sys/socket.h>
+
 #include "filters/buf.h"
 #include "proxy/metrics.h"
 #include "proxy/msg.h"
@@ -25,8 +27,23 @@ struct bw_px_worker;
 struct bw_px_upclient;
 struct bw_px_upreq;
 
+/*
+ * A cleartext upstream's address, resolved when the configuration is
+ * loaded; such upstreams are served by bulwark's own HTTP/1.1 client.
+ */
+struct bw_px_upaddr {
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char hostport[300]; /* the Host header */
+    const char *base;   /* path prefix of the upstream URL ("" or "/v1") */
+};
+
+/* Resolves uc's host when it is an http:// upstream for HTTP/1.1. 0, or BW_ENOTFOUND (use libcurl). */
+int bw_px_upaddr_resolve(const struct bw_px_upstream_conf *uc, struct bw_px_upaddr *a);
+
 struct bw_px_upopts {
     const struct bw_px_upstream_conf *uc;
+    const struct bw_px_upaddr *addr; /* own HTTP/1.1 client when set, else libcurl */
     const char *method;
     const char *path;          /* with the query; appended to the upstream URL */
     const struct bw_hdr *h;    /* request headers to send, already filtered */

@@ -131,6 +131,11 @@ class Env:
         self.mock = Proc("mock", [self.bulwark, "mock-llm", "--listen", "127.0.0.1:0", "--workers", "2"], self.tmp)
         self.procs.append(self.mock)
         self.mock_port = port_of(self.mock.listening(1)[0]["address"])
+        self.tmock = Proc("tlsmock", [self.bulwark, "mock-llm", "--listen", "127.0.0.1:0", "--tls",
+                                      os.path.join(ROOT, "conf/tls/demo.crt"), os.path.join(ROOT, "conf/tls/demo.key")],
+                          self.tmp)
+        self.procs.append(self.tmock)
+        self.tmock_port = port_of(self.tmock.listening(1)[0]["address"])
 
     def config(self, name="bulwark.json", **over):
         tls = {"certificate": os.path.join(ROOT, "conf/tls/demo.crt"),
@@ -150,6 +155,11 @@ class Env:
                 {"name": "mock_h2", "url": mock, "http_version": "2"},
                 {"name": "down", "url": "http://127.0.0.1:%d" % free_port(), "connect_timeout_ms": 1000},
                 {"name": "slow", "url": mock, "response_timeout_ms": 700},
+                {"name": "tls", "url": "https://127.0.0.1:%d" % self.tmock_port,
+                 "tls": {"ca_file": os.path.join(ROOT, "conf/tls/demo.crt")}},
+                {"name": "tls_unverified", "url": "https://127.0.0.1:%d" % self.tmock_port},
+                {"name": "tls_h1", "url": "https://127.0.0.1:%d" % self.tmock_port, "http_version": "1.1",
+                 "tls": {"verify": False}},
             ],
             "routes": [
                 {"name": "down", "path_prefix": "/down/", "strip_prefix": True, "upstream": "down", "guardrail": "demo"},
@@ -159,6 +169,11 @@ class Env:
                 {"name": "h2up", "path_prefix": "/h2up/", "strip_prefix": True, "upstream": "mock_h2",
                  "guardrail": "demo"},
                 {"name": "open", "path_prefix": "/open/", "strip_prefix": True, "upstream": "mock"},
+                {"name": "tls", "path_prefix": "/tls/", "strip_prefix": True, "upstream": "tls", "guardrail": "demo"},
+                {"name": "tlsbad", "path_prefix": "/tlsbad/", "strip_prefix": True, "upstream": "tls_unverified",
+                 "guardrail": "demo"},
+                {"name": "tlsh1", "path_prefix": "/tlsh1/", "strip_prefix": True, "upstream": "tls_h1",
+                 "guardrail": "demo"},
                 {"name": "main", "path_prefix": "/v1/", "upstream": "mock", "guardrail": "demo", "trace": True},
                 {"name": "bedrock", "path_prefix": "/model/", "upstream": "mock", "guardrail": "demo", "trace": True,
                  "client_guardrails": ["demo"]},
@@ -406,6 +421,15 @@ def t_upstream_h2(c, cl):
     check(r.status == 200 and "over h2c" in r.body, "status %s" % r)
 
 
+def t_upstream_tls(c, cl):
+    r = c.req(cl, "/tls/v1/chat/completions", chat("over TLS to the model, jane.doe@example.com"))
+    check(r.status == 200 and "over TLS" in r.body and "{EMAIL}" in r.body, "verified h2 upstream: %s" % r)
+    r = c.req(cl, "/tlsh1/v1/chat/completions", chat("over TLS, HTTP/1.1"))
+    check(r.status == 200 and "HTTP/1.1" in r.body, "unverified HTTP/1.1 upstream: %s" % r)
+    r = c.req(cl, "/tlsbad/v1/chat/completions", chat("no CA for this one"))
+    check(r.status == 502, "an upstream certificate nobody vouches for must fail: %s" % r)
+
+
 def t_apply_endpoint(c, cl):
     body = json.dumps({"source": "INPUT", "content": [{"text": {"text": "my order ORD-12345678 is late"}}]})
     r = c.req(cl, "/guardrail/demo/version/DRAFT/apply", body)
@@ -436,7 +460,7 @@ def t_forwarded_headers(c, cl):
 
 CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output,
          t_malformed_json, t_body_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
-         t_upstream_slow, t_upstream_h2, t_apply_endpoint, t_forwarded_headers]
+         t_upstream_slow, t_upstream_h2, t_upstream_tls, t_apply_endpoint, t_forwarded_headers]
 
 # ---------------------------------------------------------------- API shapes (need the adapters)
 
@@ -688,7 +712,7 @@ def t_reload_under_traffic(env, c, proc):
     reload_and_wait(2)                      # a changed guardrail file is compiled again
     with open(conf) as f:
         j = json.load(f)
-    j["routes"][5]["trace"] = False
+    j["routes"][[r["name"] for r in j["routes"]].index("main")]["trace"] = False
     with open(conf, "w") as f:
         json.dump(j, f)
     reload_and_wait(3)                      # a changed route

@@ -51,9 +51,13 @@ PROXY_OBJ  := $(PROXY_SRC:%.c=$(O)/%.o)
 LLHTTP_OBJ := $(O)/llhttp/llhttp.o $(O)/llhttp/api.o $(O)/llhttp/http.o
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/*/test_*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzzers/%)
+FUZZ_TIME  ?= 300
+FUZZ_SMOKE ?= 10
 UNIT_BIN   := $(UNIT_SRC:%.c=$(O)/%)
 
-.PHONY: all test test-unit test-cli test-integration test-policy asan ubsan run bench eval models fuzz lint install clean
+.PHONY: all test test-unit test-cli test-integration test-policy test-fuzz fuzz-build fuzzers asan ubsan run bench eval models fuzz lint install clean
 
 all: $(O)/bulwark $(O)/libbulwark.a
 
@@ -89,7 +93,7 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libbulwark.a tests/unit/testutil.h
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CUNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS) $(CUNIT_LIBS)
 
-test: all test-unit test-cli test-integration test-policy
+test: all test-unit test-cli test-integration test-policy test-fuzz
 
 test-unit: $(UNIT_BIN)
 	$(Q)tests/run-unit.sh $(O) $(UNIT_BIN)
@@ -103,9 +107,37 @@ test-integration: all
 test-policy: all
 	$(Q)if [ -x tests/policy/run.sh ]; then tests/policy/run.sh $(O)/bulwark; fi
 
+# libFuzzer targets: the engine built with coverage and ASan+UBSan in
+# build/fuzz, each target linked with it. make fuzz runs each FUZZ_TIME
+# seconds, make test runs each FUZZ_SMOKE seconds; crashes land in
+# build/fuzz/ and become seeds under tests/fuzz/corpus/<target>/.
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory O=build/fuzz CC=clang SAN=1 OPT=-O1 CFLAGS=-fsanitize=fuzzer-no-link fuzzers
+
+fuzzers: $(FUZZ_BIN)
+
+$(O)/fuzzers/%: tests/fuzz/%.c $(O)/libbulwark.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
+
+define run_fuzzers
+	$(Q)for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p build/fuzz/corpus/$$n; \
+	    echo "  RUN     $$n ($(1) s)"; \
+	    build/fuzz/fuzzers/$$n -max_total_time=$(1) -max_len=65536 -print_final_stats=0 \
+	        -artifact_prefix=build/fuzz/$$n- build/fuzz/corpus/$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
+	        || { tail -30 build/fuzz/$$n.log; exit 1; }; done
+endef
+
+test-fuzz: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SMOKE))
+
+fuzz: fuzz-build
+	$(call run_fuzzers,$(FUZZ_TIME))
+
 # The same unit, CLI and integration tests, built with ASan+UBSan.
 asan ubsan:
-	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration
+	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration test-policy
 
 run: all
 	$(Q)scripts/run-demo.sh $(O)/bulwark

@@ -45,6 +45,20 @@ int bw_is_ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ull) == 0;
 }
 
+/* End of the run of ASCII bytes starting at p[i], eight bytes at a time. */
+static size_t ascii_run(const unsigned char *p, size_t i, size_t n)
+{
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
 int bw_utf8_check(const char *s, size_t n, size_t *bad)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
@@ -55,7 +69,7 @@ int bw_utf8_check(const char *s, size_t n, size_t *bad)
         utf8proc_ssize_t k;
 
         if (p[i] < 0x80) {
-            i++;
+            i = ascii_run(p, i, n);
             continue;
         }
         k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
@@ -179,50 +193,79 @@ static int is_wordish(utf8proc_int32_t cp)
     return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ME) || c == UTF8PROC_CATEGORY_ND;
 }
 
-struct tok {
-    size_t start;   /* output offset of the current word */
-    int latin, conf;
-};
-
-/* Folds look-alikes of the word that ends at nm->obuf[end] when it mixes scripts. */
-static void fold_word(struct bw_norm *nm, struct tok *t, size_t *end)
+/*
+ * Folds look-alike letters in the words of the view that mix them with Latin
+ * letters, in place (folding only shrinks: two bytes become one). Runs only
+ * when the view holds a look-alike at all.
+ */
+static size_t fold_confusables(char *o, uint32_t *m, size_t len)
 {
-    char *o = nm->obuf;
-    uint32_t *m = nm->mbuf;
-    size_t r = t->start, w = t->start;
+    size_t r = 0, w = 0;
 
-    if (!(t->latin && t->conf))
-        goto out;
-    while (r < *end) {
+    while (r < len) {
+        size_t ws = r, k;
+        int latin = 0, conf = 0;
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)o + r, (utf8proc_ssize_t)(*end - r), &cp);
-        int f;
 
-        if (k <= 0)
-            k = 1, cp = 0;
-        if ((f = confusable(cp)) != 0) {
-            o[w] = (char)f;
-            m[w] = m[r];
-            w++;
-        } else {
-            memmove(o + w, o + r, (size_t)k);
-            memmove(m + w, m + r, (size_t)k * sizeof(*m));
-            w += (size_t)k;
+        /* one word: a maximal run of word characters */
+        while (r < len) {
+            k = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)o + r, (utf8proc_ssize_t)(len - r), &cp);
+            if ((utf8proc_ssize_t)k <= 0)
+                k = 1, cp = 0;
+            if (!is_wordish(cp))
+                break;
+            if (confusable(cp))
+                conf = 1;
+            else if (is_latin_letter(cp))
+                latin = 1;
+            r += k;
         }
-        r += (size_t)k;
+        if (latin && conf) {
+            size_t q = ws;
+            while (q < r) {
+                int f;
+                k = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)o + q, (utf8proc_ssize_t)(r - q), &cp);
+                if ((utf8proc_ssize_t)k <= 0)
+                    k = 1, cp = 0;
+                if ((f = confusable(cp)) != 0) {
+                    o[w] = (char)f;
+                    m[w++] = m[q];
+                } else {
+                    memmove(o + w, o + q, k);
+                    memmove(m + w, m + q, k * sizeof(*m));
+                    w += k;
+                }
+                q += k;
+            }
+        } else if (w != ws) {
+            memmove(o + w, o + ws, r - ws);
+            memmove(m + w, m + ws, (r - ws) * sizeof(*m));
+            w += r - ws;
+        } else {
+            w = r;
+        }
+        /* the separator after it (or an undecodable byte) */
+        if (r < len) {
+            k = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)o + r, (utf8proc_ssize_t)(len - r), &cp);
+            if ((utf8proc_ssize_t)k <= 0)
+                k = 1;
+            if (w != r) {
+                memmove(o + w, o + r, k);
+                memmove(m + w, m + r, k * sizeof(*m));
+            }
+            w += k;
+            r += k;
+        }
     }
-    *end = w;
-out:
-    t->latin = t->conf = 0;
+    return w;
 }
 
 int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     const utf8proc_option_t opt = UTF8PROC_COMPAT | UTF8PROC_IGNORE;
-    struct tok tk = {0, 0, 0};
     size_t i = 0, w = 0;
-    int rv;
+    int rv, any_conf = 0;
 
     nm->orig_len = n;
     nm->bad_off = 0;
@@ -241,30 +284,31 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
 
     while (i < n) {
         utf8proc_int32_t seg[SEG_OUT];
-        utf8proc_ssize_t nseg;
-        size_t j, segstart = i, ncp = 0;
-        int wordish_first = 0;
+        utf8proc_ssize_t nseg, q;
+        size_t j = i, ncp = 0, segstart;
 
-        /* ASCII not followed by a possible combining mark: emit as is */
-        if (p[i] < 0x80 && (i + 1 == n || p[i + 1] < 0x80)) {
-            utf8proc_int32_t c = p[i];
-            if (is_wordish(c)) {
-                tk.latin |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-            } else {
-                fold_word(nm, &tk, &w);
-                tk.start = w + 1;
-            }
-            if ((rv = reserve(nm, w + 1)) != 0)
+        /* a run of ASCII is copied as is; its last byte may start a
+           combining sequence, so it waits for the segment path */
+        j = ascii_run(p, i, n);
+        if (j < n && j > i)
+            j--;
+        if (j > i) {
+            size_t k;
+            uint32_t *m, base;
+            if ((rv = reserve(nm, w + (j - i) + 4)) != 0)
                 return rv;
-            nm->obuf[w] = (char)c;
-            nm->mbuf[w++] = (uint32_t)i;
-            i++;
-            if (tk.start > w)
-                tk.start = w;
-            continue;
+            m = nm->mbuf + w;
+            base = (uint32_t)i;
+            memcpy(nm->obuf + w, s + i, j - i);
+            for (k = 0; k < j - i; k++) /* a local pointer so this vectorises */
+                m[k] = base + (uint32_t)k;
+            w += j - i;
+            i = j;
+            if (i >= n)
+                break;
         }
         /* a segment: one starter and the non-starters that follow it */
-        j = i;
+        segstart = i;
         while (j < n && ncp < SEG_MAX) {
             utf8proc_int32_t cp;
             utf8proc_ssize_t k = utf8proc_iterate(p + j, (utf8proc_ssize_t)(n - j), &cp);
@@ -275,7 +319,8 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
             j += (size_t)k;
             ncp++;
         }
-        nseg = utf8proc_decompose_custom(p + i, (utf8proc_ssize_t)(j - i), seg, SEG_OUT, opt | UTF8PROC_DECOMPOSE, NULL, NULL);
+        nseg = utf8proc_decompose_custom(p + i, (utf8proc_ssize_t)(j - i), seg, SEG_OUT, opt | UTF8PROC_DECOMPOSE,
+                                         NULL, NULL);
         if (nseg < 0 || nseg > SEG_OUT)
             return BW_EUTF8;
         nseg = utf8proc_normalize_utf32(seg, nseg, opt | UTF8PROC_COMPOSE);
@@ -283,34 +328,17 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
             return BW_EUTF8;
         if ((rv = reserve(nm, w + (size_t)nseg * 4 + 4)) != 0)
             return rv;
-        for (utf8proc_ssize_t q = 0; q < nseg; q++) {
-            utf8proc_int32_t cp = seg[q];
-            utf8proc_ssize_t k;
-
-            if (is_wordish(cp) || (q > 0 && wordish_first)) {
-                if (q == 0)
-                    wordish_first = 1;
-                if (confusable(cp))
-                    tk.conf = 1;
-                else if (is_latin_letter(cp))
-                    tk.latin = 1;
-            } else {
-                fold_word(nm, &tk, &w);
-                tk.start = w + (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)nm->obuf + w);
-                /* tk.start now points past this separator */
-                for (size_t b = w; b < tk.start; b++)
-                    nm->mbuf[b] = (uint32_t)segstart;
-                w = tk.start;
-                continue;
-            }
-            k = utf8proc_encode_char(cp, (utf8proc_uint8_t *)nm->obuf + w);
+        for (q = 0; q < nseg; q++) {
+            utf8proc_ssize_t k = utf8proc_encode_char(seg[q], (utf8proc_uint8_t *)nm->obuf + w);
             for (utf8proc_ssize_t b = 0; b < k; b++)
                 nm->mbuf[w + (size_t)b] = (uint32_t)segstart;
             w += (size_t)k;
+            any_conf |= confusable(seg[q]) != 0;
         }
         i = j;
     }
-    fold_word(nm, &tk, &w);
+    if (any_conf)
+        w = fold_confusables(nm->obuf, nm->mbuf, w);
     nm->text = nm->obuf;
     nm->len = w;
     nm->map = nm->mbuf;

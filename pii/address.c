@@ -109,16 +109,16 @@ static int ends_with(const char *s, size_t n, const char *const *l, size_t nl)
 
 static size_t word_end(const char *v, size_t len, size_t i)
 {
-    while (i < len) {
-        unsigned char c = (unsigned char)v[i];
-        if (bw_c_alpha(c) || c >= 0x80)
+    /* letters (any script), and an apostrophe or hyphen between letters */
+    for (;;) {
+        while (i < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_LETTER)
             i++;
-        else if ((c == '\'' || c == '-') && i + 1 < len && (bw_c_alpha((unsigned char)v[i + 1]) || (unsigned char)v[i + 1] >= 0x80))
+        if (i + 1 < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_JOIN &&
+            bw_pii_cls[(unsigned char)v[i + 1]] == BW_CLS_LETTER && bw_c_alpha((unsigned char)v[i + 1]))
             i++;
         else
-            break;
+            return i;
     }
-    return i;
 }
 
 static size_t num_end(const char *v, size_t len, size_t i, size_t maxd)
@@ -151,10 +151,20 @@ static int capital(const char *v, size_t i)
 /* After a word ending at e (and its dot): a space then a capital or a digit? */
 static int next_cap(const char *v, size_t len, size_t e)
 {
+    size_t k;
+
     if (e < len && v[e] == '.')
         e++;
-    return e + 1 < len && v[e] == ' ' &&
-           (bw_c_upper((unsigned char)v[e + 1]) || bw_c_digit((unsigned char)v[e + 1]) || (unsigned char)v[e + 1] >= 0xc3);
+    if (e + 1 >= len || v[e] != ' ')
+        return 0;
+    e++;
+    /* a particle first: "Rua do Arenque", "Avenue du Golf" */
+    for (k = e; k < len && bw_c_lower((unsigned char)v[k]) && k - e < 4; k++)
+        ;
+    if (k > e && k - e <= 3 && k + 1 < len && v[k] == ' ')
+        e = k + 1;
+    return e < len &&
+           (bw_c_upper((unsigned char)v[e]) || bw_c_digit((unsigned char)v[e]) || (unsigned char)v[e] >= 0xc3);
 }
 
 static size_t skip_sp(const char *v, size_t len, size_t i)
@@ -271,24 +281,120 @@ static size_t extend(const char *v, size_t len, size_t e, size_t start)
     return best;
 }
 
-/* Capitalised street words from i (at most 4, particles allowed); returns their end, sets *nw. */
-static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t *last_s)
+/* A unit word ("Apt.", "Suite") after a space at e? */
+static int unit_after(const char *v, size_t len, size_t e)
+{
+    size_t a = e + 1, b;
+
+    if (e + 1 >= len || v[e] != ' ')
+        return 0;
+    b = word_end(v, len, a);
+    return b > a && capital(v, a) && lexf(v, a, b, BW_LEX_UNIT);
+}
+
+/* "the corner of " before s? Returns the start of that phrase, or s. */
+static size_t corner_start(const char *v, size_t s)
+{
+    static const char lit[] = "corner of ";
+    size_t n = sizeof(lit) - 1;
+
+    if (s < n || !ieq(v + s - n, n - 1, "corner of"))
+        return s;
+    s -= n;
+    if (s >= 4 && ieq(v + s - 4, 3, "the") && v[s - 1] == ' ')
+        s -= 4;
+    return s;
+}
+
+/* Does an address cue end right before s ("lives at", "address:", "ship to")? */
+static int cue_before(const char *v, size_t s)
+{
+#define CUE(x) {x, sizeof(x) - 1}
+    static const struct {
+        const char *s;
+        size_t n;
+    } cues[] = {CUE("lives at"), CUE("live at"), CUE("living at"), CUE("lives on"), CUE("located at"),
+                CUE("address:"), CUE("address is"), CUE("ship to"), CUE("send to"), CUE("deliver to"),
+                CUE("sent to"), CUE("moved to"), CUE("resides at"), CUE("reside at"), CUE("based at"),
+                CUE("stay at"), CUE("staying at")};
+#undef CUE
+    size_t i, e = s;
+
+    while (e > 0 && v[e - 1] == ' ')
+        e--;
+    for (i = 0; i < sizeof(cues) / sizeof(cues[0]); i++) {
+        size_t n = cues[i].n;
+        if (e < n || (v[e - 1] | 0x20) != cues[i].s[n - 1])
+            continue;
+        if (ieq(v + e - n, n, cues[i].s) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
+            return 1;
+    }
+    return 0;
+}
+
+static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t *last_s, int stop_at_type);
+
+/* "the corner of A and B": widens [s, *e) over the phrase and the second street. */
+static size_t corner(const char *v, size_t len, size_t s, size_t *e)
+{
+    size_t cs = corner_start(v, s), k, ls;
+    int nw;
+
+    if (cs == s)
+        return s;
+    k = *e;
+    while (k < len && v[k] == ' ')
+        k++;
+    if (k + 4 < len && ieq(v + k, 3, "and") && v[k + 3] == ' ') {
+        size_t a = k + 4, b;
+        /* "and 25 Dili Gianni Street": a number may lead the second street */
+        if ((b = num_end(v, len, a, 5)) != 0 && b < len && v[b] == ' ')
+            a = b + 1;
+        b = street_words(v, len, a, &nw, &ls, 0);
+        if (nw >= 1)
+            *e = b;
+    }
+    return cs;
+}
+
+/*
+ * Capitalised street words from i (at most 5, particles allowed); returns
+ * their end, sets *nw and the start of the last one. stop_at_type: end
+ * after the first street type that follows a name ("Botley Road St." ends
+ * at "Road" only when nothing else follows; "Timms Drive Suite 215" at
+ * "Drive").
+ */
+static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t *last_s, int stop_at_type)
 {
     size_t e = i;
     int n = 0;
 
     *nw = 0;
     while (n < 5 && i < len) {
-        size_t we = word_end(v, len, i);
+        size_t we = word_end(v, len, i), ne = we;
         if (we == i)
             break;
-        if (!capital(v, i) && !(we - i <= 3 && n > 0)) /* "Rua do Arenque", "Avenue du Golf" */
-            break;
+        if (!capital(v, i)) {
+            /* a particle between capitalised words: "Rua do Arenque", "Avenue du Golf"; not first after a number */
+            if (we - i > 3 || we + 1 >= len || v[we] != ' ' || !capital(v, we + 1) || (n == 0 && stop_at_type))
+                break;
+            i = we + 1;
+            continue;
+        }
         *last_s = i;
         n++;
-        e = we;
-        if (e < len && v[e] == '.')
-            e++;
+        if (ne < len && v[ne] == '.')
+            ne++;
+        e = ne;
+        if (stop_at_type && n >= 2 && lexf(v, i, we, BW_LEX_STYPE)) {
+            /* a second type right after ("Road St.") belongs to it */
+            size_t a = e + 1, b = a < len ? word_end(v, len, a) : a;
+            if (e + 1 < len && v[e] == ' ' && b > a && capital(v, a) && lexf(v, a, b, BW_LEX_STYPE)) {
+                *last_s = a;
+                e = b < len && v[b] == '.' ? b + 1 : b;
+            }
+            break;
+        }
         if (e + 1 < len && v[e] == ' ')
             i = e + 1;
         else
@@ -298,188 +404,274 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
     return e;
 }
 
+/*
+ * Looks for an address starting at the candidate i (a word start with a
+ * capital or a digit). Returns where the caller continues; *hit is set when
+ * one was reported; *rvp gets emit()'s failure.
+ */
+size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp)
+{
+    int rv;
+
+    unsigned char c = (unsigned char)v[i];
+    size_t s = i, e = 0, we;
+
+    *hit = 0;
+    *rvp = 0;
+
+    /* fast path: lower-case words (but "ul." and "rue"), other scripts' lower case, punctuation */
+    if ((bw_c_lower(c) && !(c == 'u' && i + 2 < len && v[i + 1] == 'l' && v[i + 2] == '.')) ||
+        (c >= 0x80 && c < 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+        while (i < len && bw_c_word((unsigned char)v[i]))
+            i++;
+        if (i == s)
+            i++;
+        return i;
+    }
+    if (!bw_c_alnum(c) && c < 0xc3) {
+        i++;
+        return i;
+    }
+    if (bw_c_digit(c)) {
+        /* house number + street words + type, or + a street-ending word */
+        size_t ne = num_end(v, len, i, 6), k, ls = 0;
+        int nw;
+        if (ne && ne < len && v[ne] == ' ') {
+            k = ne + 1;
+            /* "6750 Koskikatu 25", "3536 1659 Hoog St": a second number */
+            if (bw_c_digit((unsigned char)v[k])) {
+                size_t n2 = num_end(v, len, k, 5);
+                if (n2 && n2 < len && v[n2] == ' ')
+                    k = n2 + 1;
+            }
+            we = street_words(v, len, k, &nw, &ls, 1);
+            if (nw >= 2) {
+                size_t te = word_end(v, len, ls);
+                /* the street type is capitalised: "ln" alone is a logarithm */
+                if (capital(v, ls) && lexf(v, ls, te, BW_LEX_STYPE))
+                    e = we;
+            }
+            if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,
+                                           sizeof(endings) / sizeof(endings[0]))) {
+                size_t n3, w1 = word_end(v, len, k);
+                n3 = w1 < len && v[w1] == ' ' ? num_end(v, len, w1 + 1, 5) : 0;
+                e = n3 ? n3 : w1;
+            }
+            if (!e && nw >= 1) {
+                /* "233 Erzsébet tér 19." / "9554 62 Rue Gafsa": a prefix street after the number */
+                size_t w1 = word_end(v, len, k);
+                if (lexf(v, k, w1, BW_LEX_SPREFIX) && nw >= 2)
+                    e = we;
+            }
+            if (!e && nw >= 1 && nw <= 3 && ne - i >= 3) {
+                /* "19902 Dobrovského 1394", "5100 Quadra 104": number, name, number, then the line ends */
+                size_t k2 = skip_sp(v, len, we), n3 = num_end(v, len, k2, 4);
+                if (n3 && n3 > k2 && (n3 == len || v[n3] == '\n' || v[n3] == ',' || unit_after(v, len, n3)))
+                    e = n3;
+            }
+        }
+        if (e) {
+            e = extend(v, len, e, s);
+            s = corner(v, len, s, &e);
+            if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            i = e;
+            return i;
+        }
+        i = ne ? ne : i + 1;
+        while (i < len && bw_c_digit((unsigned char)v[i]))
+            i++;
+        return i;
+    }
+    if (!(bw_c_alpha(c) || c >= 0x80)) {
+        i++;
+        return i;
+    }
+    we = word_end(v, len, i);
+    if (we == i) {
+        i++;
+        return i;
+    }
+    /* post boxes */
+    if ((c == 'P' || c == 'U' || c == 'B') &&
+        ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
+        ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit") || ieq(v + i, we - i, "box") ||
+        ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc"))) {
+        size_t k = i, ne = 0;
+        int boxed = 0;
+        if (ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
+            /* ship addresses: "USNS Bergman\nFPO AP 93757" */
+            size_t a = skip_sp(v, len, we), b = word_end(v, len, a);
+            if (b > a && b + 5 < len && v[b] == '\n' && (ieq(v + b + 1, 3, "fpo") || ieq(v + b + 1, 3, "apo") ||
+                                                         ieq(v + b + 1, 3, "dpo")))
+                boxed = 1, ne = b;
+        } else {
+            while (k < len && k - i < 24 && !bw_c_digit((unsigned char)v[k]) && v[k] != '\n')
+                k++;
+            ne = k < len ? num_end(v, len, k, 6) : 0;
+            if (ne) {
+                size_t a = i, b;
+                /* the words before the number must be box words */
+                while (a < k) {
+                    b = word_end(v, len, a);
+                    if (b > a && !(ieq(v + a, b - a, "p") || ieq(v + a, b - a, "o") || ieq(v + a, b - a, "po") ||
+                                   ieq(v + a, b - a, "box") || ieq(v + a, b - a, "psc") ||
+                                   ieq(v + a, b - a, "unit") || ieq(v + a, b - a, "post") ||
+                                   ieq(v + a, b - a, "office")))
+                        break;
+                    if (b > a && ieq(v + a, b - a, "box"))
+                        boxed = 1;
+                    a = b > a ? b : a + 1;
+                }
+                if (a < k)
+                    boxed = 0;
+                if (!boxed && (ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit"))) {
+                    /* "PSC 3294, Box 9168": the box follows */
+                    size_t b2 = ne;
+                    while (b2 < len && (v[b2] == ',' || v[b2] == ' '))
+                        b2++;
+                    if (b2 + 3 < len && ieq(v + b2, 3, "box")) {
+                        size_t n4 = num_end(v, len, skip_sp(v, len, b2 + 3), 6);
+                        if (n4)
+                            ne = n4, boxed = 1;
+                    }
+                }
+            }
+        }
+        if (boxed) {
+            e = extend(v, len, ne, i);
+            if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, i, e, 45)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            i = e;
+            return i;
+        }
+    }
+    if (bw_c_upper(c) || c >= 0xc3) {
+        size_t k = we, ne = 0, ls = 0, we2;
+        int nw = 0;
+        size_t pb = i;
+        unsigned char pc;
+        while (pb > 0 && v[pb - 1] == ' ')
+            pb--;
+        pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
+        /* a unit alone: "Apt. 595", "Suite 282" */
+        if ((c == 'A' || c == 'S') &&
+            (ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite"))) {
+            if (k < len && v[k] == '.')
+                k++;
+            ne = num_end(v, len, skip_sp(v, len, k), 5);
+            if (ne && ne > skip_sp(v, len, k)) {
+                e = extend(v, len, ne, i);
+                if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, i, e, 40)) != 0)
+                    {
+            *rvp = rv;
+            return len;
+        }
+                i = e;
+                return i;
+            }
+        }
+        /*
+         * "lives at Maneeži 75", "the corner of Csabai kapu 39. and Mathias Pass": words, then a
+         * number, after a cue (the character before the word gates the lookups)
+         */
+        if ((pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f') &&
+            (corner_start(v, i) != i || cue_before(v, i)) && capital(v, i))
+            we2 = street_words(v, len, i, &nw, &ls, 1);
+        else
+            we2 = i;
+        if (nw >= 1 && nw <= 4 && (ne = num_end(v, len, skip_sp(v, len, we2), 5)) != 0 &&
+            ne > skip_sp(v, len, we2)) {
+            size_t st = i;
+            if (ne < len && v[ne] == '.')
+                ne++;
+            e = extend(v, len, ne, i);
+            st = corner(v, len, st, &e);
+            if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, st, e, 45)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            i = e;
+            return i;
+        }
+    }
+    /* prefix streets and one-word streets with a number after */
+    if ((capital(v, i) || we - i <= 3) && next_cap(v, len, we)) {
+        int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
+        int ending = !prefix && capital(v, i) && we + 1 < len && v[we] == ' ' &&
+                     bw_c_digit((unsigned char)v[we + 1]) &&
+                     ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
+        if (prefix || ending) {
+            size_t k = we, ls = 0, ne = 0;
+            int nw = 0;
+            if (k < len && v[k] == '.')
+                k++;
+            if (prefix) {
+                k = skip_sp(v, len, k);
+                k = street_words(v, len, k, &nw, &ls, 0);
+                k = skip_sp(v, len, k);
+                if (nw >= 1)
+                    ne = num_end(v, len, k, 5);
+            } else {
+                k = skip_sp(v, len, k);
+                ne = num_end(v, len, k, 5);
+            }
+            if (ne && (prefix ? nw >= 1 : 1) && capital(v, i)) {
+                if (ne < len && v[ne] == '.')
+                    ne++;
+                e = extend(v, len, ne, s);
+                if (++*hit && (rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
+                    {
+            *rvp = rv;
+            return len;
+        }
+                i = e;
+                return i;
+            }
+        }
+    }
+    /* a UK or Canadian postcode alone, after an address word or at a line's end */
+    if (bw_c_upper(c) && we < len && bw_c_digit((unsigned char)v[we])) {
+        size_t pe = postcode(v, len, i);
+        if (pe && (pe == len || v[pe] == '\n' || v[pe] == ',' || v[pe] == '.' || v[pe] == ' ')) {
+            int digits = 0, k2;
+            for (k2 = 0; k2 < (int)(pe - i); k2++)
+                digits += bw_c_digit((unsigned char)v[i + (size_t)k2]);
+            if (digits >= 2 && (rv = emit(ctx, BW_PII_ADDRESS, i, pe, 40)) != 0)
+                {
+            *rvp = rv;
+            return len;
+        }
+            if (pe) {
+                i = pe;
+                return i;
+            }
+        }
+    }
+    i = we;
+    return i;
+}
+
 int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
 {
     size_t i = 0;
-    int rv;
+    int rv = 0, hit;
+    struct bw_pii_starts it;
 
-    while (i < len) {
-        unsigned char c;
-        size_t s, e = 0, we;
-
-        if ((i = bw_pii_next_start(v, len, i, 1)) >= len)
+    bw_pii_starts_init(&it, v, len, 1);
+    while (i < len && rv == 0) {
+        size_t n;
+        if ((i = bw_pii_starts_next(&it, i)) >= len)
             break;
-        c = (unsigned char)v[i];
-        s = i;
-
-        /* fast path: lower-case words (but "ul." and "rue"), other scripts' lower case, punctuation */
-        if ((bw_c_lower(c) && !(c == 'u' && i + 2 < len && v[i + 1] == 'l' && v[i + 2] == '.')) ||
-            (c >= 0x80 && c < 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
-            while (i < len && bw_c_word((unsigned char)v[i]))
-                i++;
-            if (i == s)
-                i++;
-            continue;
-        }
-        if (!bw_c_alnum(c) && c < 0xc3) {
-            i++;
-            continue;
-        }
-        if (bw_c_digit(c)) {
-            /* house number + street words + type, or + a street-ending word */
-            size_t ne = num_end(v, len, i, 6), k, ls = 0;
-            int nw;
-            if (ne && ne < len && v[ne] == ' ') {
-                k = ne + 1;
-                /* "6750 Koskikatu 25", "3536 1659 Hoog St": a second number */
-                if (bw_c_digit((unsigned char)v[k])) {
-                    size_t n2 = num_end(v, len, k, 5);
-                    if (n2 && n2 < len && v[n2] == ' ')
-                        k = n2 + 1;
-                }
-                we = street_words(v, len, k, &nw, &ls);
-                if (nw >= 2) {
-                    size_t te = word_end(v, len, ls);
-                    /* the street type is capitalised: "ln" alone is a logarithm */
-                    if (capital(v, ls) && lexf(v, ls, te, BW_LEX_STYPE))
-                        e = we;
-                }
-                if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,
-                                               sizeof(endings) / sizeof(endings[0]))) {
-                    size_t n3, w1 = word_end(v, len, k);
-                    n3 = w1 < len && v[w1] == ' ' ? num_end(v, len, w1 + 1, 5) : 0;
-                    e = n3 ? n3 : w1;
-                }
-                if (!e && nw >= 1) {
-                    /* "233 Erzsébet tér 19." / "9554 62 Rue Gafsa": a prefix street after the number */
-                    size_t w1 = word_end(v, len, k);
-                    if (lexf(v, k, w1, BW_LEX_SPREFIX) && nw >= 2)
-                        e = we;
-                }
-            }
-            if (e) {
-                e = extend(v, len, e, s);
-                if ((rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
-                    return rv;
-                i = e;
-                continue;
-            }
-            i = ne ? ne : i + 1;
-            while (i < len && bw_c_digit((unsigned char)v[i]))
-                i++;
-            continue;
-        }
-        if (!(bw_c_alpha(c) || c >= 0x80)) {
-            i++;
-            continue;
-        }
-        we = word_end(v, len, i);
-        if (we == i) {
-            i++;
-            continue;
-        }
-        /* post boxes */
-        if ((c == 'P' || c == 'U' || c == 'B') &&
-            ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
-            ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit") || ieq(v + i, we - i, "box") ||
-            ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc"))) {
-            size_t k = i, ne = 0;
-            int boxed = 0;
-            if (ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
-                /* ship addresses: "USNS Bergman\nFPO AP 93757" */
-                size_t a = skip_sp(v, len, we), b = word_end(v, len, a);
-                if (b > a && b + 5 < len && v[b] == '\n' && (ieq(v + b + 1, 3, "fpo") || ieq(v + b + 1, 3, "apo") ||
-                                                             ieq(v + b + 1, 3, "dpo")))
-                    boxed = 1, ne = b;
-            } else {
-                while (k < len && k - i < 24 && !bw_c_digit((unsigned char)v[k]) && v[k] != '\n')
-                    k++;
-                ne = k < len ? num_end(v, len, k, 6) : 0;
-                if (ne) {
-                    size_t a = i, b;
-                    /* the words before the number must be box words */
-                    while (a < k) {
-                        b = word_end(v, len, a);
-                        if (b > a && !(ieq(v + a, b - a, "p") || ieq(v + a, b - a, "o") || ieq(v + a, b - a, "po") ||
-                                       ieq(v + a, b - a, "box") || ieq(v + a, b - a, "psc") ||
-                                       ieq(v + a, b - a, "unit") || ieq(v + a, b - a, "post") ||
-                                       ieq(v + a, b - a, "office")))
-                            break;
-                        if (b > a && ieq(v + a, b - a, "box"))
-                            boxed = 1;
-                        a = b > a ? b : a + 1;
-                    }
-                    if (a < k)
-                        boxed = 0;
-                    if (!boxed && (ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit"))) {
-                        /* "PSC 3294, Box 9168": the box follows */
-                        size_t b2 = ne;
-                        while (b2 < len && (v[b2] == ',' || v[b2] == ' '))
-                            b2++;
-                        if (b2 + 3 < len && ieq(v + b2, 3, "box")) {
-                            size_t n4 = num_end(v, len, skip_sp(v, len, b2 + 3), 6);
-                            if (n4)
-                                ne = n4, boxed = 1;
-                        }
-                    }
-                }
-            }
-            if (boxed) {
-                e = extend(v, len, ne, i);
-                if ((rv = emit(ctx, BW_PII_ADDRESS, i, e, 45)) != 0)
-                    return rv;
-                i = e;
-                continue;
-            }
-        }
-        /* prefix streets and one-word streets with a number after */
-        if ((capital(v, i) || we - i <= 3) && next_cap(v, len, we)) {
-            int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
-            int ending = !prefix && capital(v, i) && we + 1 < len && v[we] == ' ' &&
-                         bw_c_digit((unsigned char)v[we + 1]) &&
-                         ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
-            if (prefix || ending) {
-                size_t k = we, ls = 0, ne = 0;
-                int nw = 0;
-                if (k < len && v[k] == '.')
-                    k++;
-                if (prefix) {
-                    k = skip_sp(v, len, k);
-                    k = street_words(v, len, k, &nw, &ls);
-                    k = skip_sp(v, len, k);
-                    if (nw >= 1)
-                        ne = num_end(v, len, k, 5);
-                } else {
-                    k = skip_sp(v, len, k);
-                    ne = num_end(v, len, k, 5);
-                }
-                if (ne && (prefix ? nw >= 1 : 1) && capital(v, i)) {
-                    if (ne < len && v[ne] == '.')
-                        ne++;
-                    e = extend(v, len, ne, s);
-                    if ((rv = emit(ctx, BW_PII_ADDRESS, s, e, 45)) != 0)
-                        return rv;
-                    i = e;
-                    continue;
-                }
-            }
-        }
-        /* a UK or Canadian postcode alone, after an address word or at a line's end */
-        if (bw_c_upper(c) && we < len && bw_c_digit((unsigned char)v[we])) {
-            size_t pe = postcode(v, len, i);
-            if (pe && (pe == len || v[pe] == '\n' || v[pe] == ',' || v[pe] == '.' || v[pe] == ' ')) {
-                int digits = 0, k2;
-                for (k2 = 0; k2 < (int)(pe - i); k2++)
-                    digits += bw_c_digit((unsigned char)v[i + (size_t)k2]);
-                if (digits >= 2 && (rv = emit(ctx, BW_PII_ADDRESS, i, pe, 40)) != 0)
-                    return rv;
-                if (pe) {
-                    i = pe;
-                    continue;
-                }
-            }
-        }
-        i = we;
+        n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
+        i = n > i ? n : i + 1;
     }
-    return 0;
+    return rv;
 }

@@ -300,7 +300,7 @@ struct lexent {
  * are most of the capitalised words of ordinary prose.
  */
 #define BLOOM_BITS (1u << 19)
-#define HOT_SLOTS 1024u
+#define HOT_SLOTS 4096u
 
 struct hotent {
     uint64_t key; /* the lower-cased word, zero-padded; 0 = empty */
@@ -316,6 +316,7 @@ static struct {
 } lex;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int have_avx2 = -1; /* the candidate finder's choice, made in lex_build() */
 
 /* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
 static uint64_t lower8(uint64_t x)
@@ -450,7 +451,7 @@ static uint64_t short_key(const char *w, size_t n)
 
 static uint32_t hot_slot(uint64_t key)
 {
-    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 54) & (HOT_SLOTS - 1);
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 52) & (HOT_SLOTS - 1);
 }
 
 /* Puts a short word of the recogniser's lists, with its merged flags, in the hot table. */
@@ -506,6 +507,11 @@ static void lex_build(void)
     size_t i, lines = 0, nslots = 1024;
 
     ctx_build();
+#if defined(__GNUC__) && defined(__x86_64__)
+    have_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    have_avx2 = 0;
+#endif
     for (i = 0; i < BW_NELEMS(lex_files); i++) {
         size_t k;
         if ((lex.rv = bw_blob_get(lex_files[i].file, &iov[i])) != 0)
@@ -586,11 +592,20 @@ unsigned bw_pii_lex(const char *w, size_t n)
     return slot_of(h)->flags;
 }
 
+/* ---- byte classes ---- */
+
+/* GNU range designators: accepted by gcc and clang in C11 mode without -pedantic. */
+const unsigned char bw_pii_cls[256] = {
+    ['A' ... 'Z'] = BW_CLS_LETTER, ['a' ... 'z'] = BW_CLS_LETTER, [0x80 ... 0xff] = BW_CLS_LETTER,
+    ['0' ... '9'] = BW_CLS_DIGIT,  ['\''] = BW_CLS_JOIN,           ['-'] = BW_CLS_JOIN,
+};
+
 /* ---- candidate finder ---- */
 
+/* Lead bytes 0xC3..0xDF start the 2-byte letters of Latin, Greek and Cyrillic; 0xE2 (quotes, dashes) does not. */
 static int start_byte(unsigned char c, int digits)
 {
-    return bw_c_upper(c) || c >= 0xc3 || (digits && bw_c_digit(c));
+    return bw_c_upper(c) || (c >= 0xc3 && c <= 0xdf) || (digits && bw_c_digit(c));
 }
 
 size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
@@ -599,6 +614,7 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
 
 #ifdef __SSE2__
     const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
+    const __m128i hz = _mm_set1_epi8(0x1c); /* 0xDF - 0xC3 */
     const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
 
     while (i + 16 <= len) {
@@ -606,7 +622,8 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
         __m128i t = _mm_sub_epi8(x, a);
         __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
         unsigned mask;
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_max_epu8(x, hi), x));
+        t = _mm_sub_epi8(x, hi);
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(t, hz), t));
         if (digits) {
             __m128i d = _mm_sub_epi8(x, zero);
             m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
@@ -625,4 +642,89 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
         if (start_byte((unsigned char)v[i], digits) && (i == 0 || !bw_c_word((unsigned char)v[i - 1])))
             return i;
     return len;
+}
+
+#ifdef __SSE2__
+static unsigned mask16(const char *v, size_t i, int digits)
+{
+    const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
+    const __m128i hz = _mm_set1_epi8(0x1c), zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+    __m128i t = _mm_sub_epi8(x, a);
+    __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
+
+    t = _mm_sub_epi8(x, hi);
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(t, hz), t));
+    if (digits) {
+        __m128i d = _mm_sub_epi8(x, zero);
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+    }
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/* The same over 32 bytes with AVX2, chosen at run time. */
+__attribute__((target("avx2"))) static unsigned mask32_avx2(const char *v, size_t i, int digits)
+{
+    const __m256i a = _mm256_set1_epi8('A'), z = _mm256_set1_epi8(25), hi = _mm256_set1_epi8((char)0xc3);
+    const __m256i hz = _mm256_set1_epi8(0x1c), zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + i));
+    __m256i t = _mm256_sub_epi8(x, a);
+    __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z), t);
+
+    t = _mm256_sub_epi8(x, hi);
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(t, hz), t));
+    if (digits) {
+        __m256i d = _mm256_sub_epi8(x, zero);
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
+    }
+    return (unsigned)_mm256_movemask_epi8(m);
+}
+#endif
+
+/* Candidate bytes of the 32 bytes at i, bit per byte. */
+static unsigned block_mask(const char *v, size_t i, int digits)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    /* set once by lex_build(); before that (a walk without lexicons) ask the CPU each time */
+    if (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2")))
+        return mask32_avx2(v, i, digits);
+#endif
+    return mask16(v, i, digits) | mask16(v, i + 16, digits) << 16;
+}
+#endif
+
+size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from)
+{
+#ifdef __SSE2__
+    const char *v = it->v;
+
+    if (!it->valid || from >= it->blk + 32 || from < it->blk) {
+        it->blk = from & ~(size_t)31;
+        it->valid = 0;
+    }
+    for (;;) {
+        if (!it->valid) {
+            if (it->blk + 32 > it->len)
+                break;
+            it->mask = block_mask(v, it->blk, it->digits);
+            it->valid = 1;
+        }
+        /* drop the candidates before from */
+        if (from > it->blk)
+            it->mask &= from - it->blk >= 32 ? 0 : ~((1u << (from - it->blk)) - 1);
+        while (it->mask) {
+            size_t p = it->blk + (size_t)__builtin_ctz(it->mask);
+            it->mask &= it->mask - 1;
+            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
+                return p;
+        }
+        it->blk += 32;
+        it->valid = 0;
+    }
+    return bw_pii_next_start(it->v, it->len, BW_MAX(from, it->blk), it->digits);
+#else
+    return bw_pii_next_start(it->v, it->len, from, it->digits);
+#endif
 }

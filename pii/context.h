@@ -115,12 +115,47 @@ static inline int bw_c_word(unsigned char c)
 }
 
 /*
+ * Byte classes by table, for the loops that run over every byte of a
+ * word: 1 letter or non-ASCII byte (a letter of a name), 2 digit,
+ * 4 apostrophe or hyphen (inside a name: "O'Brien", "Jean-Luc").
+ */
+extern const unsigned char bw_pii_cls[256];
+#define BW_CLS_LETTER 1
+#define BW_CLS_DIGIT 2
+#define BW_CLS_JOIN 4
+
+/*
  * The next word start at or after `from` whose first byte is an ASCII
- * capital, a UTF-8 lead byte of a non-ASCII letter (>= 0xC3), or, when
+ * capital, a UTF-8 lead byte of a 2-byte letter (0xC3..0xDF), or, when
  * `digits`, a digit. Returns len when there is none. Scans 16 bytes at a
  * time: a plain byte loop over 4 KB costs more than the whole matcher scan.
  */
 size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
+
+/*
+ * The same as an iterator that keeps the candidate mask of its current
+ * 16-byte block, so that calls with increasing `from` scan each block once.
+ */
+struct bw_pii_starts {
+    const char *v;
+    size_t len;
+    size_t blk;    /* offset of the block of mask */
+    unsigned mask; /* candidates of that block not yet returned */
+    int digits;
+    int valid;
+};
+
+static inline void bw_pii_starts_init(struct bw_pii_starts *it, const char *v, size_t len, int digits)
+{
+    it->v = v;
+    it->len = len;
+    it->blk = 0;
+    it->mask = 0;
+    it->digits = digits;
+    it->valid = 0;
+}
+
+size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from);
 
 /*
  * The NAME and ADDRESS passes walk the view once (they cannot use
@@ -131,5 +166,15 @@ typedef int (*bw_pii_emit_fn)(void *ctx, int type, size_t from, size_t to, int s
 
 int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx);
 int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx);
+
+/*
+ * One candidate of the ADDRESS walk: a word start with a capital or a
+ * digit at i. Returns where the walk goes on; *hit says whether an address
+ * was reported; *rvp gets emit()'s failure (then the return is len).
+ */
+size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp);
+
+/* The NAME walk; with `address`, it also runs the ADDRESS candidates of its capitals (one pass for both). */
+int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx);
 
 #endif

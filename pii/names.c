@@ -98,6 +98,9 @@ static const char *const org_words[] = {
     "university's", "hospital's", "county's", "industry", "trials", "trial", "revolution", "wars", "movement",
     "party", "council", "committee", "commission", "ministry", "department", "office", "court", "senate",
     "parliament", "congress", "army", "navy", "force", "forces", "team", "united", "city", "town", "village",
+    "pass", "union", "research", "stanley", "capital", "partners", "consulting", "analytics", "labs", "lab",
+    "gateway", "route", "crossing", "junction", "harbor", "harbour", "port", "turnpike", "radial", "extension",
+    "extensions", "plains", "prairie", "rapids", "haven", "summit", "knolls", "mills", "keys", "views",
 };
 
 /* Capitalised words that are names in the lists but rarely people in prose. */
@@ -205,16 +208,16 @@ static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punc
 /* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
 static size_t word_end(const char *v, size_t len, size_t i)
 {
-    while (i < len) {
-        unsigned char c = (unsigned char)v[i];
-        if (bw_c_alpha(c) || c >= 0x80)
+    /* letters (any script), and an apostrophe or hyphen between letters */
+    for (;;) {
+        while (i < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_LETTER)
             i++;
-        else if ((c == '\'' || c == '-') && i + 1 < len && bw_c_alpha((unsigned char)v[i + 1]))
+        if (i + 1 < len && bw_pii_cls[(unsigned char)v[i]] == BW_CLS_JOIN &&
+            bw_pii_cls[(unsigned char)v[i + 1]] == BW_CLS_LETTER && bw_c_alpha((unsigned char)v[i + 1]))
             i++;
         else
-            break;
+            return i;
     }
-    return i;
 }
 
 static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)
@@ -255,6 +258,37 @@ static int has_upper(const char *v, size_t len)
     return 0;
 }
 
+/*
+ * Could an address start at the capitalised word at i? Streets and boxes
+ * go on with a capital, a digit or a short particle ("Rua do"), units and
+ * boxes begin with A, B, P, S or U, postcodes hold a digit: the other
+ * capitalised words of a text skip the ADDRESS checks.
+ */
+static int may_start_address(const char *v, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)v[i], n;
+    size_t e = i + 1;
+
+    /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
+    if (i + 1 < len) {
+        unsigned char d = (unsigned char)v[i + 1];
+        if ((c == 'A' && d == 'p') || (c == 'S' && (d == 'u' || d == 't')) || (c == 'P' && (d == 'O' || d == '.' || d == 'S')) ||
+            (c == 'U' && (d == 'n' || d == 'S')) || (c == 'B' && d == 'o'))
+            return 1;
+    }
+    while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)
+        e++;
+    if (e < len && (bw_c_digit((unsigned char)v[e]) || v[e] == '.'))
+        return 1;
+    if (e + 1 >= len || v[e] != ' ')
+        return 0;
+    n = (unsigned char)v[e + 1];
+    if (bw_c_upper(n) || bw_c_digit(n) || n >= 0xc3)
+        return 1;
+    /* a particle: "Rua do Arenque" */
+    return e + 4 < len && bw_c_lower(n) && (v[e + 2] == ' ' || v[e + 3] == ' ' || v[e + 4] == ' ');
+}
+
 /* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */
 static int decide(const char *v, const struct tok *t, int nt, int known, int strong, int lowercase_text,
                   int *name_end)
@@ -283,6 +317,11 @@ static int decide(const char *v, const struct tok *t, int nt, int known, int str
         accept = n >= 2 || (first_ok && t[0].e - t[0].s >= 4 && !sentence_start(v, t[0].s));
     else if (n >= 2 && (first_ok || (any_first && known >= 1) || known >= 2))
         accept = 1;
+    else if (n == 3 && t[1].initial && !t[0].initial && !t[2].initial &&
+             (!(t[0].lex & BW_LEX_COMMON) || (t[0].lex & BW_LEX_FIRST)) && !(t[2].lex & BW_LEX_COMMON))
+        accept = 1; /* "Soib K. Kishiev", "Tom I. Holzman": a middle initial between two capitalised words */
+    else if (n == 2 && (l0 & BW_LEX_FIRST) && !t[1].initial && !(t[1].lex & BW_LEX_COMMON) && t[1].e - t[1].s >= 3)
+        accept = 1; /* "Harry Sheppard", "Eve Magrath": a first name that is also a word, then a surname */
     else if (n == 1 && known && !t[0].initial && !sentence_start(v, t[0].s))
         accept = 1;
     else if (n == 1 && first_ok && t[0].e - t[0].s >= 4)
@@ -316,10 +355,19 @@ static int cue_ok(const char *v, size_t ws, size_t we, char punct)
 
 int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
 {
+    return bw_pii_walk(v, len, 1, 0, emit, ctx);
+}
+
+int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx)
+{
     size_t i = 0;
     int lowercase_text = !has_upper(v, len);
     int rv;
+    struct bw_pii_starts it;
 
+    if (lowercase_text && !names)
+        return 0; /* addresses there start with digits: the digit-run callback has them */
+    bw_pii_starts_init(&it, v, len, 0);
     while (i < len) {
         struct tok t[MAXT];
         int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
@@ -327,9 +375,19 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
         char punct;
         unsigned char c;
 
-        if (!lowercase_text && (i = bw_pii_next_start(v, len, i, 0)) >= len)
+        if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
+        if (address && !lowercase_text && may_start_address(v, len, i)) {
+            int hit = 0;
+            size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
+            if (rv)
+                return rv;
+            if (hit || !names) {
+                i = n > i ? n : i + 1;
+                continue;
+            }
+        }
 
         /* fast path: skip lower-case words, numbers and punctuation without looking anything up */
         if (!lowercase_text && (bw_c_lower(c) || bw_c_digit(c) || (c >= 0x80 && c < 0xc3))) {
@@ -346,14 +404,49 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
          * lower-case word ("The", "It", "In") can never be a name on its
          * own (see decide()): skip it without a lookup.
          */
+        /* "USA", "HTML": all-capital words are headings and acronyms, never names */
+        if (!lowercase_text && bw_c_upper(c) && i + 2 < len && bw_c_upper((unsigned char)v[i + 1]) &&
+            (bw_c_upper((unsigned char)v[i + 2]) || !bw_c_alpha((unsigned char)v[i + 2]))) {
+            while (i < len && bw_c_alnum((unsigned char)v[i]))
+                i++;
+            continue;
+        }
         if (!lowercase_text && bw_c_upper(c)) {
             size_t e = i + 1;
             while (e < len && bw_c_lower((unsigned char)v[e]))
                 e++;
-            if (e - i < 4 && e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1]) &&
-                sentence_start(v, i)) {
-                i = e;
-                continue;
+            /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
+            if (names && e < len && e - i > 1 &&
+                ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
+                 (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
+                unsigned f;
+                if (e - i < 4 && v[e] == ' ' && sentence_start(v, i)) {
+                    i = e;
+                    continue;
+                }
+                /*
+                 * The common case, one capitalised word before a lower-case
+                 * one: a single lookup settles most of them ("This", "Python",
+                 * "Paris"); the full run logic below only sees known names and
+                 * words after an honorific or a cue.
+                 */
+                f = bw_pii_lex(v + i, e - i);
+                if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR))) {
+                    i = e;
+                    continue;
+                }
+                if (!(f & (BW_LEX_FIRST | BW_LEX_LAST))) {
+                    size_t ws0, we0;
+                    char p0;
+                    /* no cue ends a sentence: after a full stop only an honorific ("Mr.") is worth a lookup */
+                    unsigned pf = prev_word(v, i, &ws0, &we0, &p0) && (p0 != '.' || we0 - ws0 <= 4)
+                                      ? bw_pii_lex(v + ws0, we0 - ws0)
+                                      : 0;
+                    if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE))) {
+                        i = e;
+                        continue;
+                    }
+                }
             }
         }
         /* a run of capitalised words (or, in lower-case text, of known names) */
@@ -384,6 +477,32 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
             i = word_end(v, len, i);
             if (i < len && !bw_c_alpha((unsigned char)v[i]))
                 i++;
+            continue;
+        }
+        /* leading words that are no name ("The Steffen Mauer version", "I'm Melvin", "Mr Smith") */
+        while (nt > 1 && !t[0].initial &&
+               ((t[0].lex & (BW_LEX_HONOR | BW_LEX_CUE)) ||
+                ((t[0].lex & BW_LEX_COMMON) && !(t[0].lex & (BW_LEX_FIRST | BW_LEX_LAST))))) {
+            static const char *const place[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
+                                                "new", "north", "south", "east", "west", "great", "little", "old",
+                                                "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
+            size_t q;
+            for (q = 0; q < BW_NELEMS(place); q++)
+                if (ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
+                    break;
+            if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
+                nt = 0;
+                break;
+            }
+            if (t[0].lex & BW_LEX_HONOR)
+                strong = 2;
+            else if (ieq(v + t[0].s, t[0].e - t[0].s, "dear") && !strong)
+                strong = 1;
+            memmove(&t[0], &t[1], sizeof(t[0]) * (size_t)(nt - 1));
+            nt--;
+        }
+        if (nt == 0) {
+            i = j > i ? j : i + 1;
             continue;
         }
         /* drop a trailing organisation or street word and what it names */

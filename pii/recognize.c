@@ -61,7 +61,7 @@ static const struct {
     {TR_PASSWORD, "passcode"},   {TR_PASSWORD, "passphrase"},  {TR_PASSWORD, "pass phrase"},
     {TR_PASSWORD, "pass code"},  {TR_USERNAME, "username"},    {TR_USERNAME, "user name"},
     {TR_USERNAME, "user-name"},  {TR_USERNAME, "user id"},     {TR_USERNAME, "userid"},
-    {TR_USERNAME, "user"},       {TR_USERNAME, "login"},       {TR_USERNAME, "login id"},
+    {TR_USERNAME, "login"},      {TR_USERNAME, "login id"},
     {TR_USERNAME, "screen name"}, {TR_USERNAME, "screenname"}, {TR_USERNAME, "nickname"},
     {TR_USERNAME, "handle"},     {TR_USERNAME, "gamertag"},    {TR_SWIFT, "swift"},
     {TR_SWIFT, "bic"},           {TR_SECRET, "secret"},
@@ -310,7 +310,8 @@ static void parse_chunk(const struct run *r, size_t p, size_t we, struct chunk *
 {
     size_t i;
 
-    memset(ch, 0, sizeof(*ch));
+    ch->plus = ch->paren = 0;
+    ch->sep[0] = 0;
     ch->s = p;
     if (before(r, p) == '(') {
         ch->paren = 1;
@@ -345,7 +346,7 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
 {
     int g;
 
-    memset(w, 0, sizeof(*w));
+    w->n = 0; /* every other field is set below; d holds n digits */
     w->cache = cache;
     w->j = j;
     w->k = k;
@@ -471,18 +472,21 @@ static size_t age_after(const struct run *r, size_t e, int *strong)
 {
     size_t i = e;
     static const char *const units[] = {"years", "year", "yrs", "yr"};
+    static const size_t ulen[] = {5, 4, 3, 2};
     size_t k;
 
     *strong = 0;
     if (at(r, i) == ' ' || at(r, i) == '-')
         i++;
+    if ((at(r, i) | 0x20) != 'y') /* every unit starts with y: most numbers stop here */
+        return 0;
     if (starts(r, i, "y/o") || (starts(r, i, "yo") && !bw_c_alnum((unsigned char)at(r, i + 2))) ||
         (starts(r, i, "y.o.") )) {
         *strong = 1;
         return i + (at(r, i + 1) == '/' ? 3 : at(r, i + 1) == '.' ? 4 : 2);
     }
     for (k = 0; k < BW_NELEMS(units); k++) {
-        size_t n = strlen(units[k]), j;
+        size_t n = ulen[k], j;
         if (!starts_n(r, i, units[k], n) || bw_c_alpha((unsigned char)at(r, i + n)))
             continue;
         j = i + n;
@@ -544,6 +548,9 @@ static int phone_score(const struct run *r, struct win *w, const struct chunk *c
         return 0;
     if (w->plus)
         return n >= 8 ? 75 : 0;
+    /* the SSN layout, when it failed as an SSN, is no phone either */
+    if (layout(w, 3, 2, 4) && !(wctx(r, w) & BW_CTX_PHONE))
+        return 0;
     if (w->n >= 11 && w->d[0] == '0' && w->d[1] == '0' && w->m >= 2)
         return 70;
     if ((n == 10 || (n == 11 && w->d[0] == '1')) &&
@@ -945,6 +952,15 @@ static int on_digit(struct run *r, size_t to)
         we++;
     if (ws < sc->done)
         ws = p; /* the letters before were a finding's tail */
+    /* a house number: "221 Baker Street", "6750 Koskikatu 25" (reported beside what the number itself is) */
+    if (r->st->address && ws == p && at(r, we) == ' ' &&
+        (bw_c_upper((unsigned char)at(r, we + 1)) || bw_c_digit((unsigned char)at(r, we + 1)) ||
+         at(r, we + 1) >= 0xc3 || at(r, we + 1) == 'u')) {
+        int hit = 0, rv = 0;
+        bw_pii_address_at(r->v, r->len, p, emit_cb, r, &hit, &rv);
+        if (rv)
+            return rv;
+    }
     /* hex with colons: IPv6, MAC */
     if (at(r, we) == ':' || before(r, ws) == ':') {
         if ((res = try_colon(r, p)) != 0) {
@@ -968,6 +984,17 @@ static int on_digit(struct run *r, size_t to)
         (bw_pii_ctx_before(r->v, r->len, p - 3) & BW_CTX_IBAN) && (res = try_iban(r, p - 3, 1)) != 0) {
         sc->done = res;
         return 0;
+    }
+    /* "ABC-1234", "AB12 CDE" after a plate word: letters, a dash or a space, then this number */
+    if (ws == p && (before(r, p) == '-' || before(r, p) == ' ') && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
+        r->st->on[BW_PII_LICENSE_PLATE]) {
+        size_t ls = p - 1;
+        while (ls > 0 && bw_c_alnum((unsigned char)r->v[ls - 1]) && p - ls < 10)
+            ls--;
+        if (ls >= sc->done && (res = try_plate2(r, ls)) != 0) {
+            sc->done = res;
+            return 0;
+        }
     }
     /* "AB 12 34 56 C", "PR 123612C": letters before a space */
     if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_alpha((unsigned char)r->v[p - 2]) &&
@@ -1370,8 +1397,8 @@ static int on_password(struct run *r, size_t kwlen, size_t to, int user)
     e = s;
     while (e < r->len && (unsigned char)r->v[e] > 0x20 && e - s < 64 && r->v[e] != q)
         e++;
-    if (!q)
-        while (e > s && strchr(".,;:!?)]}'\"", r->v[e - 1]) != NULL)
+    if (!q) /* sentence punctuation after the value; '!' is kept, passwords end with it */
+        while (e > s && strchr(".,;:?)]}'\"", r->v[e - 1]) != NULL)
             e--;
     if (e - s < (size_t)(user ? 2 : 4) || stopword(r->v + s, e - s) || memchr(r->v + s, '<', e - s) ||
         memchr(r->v + s, '>', e - s))
@@ -1550,9 +1577,8 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
     sc->done = sc->url_done = sc->kw_done = 0;
     sc->n = 0;
     run_init(&r, st, ev, es);
-    if (s->names && (rv = bw_pii_names_scan(r.v, r.len, emit_cb, &r)) != 0)
-        return rv;
-    if (s->address && (rv = bw_pii_address_scan(r.v, r.len, emit_cb, &r)) != 0)
+    /* one walk over the capitals for both; addresses that start with a number come from on_digit() */
+    if ((s->names || s->address) && (rv = bw_pii_walk(r.v, r.len, s->names, s->address, emit_cb, &r)) != 0)
         return rv;
     return 0;
 }

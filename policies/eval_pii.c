@@ -201,7 +201,6 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
     cJSON *root, *rec;
     struct span gold[64], pred[256];
     unsigned ndocs = 0;
-    double mp = 0, mr = 0;
 
     if (buf == NULL)
         return BW_EIO;
@@ -261,6 +260,8 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
                         c[gold[i].type].exact++;
                 }
             c[gold[i].type].gold_hit += (unsigned)gold[i].hit;
+            if (!gold[i].hit && getenv("BW_EVAL_VERBOSE"))
+                fprintf(out, "  MISS %s \"%.*s\"\n", bw_pii_name(gold[i].type), (int)(gold[i].e - gold[i].s), s + gold[i].s);
         }
         for (k = 0; k < np; k++) {
             c[pred[k].type].pred++;
@@ -268,10 +269,12 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
                 if (overlaps(&gold[i], &pred[k]))
                     pred[k].hit = 1;
             c[pred[k].type].pred_ok += (unsigned)pred[k].hit;
+            if (!pred[k].hit && getenv("BW_EVAL_VERBOSE"))
+                fprintf(out, "  FP %s \"%.*s\"\n", bw_pii_name(pred[k].type), (int)(pred[k].e - pred[k].s), s + pred[k].s);
         }
     }
     cJSON_Delete(root);
-    fprintf(out, "== presidio-research synth dev (%u texts); overlap match, strict (exact span) in brackets\n",
+    fprintf(out, "== presidio-research synth dev (%u texts); overlap match; F1-exact: the same with exact spans\n",
             ndocs);
     fprintf(out, "%-40s %6s %6s %7s %7s %7s %9s\n", "entity", "gold", "pred", "P", "R", "F1", "F1-exact");
     for (i = 0; i < BW_PII__N; i++) {
@@ -290,8 +293,6 @@ static int eval_synth(struct tester *t, const char *dir, FILE *out)
         else {
             fprintf(out, "%-40s %6u %6u %7.3f %7.3f %7.3f %9.3f\n", bw_pii_name((int)i), c[i].gold, c[i].pred, p, r,
                     f1, fe);
-            mp += p;
-            mr += r;
         }
     }
     return 0;

@@ -66,7 +66,8 @@ int bw_findings_resolve(struct bw_worker *w)
     size_t n = w->nf, i = 0, k, out;
     uint8_t *st;
 
-    qsort(f, n, sizeof(*f), by_pos);
+    if (n > 1)
+        qsort(f, n, sizeof(*f), by_pos);
     if ((st = bw_arena_calloc(&w->arena, n + 1)) == NULL)
         return BW_ENOMEM;
     while (i < n) {

@@ -4,6 +4,7 @@
  * that direction's one matcher; the output matcher also gets a streaming
  * database so the streaming guard scans answers as they arrive.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,15 +93,38 @@ int bw_guardrail_compile(struct bw_gconf *conf, const char *id, const char *vers
     for (d = 0; d < 2; d++)
         if ((rv = build(conf, d, MOD_SPAN | MOD_CLS, &g->eng[d], errs)) != 0)
             goto fail;
-    if ((rv = build(conf, BW_DIR_OUTPUT, MOD_SPAN, &g->sspan, errs)) != 0 ||
-        (rv = build(conf, BW_DIR_OUTPUT, MOD_CLS, &g->scls, errs)) != 0)
-        goto fail;
+
     *out = g;
     return BW_OK;
 fail:
     if (rv == BW_ECOMPILE)
         rv = BW_ECONFIG;
     bw_guardrail_unref(g);
+    return rv;
+}
+
+static pthread_mutex_t stream_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int bw_guardrail_streaming(struct bw_guardrail *g, struct bw_errs *errs)
+{
+    struct bw_engine *span = NULL, *cls = NULL;
+    int rv = BW_OK;
+
+    if (__atomic_load_n(&g->streaming, __ATOMIC_ACQUIRE))
+        return BW_OK;
+    pthread_mutex_lock(&stream_lock);
+    if (!g->streaming) {
+        if ((rv = build(g->conf, BW_DIR_OUTPUT, MOD_SPAN, &span, errs)) == 0 &&
+            (rv = build(g->conf, BW_DIR_OUTPUT, MOD_CLS, &cls, errs)) == 0) {
+            g->sspan = span;
+            g->scls = cls;
+            __atomic_store_n(&g->streaming, 1, __ATOMIC_RELEASE);
+        } else {
+            bw_engine_free(span);
+            bw_engine_free(cls);
+        }
+    }
+    pthread_mutex_unlock(&stream_lock);
     return rv;
 }
 

@@ -19,9 +19,11 @@ struct bw_guardrail {
     /*
      * Streamed answers (policies/stream.h): the OUTPUT policies split in
      * two engines, pattern policies checked per word step and classifiers
-     * per sentence. NULL when the direction has none of them.
+     * per sentence; NULL when there are none of them. Built on first use
+     * (bw_guardrail_streaming), so the CLI never pays for them.
      */
     struct bw_engine *sspan, *scls;
+    int streaming; /* sspan/scls built; set once, under a lock */
 };
 
 /*
@@ -35,6 +37,13 @@ int bw_guardrail_compile(struct bw_gconf *conf, const char *id, const char *vers
 /* Loads, validates and compiles a guardrail file. id NULL: derived from the file name. */
 int bw_guardrail_load(const char *path, const char *id, const char *version, struct bw_guardrail **out,
                       struct bw_errs *errs);
+
+/*
+ * Builds the streaming engines if they are not built yet (thread-safe; the
+ * proxy calls it when it loads a guardrail so no request waits for it).
+ * Returns 0 or BW_E*.
+ */
+int bw_guardrail_streaming(struct bw_guardrail *g, struct bw_errs *errs);
 
 void bw_guardrail_ref(struct bw_guardrail *g);
 void bw_guardrail_unref(struct bw_guardrail *g);

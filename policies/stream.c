@@ -286,7 +286,8 @@ static int step(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, size_t
         if (b > MAX_HOLD && p < b - MAX_HOLD && !final)
             p = b - MAX_HOLD; /* bound the hold: documented */
         /* never cut a finding: release up to its start */
-        qsort(sg->win, sg->nwin, sizeof(*sg->win), by_start);
+        if (sg->nwin > 1)
+            qsort(sg->win, sg->nwin, sizeof(*sg->win), by_start);
         for (i = sg->nwin; i-- > 0;) {
             const struct bw_finding *f = &sg->win[i];
             if (f->detected && f->start < p && f->end > p)

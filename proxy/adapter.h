@@ -110,6 +110,7 @@ struct bw_edits; /* adapter-private: the changes to make to a body */
 struct bw_areq {
     int api;             /* enum bw_api */
     int stream;          /* the client asked for a streamed answer */
+    const struct bw_adapter_opts *opts; /* the route's settings, borrowed (may be NULL) */
     const char *body;    /* the request body, borrowed: must outlive the request */
     size_t body_len;
     cJSON *root;         /* the parsed body (NULL for a non-JSON generic body); freed by bw_areq_free() */
@@ -183,20 +184,26 @@ const char *bw_api_stream_ctype(int api);
  * is the request path (Bedrock model id, "-stream" forms); headers h[0..nh)
  * carry Bedrock's X-Amzn-Bedrock-GuardrailIdentifier/-Version/-Trace,
  * Content-Type, and X-Bulwark-Trace (enabled|disabled|enabled_full, any
- * API). o may be NULL. Blocks point into root, never into body.
+ * API). o may be NULL; it is kept in rq->opts and must outlive rq. Blocks
+ * point into root, never into body (except the generic API's whole-body
+ * block). nblocks may be 0 (a tool-only turn): then there is nothing to
+ * guard, do not call apply().
  *
+ * BW_API_APPLY has no adapter (bw_apply_parse() reads it): BW_EINVAL.
  * Returns 0; BW_EINVAL with a message fit for a 400 answer in err (for
  * Bedrock in ValidationException words): malformed JSON (with its byte
  * offset), a duplicate key, a field of the wrong type, a guardrail
  * identifier without a version, amazon-bedrock-guardrailConfig without an
  * identifier, a non-JSON Content-Type with a guardrail, a bad tagSuffix,
  * streamProcessingMode on Converse, unbalanced or nested input tags, OpenAI
- * token-array prompts (they cannot be guarded); BW_ENOMEM, BW_ELIMIT.
- * On failure rq holds nothing to free (bw_areq_free() is still safe).
+ * token-array prompts (they cannot be guarded), more than BW_MAX_BLOCKS
+ * texts; BW_ENOMEM, BW_ELIMIT. On failure rq holds nothing to free
+ * (bw_areq_free() is still safe).
  */
 int bw_adapter_parse_request(int api, const char *path, const struct bw_adapter_opts *o, const struct bw_hdr *h,
                              size_t nh, const char *body, size_t len, struct bw_arena *a, struct bw_areq *rq,
                              char *err, size_t errlen);
+/* Frees rq's parsed body (blocks become invalid); what it took from the arena goes with the arena. */
 void bw_areq_free(struct bw_areq *rq);
 
 /*
@@ -217,6 +224,7 @@ int bw_adapter_request_body(const struct bw_areq *rq, const struct bw_iov *maske
  */
 int bw_adapter_parse_response(const struct bw_areq *rq, const struct bw_adapter_opts *o, const char *body,
                               size_t len, struct bw_arena *a, struct bw_aresp *rs, char *err, size_t errlen);
+/* Frees rs's parsed body, as bw_areq_free(). */
 void bw_aresp_free(struct bw_aresp *rs);
 
 /*

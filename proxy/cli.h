@@ -13,6 +13,7 @@
 int bw_cmd_apply(int argc, char **argv);
 int bw_cmd_batch(int argc, char **argv);
 int bw_cmd_check(int argc, char **argv);
+int bw_cmd_test(int argc, char **argv);
 
 /* Reads a whole file ("-" for stdin) into b. Returns 0 or BW_EIO/BW_ELIMIT. */
 int bw_cli_read(const char *path, struct bw_buf *b);

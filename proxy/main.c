@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
     {"apply", bw_cmd_apply, "apply --guardrail FILE [--source INPUT|OUTPUT] [--scope INTERVENTIONS|FULL] [REQUEST|-]"},
     {"batch", bw_cmd_batch, "batch --guardrail FILE --source INPUT|OUTPUT   (JSON lines in, one response per line out)"},
     {"check", bw_cmd_check_any, "check FILE... | check --config FILE            (validate guardrail or proxy files)"},
+    {"test", bw_cmd_test, "test SUITE... [--guardrail FILE] [--junit FILE] [--tap] [--json FILE] [--html FILE]"},
     {"serve", bw_cmd_serve, "serve --config FILE [--workers N]              (run the proxy)"},
     {"mock-llm", bw_cmd_mock_llm, "mock-llm [--listen HOST:PORT] [--workers N]    (run the mock model server)"},
 };

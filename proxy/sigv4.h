@@ -21,8 +21,10 @@ struct bw_sigv4_creds {
 
 /* bw_sigv4_req.flags */
 #define BW_SIGV4_CONTENT_SHA256 0x1 /* add and sign X-Amz-Content-Sha256 */
-#define BW_SIGV4_SINGLE_ENCODE 0x2  /* S3 rule and the test suite: path segments encoded once, not normalised */
-#define BW_SIGV4_TOKEN_UNSIGNED 0x4 /* X-Amz-Security-Token added after signing (a few services want that) */
+#define BW_SIGV4_SINGLE_ENCODE 0x2  /* S3: the canonical path is the decoded path encoded once (default: the
+                                       wire path encoded again, as botocore does for bedrock-runtime) */
+#define BW_SIGV4_NO_NORMALIZE 0x4   /* S3: keep "." and ".." segments and repeated slashes */
+#define BW_SIGV4_TOKEN_UNSIGNED 0x8 /* X-Amz-Security-Token is sent but not signed (a few services want that) */
 
 struct bw_sigv4_req {
     const char *method;
@@ -30,7 +32,9 @@ struct bw_sigv4_req {
     size_t path_len;
     const char *query;   /* after '?', may be NULL */
     size_t query_len;
-    const struct bw_hdr *h; /* headers to sign: host is required; never hop-by-hop ones */
+    const struct bw_hdr *h; /* headers to sign: host is required; never hop-by-hop ones. Authorization,
+                               X-Amz-Date, X-Amz-Security-Token and X-Amz-Content-Sha256 given here are
+                               ignored: the signer sets them */
     size_t nh;
     const void *body;
     size_t body_len;

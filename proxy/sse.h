@@ -16,9 +16,13 @@
 
 #include "filters/buf.h"
 
-/* Default caps; a model answer's single event is far below these. */
-#define BW_SSE_MAX_LINE (1u << 20)
-#define BW_SSE_MAX_EVENT (8u << 20)
+/*
+ * Default caps. Most events are small, but the Responses API's
+ * response.completed repeats the whole answer on one data line, so a line
+ * may be as long as an event; AWS caps an event-stream message at 16 MB too.
+ */
+#define BW_SSE_MAX_LINE (16u << 20)
+#define BW_SSE_MAX_EVENT (16u << 20)
 
 /* One decoded event; every view points into the decoder and lives until the callback returns. */
 struct bw_sse_event {

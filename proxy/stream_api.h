@@ -83,6 +83,7 @@ struct bw_sdec {
     struct bw_buf scratch2;
     struct bw_sctx ctx;
     int done;              /* DONE was given */
+    int stopped;           /* a STOP was given */
     bw_sev_cb cb;
     void *ud;
 };
@@ -101,8 +102,10 @@ int bw_sdec_feed(struct bw_sdec *d, const char *p, size_t n, bw_sev_cb cb, void 
 
 /*
  * The upstream ended. Event-stream APIs (which have no end marker) get
- * their DONE here. Returns 0, or BW_EPROTO when the stream was cut inside
- * an event or (SSE APIs) ended without its end marker.
+ * their DONE here, and so does an SSE answer that stopped (STOP came) but
+ * left out its end marker, as some OpenAI-compatible servers do. Returns
+ * 0, or BW_EPROTO when the stream was cut inside an event or ended before
+ * the model stopped.
  */
 int bw_sdec_finish(struct bw_sdec *d, bw_sev_cb cb, void *ud);
 
@@ -160,8 +163,10 @@ int bw_senc_set_trace(struct bw_senc *e, const struct bw_trace *tr);
  * Ends the stream as blocked: starts the message if nothing was sent yet,
  * closes an open tool block, appends message as text, then the stop with
  * the API's reason ("content_filter", "guardrail_intervened", Responses
- * status "incomplete"), the trace and the end marker. Returns 0, BW_ENOMEM,
- * BW_ELIMIT.
+ * status "incomplete"), the trace and the end marker. InvokeModel's last
+ * chunk always says amazon-bedrock-guardrailAction "INTERVENED". Call
+ * bw_senc_set_trace() first for a trace with assessments. Returns 0,
+ * BW_ENOMEM, BW_ELIMIT.
  */
 int bw_senc_blocked(struct bw_senc *e, const char *message, struct bw_buf *out);
 

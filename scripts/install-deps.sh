@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config clang libhyperscan-dev libpcre2-dev libssl-dev
 libnghttp2-dev libcjson-dev libcunit1-dev node-llhttp libutf8proc-dev
 libcurl4-openssl-dev
-curl nghttp2-client nghttp2-proxy nghttp2-server wrk python3 openssl
+curl nghttp2-client nghttp2-proxy nghttp2-server wrk python3 openssl libclang-rt-14-dev
 nodejs npm"
 # Hyperscan is x86-only; elsewhere its maintained fork has the same API.
 case "$(uname -m)" in

@@ -1,0 +1,92 @@
+/* Tests of pii/context.c: context words, the lexicons, the SIMD candidate finder against a plain loop. */
+#include "pii/context.h"
+#include "tests/unit/testutil.h"
+
+static void test_context_lexicon(void)
+{
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    CU_ASSERT_TRUE(bw_pii_lex("John", 4) & BW_LEX_FIRST);
+    CU_ASSERT_TRUE(bw_pii_lex("JOHN", 4) & BW_LEX_FIRST);
+    CU_ASSERT_TRUE(bw_pii_lex("Abbott", 6) & BW_LEX_LAST);
+    CU_ASSERT_TRUE(bw_pii_lex("Will", 4) & BW_LEX_COMMON); /* a name and a word */
+    CU_ASSERT_TRUE(bw_pii_lex("The", 3) & BW_LEX_NOTNAME);
+    CU_ASSERT_TRUE(bw_pii_lex("Street", 6) & BW_LEX_STYPE);
+    CU_ASSERT_TRUE(bw_pii_lex("Street", 6) & BW_LEX_ORG);
+    CU_ASSERT_TRUE(bw_pii_lex("Rue", 3) & BW_LEX_SPREFIX);
+    CU_ASSERT_TRUE(bw_pii_lex("Mr", 2) & BW_LEX_HONOR);
+    CU_ASSERT_TRUE(bw_pii_lex("dear", 4) & BW_LEX_CUE);
+    CU_ASSERT_TRUE(bw_pii_lex("com", 3) & BW_LEX_GTLD);
+    CU_ASSERT_TRUE(bw_pii_lex("de", 2) & BW_LEX_CCTLD);
+    CU_ASSERT_TRUE(bw_pii_lex("py", 2) & BW_LEX_TLD);
+    CU_ASSERT_FALSE(bw_pii_lex("py", 2) & BW_LEX_CCTLD); /* main.py is a file */
+    CU_ASSERT_TRUE(bw_pii_lex("xn--p1ai", 8) & BW_LEX_TLD);
+    CU_ASSERT_EQUAL(bw_pii_lex("Qwxzvbn", 7), 0);
+    CU_ASSERT_TRUE(bw_pii_lex("\xc3\x81" "d\xc3\xa1m", 6) & BW_LEX_FIRST); /* "Ádám", folded */
+}
+
+static void test_context_words_before(void)
+{
+    const char *s = "My credit card number is 4111111111111111";
+    const char *t = "Phone:\n60-56-85-91";
+    const char *far = "my PIN is something we never share with anyone at all, 4821";
+    uint32_t near = 0, c;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    c = bw_pii_ctx_before2(s, strlen(s), 25, &near);
+    CU_ASSERT_TRUE(c & BW_CTX_CARD);
+    CU_ASSERT_TRUE(near & BW_CTX_CARD); /* "card" is the third word back */
+    CU_ASSERT_TRUE(bw_pii_ctx_before(t, strlen(t), 7) & BW_CTX_PHONE);
+    CU_ASSERT_FALSE(bw_pii_ctx_before(far, strlen(far), strlen(far) - 4) & BW_CTX_PIN);
+    CU_ASSERT_TRUE(bw_pii_ctx_word("cvv", 3) & BW_CTX_CVV);
+    CU_ASSERT_TRUE(bw_pii_ctx_before("Passport's number 123", 21, 18) & BW_CTX_PASSPORT); /* "'s" stripped */
+    CU_ASSERT_TRUE(bw_pii_ctx_before("acct# 12345678", 14, 6) & BW_CTX_ACCOUNT);
+    CU_ASSERT_TRUE(bw_pii_ctx_after("416 60 039 office", 17, 10, 1) & BW_CTX_PHONE);
+}
+
+/* The candidate finder (16 and 32 bytes at a time) agrees with a byte loop on random text. */
+static void test_context_starts_match_scalar(void)
+{
+    static const char alphabet[] = "aB Cd9\xc3\x89x.Z1\n'-\xe2\x80\x9cqQ";
+    char buf[700];
+    unsigned seed = 12345;
+    int round, digits;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (round = 0; round < 200; round++) {
+        size_t n = 1 + (size_t)(round * 7) % (sizeof(buf) - 1), i;
+        for (i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+        }
+        for (digits = 0; digits < 2; digits++) {
+            struct bw_pii_starts it;
+            size_t p = 0, q = 0, k;
+            bw_pii_starts_init(&it, buf, n, digits);
+            for (k = 0; k < n + 1; k++) {
+                /* the plain loop */
+                while (q < n) {
+                    unsigned char c = (unsigned char)buf[q];
+                    int cand = bw_c_upper(c) || (c >= 0xc3 && c <= 0xdf) || (digits && bw_c_digit(c));
+                    if (cand && (q == 0 || !bw_c_word((unsigned char)buf[q - 1])))
+                        break;
+                    q++;
+                }
+                p = bw_pii_starts_next(&it, p);
+                CU_ASSERT_EQUAL(p, q);
+                CU_ASSERT_EQUAL(bw_pii_next_start(buf, n, k < n ? k : n, digits) >= (k < n ? k : n), 1);
+                if (p >= n || q >= n)
+                    break;
+                p++;
+                q++;
+            }
+        }
+    }
+}
+
+static const struct bw_test tests[] = {
+    {"test_context_lexicon", test_context_lexicon},
+    {"test_context_words_before", test_context_words_before},
+    {"test_context_starts_match_scalar", test_context_starts_match_scalar},
+};
+
+BW_TEST_MAIN("pii/context", tests)

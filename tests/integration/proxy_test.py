@@ -160,6 +160,9 @@ class Env:
                 {"name": "tls_unverified", "url": "https://127.0.0.1:%d" % self.tmock_port},
                 {"name": "tls_h1", "url": "https://127.0.0.1:%d" % self.tmock_port, "http_version": "1.1",
                  "tls": {"verify": False}},
+                {"name": "aws", "url": mock, "aws_sigv4": {"region": "us-east-1", "service": "bedrock",
+                                                           "access_key_id": "AKIDEXAMPLE",
+                                                           "secret_access_key": "${BW_IT_SECRET}"}},
             ],
             "routes": [
                 {"name": "down", "path_prefix": "/down/", "strip_prefix": True, "upstream": "down", "guardrail": "demo"},
@@ -174,6 +177,7 @@ class Env:
                  "guardrail": "demo"},
                 {"name": "tlsh1", "path_prefix": "/tlsh1/", "strip_prefix": True, "upstream": "tls_h1",
                  "guardrail": "demo"},
+                {"name": "aws", "path_prefix": "/aws/", "strip_prefix": True, "upstream": "aws", "guardrail": "demo"},
                 {"name": "main", "path_prefix": "/v1/", "upstream": "mock", "guardrail": "demo", "trace": True},
                 {"name": "bedrock", "path_prefix": "/model/", "upstream": "mock", "guardrail": "demo", "trace": True,
                  "client_guardrails": ["demo"]},
@@ -190,7 +194,7 @@ class Env:
 
     def start_bulwark(self, name="bulwark", conf=None):
         conf = conf or self.config()
-        env = dict(os.environ, BW_IT_KEY="sekrit-key")
+        env = dict(os.environ, BW_IT_KEY="sekrit-key", BW_IT_SECRET=AWS_SECRET)
         p = Proc(name, [self.bulwark, "serve", "--config", conf], self.tmp, env=env)
         self.procs.append(p)
         ls = p.listening(3)
@@ -327,6 +331,28 @@ def chat(text, **extra):
 
 
 BLOCKED_IN = "Sorry, I can't help with that request."
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def sigv4_ok(method, path, headers, body, secret, region, service):
+    """Recomputes an AWS SigV4 signature from what the upstream received."""
+    import hashlib
+    import hmac
+    auth = headers["authorization"]
+    m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+                 r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$", auth)
+    if not m or m.group(3) != region or m.group(4) != service:
+        return False
+    signed = m.group(5).split(";")
+    creq = "\n".join([method, path, "", "".join("%s:%s\n" % (h, headers[h].strip()) for h in signed),
+                      m.group(5), hashlib.sha256(body).hexdigest()])
+    date = headers["x-amz-date"]
+    scope = "%s/%s/%s/aws4_request" % (m.group(2), region, service)
+    sts = "\n".join(["AWS4-HMAC-SHA256", date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    k = ("AWS4" + secret).encode()
+    for part in (m.group(2), region, service, "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    return hmac.new(k, sts.encode(), hashlib.sha256).hexdigest() == m.group(6)
 
 # ---------------------------------------------------------------- cases over every client
 
@@ -430,6 +456,21 @@ def t_upstream_tls(c, cl):
     check(r.status == 502, "an upstream certificate nobody vouches for must fail: %s" % r)
 
 
+def t_sigv4_resign(c, cl):
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+                       "messages": [{"role": "user", "content": "write to jane.doe@example.com"}]})
+    r = c.req(cl, "/aws/model/anthropic.claude-3-haiku/invoke", body,
+              headers={"authorization": "AWS4-HMAC-SHA256 Credential=client/stale", "x-amz-date": "20000101T000000Z"})
+    check(r.status == 200, "status %s" % r)
+    h = json.loads(c.mock("/_mock/headers"))
+    last = c.mock("/_mock/last").encode()
+    check(b"{EMAIL}" in last, "the masked body was not sent: %r" % last[:200])
+    check(h.get("authorization", "").startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "auth %r" % h)
+    check(h.get("x-amz-date") != "20000101T000000Z", "the client's signature date went through")
+    check(sigv4_ok("POST", "/model/anthropic.claude-3-haiku/invoke", h, last, AWS_SECRET, "us-east-1", "bedrock"),
+          "the signature does not verify: %r" % h)
+
+
 def t_apply_endpoint(c, cl):
     body = json.dumps({"source": "INPUT", "content": [{"text": {"text": "my order ORD-12345678 is late"}}]})
     r = c.req(cl, "/guardrail/demo/version/DRAFT/apply", body)
@@ -460,7 +501,7 @@ def t_forwarded_headers(c, cl):
 
 CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output,
          t_malformed_json, t_body_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
-         t_upstream_slow, t_upstream_h2, t_upstream_tls, t_apply_endpoint, t_forwarded_headers]
+         t_upstream_slow, t_upstream_h2, t_upstream_tls, t_sigv4_resign, t_apply_endpoint, t_forwarded_headers]
 
 # ---------------------------------------------------------------- API shapes (need the adapters)
 
@@ -653,7 +694,7 @@ def t_logs(c):
 def t_check_config(c):
     good = c.env.config("good.json")
     r = subprocess.run([c.env.bulwark, "check", "--config", good], capture_output=True,
-                       env=dict(os.environ, BW_IT_KEY="k"))
+                       env=dict(os.environ, BW_IT_KEY="k", BW_IT_SECRET="s"))
     check(r.returncode == 0, "check good: %r" % r.stderr)
     bad = os.path.join(c.env.tmp, "bad.json")
     with open(bad, "w") as f:

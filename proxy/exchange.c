@@ -802,8 +802,13 @@ static void on_upstream(void *ud, struct bw_px_upres *res)
             reply_error(x, 502, "bulwark: the upstream could not be reached or closed the connection");
         return;
     }
-    /* only a successful generation is guarded; errors and other answers go back as they are */
-    if (x->ngr == 0 || !x->have_rq || res->status < 200 || res->status > 299 || x->s->req.is_head) {
+    /*
+     * Only a successful generation is guarded; errors and other answers go
+     * back as they are. A streamed answer reaches here only on a route that
+     * does not guard the output (guarded() refused the others): as is.
+     */
+    if (x->ngr == 0 || !x->have_rq || res->status < 200 || res->status > 299 || x->s->req.is_head ||
+        x->rq.stream || (!x->rt->output && x->trace == BW_TRACE_OFF && x->rq.gr_id == NULL)) {
         pass_answer(x, res->body.base ? res->body.base : "", res->body.len);
         return;
     }

@@ -169,6 +169,8 @@ class Env:
                 {"name": "slow", "path_prefix": "/slow/", "strip_prefix": True, "upstream": "slow", "guardrail": "demo"},
                 {"name": "out", "path_prefix": "/out/", "strip_prefix": True, "upstream": "mock", "guardrail": "demo",
                  "directions": ["output"]},
+                {"name": "in", "path_prefix": "/in/", "strip_prefix": True, "upstream": "mock", "guardrail": "demo",
+                 "directions": ["input"]},
                 {"name": "h2up", "path_prefix": "/h2up/", "strip_prefix": True, "upstream": "mock_h2",
                  "guardrail": "demo"},
                 {"name": "open", "path_prefix": "/open/", "strip_prefix": True, "upstream": "mock"},
@@ -404,6 +406,17 @@ def t_masked_output(c, cl):
     check("bob@example.org" not in content and "{EMAIL}" in content, "answer %r" % content)
 
 
+def t_streamed(c, cl):
+    r = c.req(cl, "/in/v1/chat/completions", chat("stream to jane.doe@example.com please", stream=True))
+    check(r.status == 200, "status %s" % r)
+    check(r.headers.get("content-type", "").startswith("text/event-stream"), "content-type %s" % r.headers)
+    check("data: " in r.body and "[DONE]" in r.body, "not SSE: %r" % r.body[:200])
+    check("{EMAIL}" in c.mock("/_mock/last"), "the prompt was not masked")
+    check(r.headers.get("x-bulwark-action") == "INTERVENED", "action %s" % r.headers)
+    r = c.req(cl, "/v1/chat/completions", chat("hello", stream=True))
+    check(r.status == 400 and "stream" in r.body, "a streamed answer on an output-guarded route: %s" % r)
+
+
 def t_malformed_json(c, cl):
     before = c.mock_calls()
     r = c.req(cl, "/v1/chat/completions", '{"model": "m", "messages": [')
@@ -499,7 +512,7 @@ def t_forwarded_headers(c, cl):
     check(h.get("x-request-id") == r.headers.get("x-bulwark-request-id"), "request id %r" % h)
 
 
-CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output,
+CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output, t_streamed,
          t_malformed_json, t_body_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
          t_upstream_slow, t_upstream_h2, t_upstream_tls, t_sigv4_resign, t_apply_endpoint, t_forwarded_headers]
 

@@ -383,6 +383,7 @@ static void do_flush(struct bw_px_conn *c)
                 rv = SSL_write(c->ssl, c->obuf + c->ohead, (int)BW_MIN(len, (size_t)(1u << 30)));
                 if (rv > 0) {
                     c->ohead += (size_t)rv;
+                    c->last_progress = bw_px_loop_now(&c->w->loop);
                     continue;
                 }
                 err = SSL_get_error(c->ssl, rv);
@@ -399,6 +400,7 @@ static void do_flush(struct bw_px_conn *c)
             n = send(c->io.fd, c->obuf + c->ohead, len, MSG_NOSIGNAL);
             if (n > 0) {
                 c->ohead += (size_t)n;
+                c->last_progress = bw_px_loop_now(&c->w->loop);
                 continue;
             }
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

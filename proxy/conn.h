@@ -80,6 +80,7 @@ struct bw_px_conn {
     int peer_port;
     uint64_t id;
     unsigned timeout_ms;           /* the idle timer's period */
+    uint64_t last_progress;        /* ms: the last time queued output went out */
     struct bw_px_conn *prev, *next; /* the worker's list */
 };
 

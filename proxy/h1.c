@@ -429,9 +429,16 @@ static void h1_on_eof(void *sess)
 static int h1_on_timeout(void *sess)
 {
     struct h1 *h = sess;
+    struct bw_px_conn *c = h->c;
 
     /* waiting on the handler: its own timers (upstream timeouts) decide */
-    return h->state != ST_WAIT;
+    if (h->state == ST_WAIT)
+        return 0;
+    /* an answer still going out, slowly but going: not idle */
+    if (h->state == ST_WRITE && bw_px_conn_pending(c) &&
+        bw_px_loop_now(&c->w->loop) - c->last_progress < lim(h)->idle_timeout_ms)
+        return 0;
+    return 1;
 }
 
 static void h1_on_drain(void *sess)

@@ -33,6 +33,7 @@ struct h2 {
     nghttp2_session *ng;
     struct h2s *streams; /* nghttp2_session_del() does not report open streams */
     unsigned nstreams;
+    unsigned nincomplete; /* streams whose request has not fully arrived */
     int goaway;
 };
 
@@ -50,6 +51,7 @@ struct h2s {
     unsigned eof_out : 1;
     unsigned deferred : 1;
     unsigned req_done : 1;   /* END_STREAM received */
+    unsigned counted : 1;    /* in nincomplete */
     unsigned answered : 1;   /* the session answered an error itself */
 };
 
@@ -89,6 +91,10 @@ static void h2s_unlink(struct h2s *x)
 {
     struct h2 *h = x->h;
 
+    if (x->counted) {
+        x->counted = 0;
+        h->nincomplete--;
+    }
     if (x->prev)
         x->prev->next = x->next;
     else
@@ -144,7 +150,10 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
     if ((x = h2s_new(h, f->hd.stream_id, NULL)) == NULL)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, x);
-    bw_px_conn_set_timeout(h->c, 0);
+    /* the first request in progress arms the request timer; h2_on_timeout judges */
+    x->counted = 1;
+    if (h->nincomplete++ == 0)
+        bw_px_conn_set_timeout(h->c, lim(h)->request_timeout_ms);
     return 0;
 }
 
@@ -258,6 +267,11 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
     }
     if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !x->req_done) {
         x->req_done = 1;
+        if (x->counted) {
+            x->counted = 0;
+            if (--x->h->nincomplete == 0)
+                bw_px_conn_set_timeout(x->h->c, lim(x->h)->idle_timeout_ms);
+        }
         if (x->s->req.scheme.base == NULL)
             x->s->req.scheme = x->h->c->ssl ? BW_IOV("https") : BW_IOV("http");
         if (x->s->req.authority.base == NULL) {
@@ -367,13 +381,20 @@ static void h2_on_eof(void *sess)
 static int h2_on_timeout(void *sess)
 {
     struct h2 *h = sess;
+    struct bw_px_conn *c = h->c;
 
+    /* a request that did not arrive within request_timeout_ms (slow-loris) */
+    if (h->nincomplete)
+        return 1;
+    /* a client that stopped reading what we have for it */
+    if (bw_px_conn_pending(c) && bw_px_loop_now(&c->w->loop) - c->last_progress >= lim(h)->idle_timeout_ms)
+        return 1;
     if (h->nstreams)
-        return 0;
+        return 0; /* the handlers' own timers (upstream) decide */
     /* idle: say goodbye properly, then close once it is written */
     nghttp2_session_terminate_session(h->ng, NGHTTP2_NO_ERROR);
     h->goaway = 1;
-    bw_px_conn_close_after_flush(h->c);
+    bw_px_conn_close_after_flush(c);
     return 0;
 }
 

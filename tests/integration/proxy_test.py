@@ -184,7 +184,8 @@ class Env:
                 {"name": "bedrock", "path_prefix": "/model/", "upstream": "mock", "guardrail": "demo", "trace": True,
                  "client_guardrails": ["demo"]},
             ],
-            "limits": {"max_body_bytes": 65536, "max_header_bytes": 8192, "drain_timeout_ms": 5000},
+            "limits": {"max_body_bytes": 65536, "max_header_bytes": 8192, "drain_timeout_ms": 5000,
+                       "request_timeout_ms": 1500, "idle_timeout_ms": 4000},
             "log": {"level": "info", "access": os.path.join(self.tmp, "access.log"),
                     "audit": os.path.join(self.tmp, "audit.log")},
         }
@@ -639,6 +640,41 @@ def t_chunked_request(c):
     check(c.mock("/_mock/last") == body, "the model got %r" % c.mock("/_mock/last"))
 
 
+def t_slow_request(c):
+    """A request that trickles in is cut after request_timeout_ms (slow-loris); an idle one after idle_timeout_ms."""
+    s = socket.create_connection(("127.0.0.1", c.ports["plain"]), timeout=6)
+    t0 = time.time()
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+    closed = False
+    try:
+        while time.time() - t0 < 5:
+            s.sendall(b"X-A: b\r\n")
+            time.sleep(0.2)
+    except OSError:
+        closed = True
+    if not closed:
+        s.settimeout(1)
+        try:
+            closed = s.recv(100) == b""
+        except OSError:
+            closed = True
+    s.close()
+    check(closed, "a slow request was not cut")
+    check(time.time() - t0 < 4, "cut after %.1fs" % (time.time() - t0))
+    s = socket.create_connection(("127.0.0.1", c.ports["plain"]), timeout=8)
+    t0 = time.time()
+    s.sendall(http1("/v1/chat/completions", chat("then idle")))
+    got = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    s.close()
+    check(b"then idle" in got, "no answer before the idle close")
+    check(3.5 < time.time() - t0 < 7, "idle keep-alive closed after %.1fs" % (time.time() - t0))
+
+
 def t_expect_continue(c):
     r = c.req("h1", "/v1/chat/completions", chat("expecting"), headers={"Expect": "100-continue"})
     check(r.status == 200 and "expecting" in r.body, "status %s" % r)
@@ -726,7 +762,7 @@ def t_check_config(c):
     check(r.returncode == 2 and re.search(r"bad.json:2:\d+: ", r.stderr.decode()), "syntax: %r" % r.stderr)
 
 
-MECHANICS = [t_pipelining, t_split_packets, t_chunked_request, t_expect_continue, t_bad_request_line,
+MECHANICS = [t_pipelining, t_split_packets, t_chunked_request, t_slow_request, t_expect_continue, t_bad_request_line,
              t_h2c_upgrade, t_h1_tls, t_keepalive_many, t_admin, t_logs, t_check_config]
 
 # ---------------------------------------------------------------- process life

@@ -64,6 +64,7 @@ struct ex {
     uint64_t guard_ns[2];
     int status;
     int sigv4;
+    int streaming;                /* the answer goes to the client as it comes (not guarded) */
     const char *note;             /* why, for the access log */
     char rid[72];
 };
@@ -673,6 +674,8 @@ static int sign(struct ex *x, struct bw_hdr *h, size_t *n, const char *path)
 }
 
 static void on_upstream(void *ud, struct bw_px_upres *res);
+static void on_upstream_head(void *ud, struct bw_px_upres *res);
+static void on_upstream_data(void *ud, const char *p, size_t n);
 
 static void forward(struct ex *x)
 {
@@ -725,6 +728,13 @@ static void forward(struct ex *x)
     o.body = x->up_len ? x->up_body : NULL;
     o.len = x->up_len;
     o.max_answer = BW_MAX_BODY_BYTES;
+    /* nothing to read in the answer: pass it on as it arrives (SSE streams keep their pace) */
+    x->streaming = x->ngr == 0 || !x->have_rq || x->rq.stream ||
+                   (!x->rt->output && x->trace == BW_TRACE_OFF && x->rq.gr_id == NULL);
+    if (x->streaming) {
+        o.on_head = on_upstream_head;
+        o.on_data = on_upstream_data;
+    }
     if (bw_px_up_start(x->w->up, &o, on_upstream, x, &x->ur) != 0)
         reply_error(x, 502, "bulwark: cannot start the upstream request");
 }
@@ -777,6 +787,46 @@ static char *model_output(struct ex *x)
     return r;
 }
 
+/* Streamed pass-through: the upstream's head goes out with bulwark's headers. */
+static void on_upstream_head(void *ud, struct bw_px_upres *res)
+{
+    struct ex *x = ud;
+    struct bw_px_stream *s = x->s;
+    const struct bw_hdr *cl = res_header(res, "content-length");
+    struct bw_hdr *h;
+    int64_t clen = -1;
+    size_t n = 0, i;
+
+    x->res = res;
+    x->status = res->status;
+    if (cl && cl->value.len && cl->value.len < 19) {
+        clen = 0;
+        for (i = 0; i < cl->value.len && clen >= 0; i++)
+            clen = ('0' <= cl->value.base[i] && cl->value.base[i] <= '9') ? clen * 10 + (cl->value.base[i] - '0')
+                                                                           : -1;
+    }
+    if ((h = bw_arena_alloc(&s->arena, (res->nh + 2) * sizeof(*h))) == NULL) {
+        s->ops->reset(s);
+        return;
+    }
+    for (i = 0; i < res->nh; i++)
+        if (!(res->h[i].name.len > 10 && strncasecmp(res->h[i].name.base, "x-bulwark-", 10) == 0))
+            h[n++] = res->h[i];
+    add_hdr(h, &n, "x-bulwark-action", intervened(x) ? "INTERVENED" : "NONE");
+    add_hdr(h, &n, "x-bulwark-request-id", x->rid);
+    if (s->ops->send_head(s, res->status, h, n, clen) != 0)
+        s->ops->reset(s);
+}
+
+static void on_upstream_data(void *ud, const char *p, size_t n)
+{
+    struct ex *x = ud;
+
+    /* a client that went away: its abort (deferred) releases the upstream request */
+    if (!x->s->done && x->s->status)
+        x->s->ops->send_body(x->s, p, n, 0);
+}
+
 static void on_upstream(void *ud, struct bw_px_upres *res)
 {
     struct ex *x = ud;
@@ -789,6 +839,19 @@ static void on_upstream(void *ud, struct bw_px_upres *res)
 
     x->res = res;
     bw_px_metrics_observe(x->w->m, BW_H_UPSTREAM, res->ns);
+    if (res->head_sent) {
+        /* streamed: the head went out already; end the body, or cut it off */
+        if (res->rv != 0) {
+            unsigned slot = x->rt ? x->rt->metric_slot : 0;
+            bw_px_ctr_add(&x->w->m->upstream_fail[slot][res->fail], 1);
+            x->note = res->err;
+            if (!x->s->done)
+                x->s->ops->reset(x->s);
+        } else if (!x->s->done)
+            x->s->ops->send_body(x->s, NULL, 0, 1);
+        finish(x);
+        return;
+    }
     if (res->rv != 0) {
         unsigned slot = x->rt ? x->rt->metric_slot : 0;
         bw_px_ctr_add(&x->w->m->upstream_fail[slot][res->fail], 1);

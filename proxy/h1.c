@@ -607,8 +607,19 @@ static size_t h1_pending(struct bw_px_stream *s)
     return bw_px_conn_pending(s->conn);
 }
 
+static void h1_reset(struct bw_px_stream *s)
+{
+    struct h1 *h = h1_of(s);
+
+    if (h)
+        h->keep_alive = 0;
+    /* what is queued goes out, then the close: a chunked body ends without its last chunk */
+    bw_px_conn_close_after_flush(s->conn);
+}
+
 static const struct bw_px_stream_ops h1_stream_ops = {
     .send_head = h1_send_head,
     .send_body = h1_send_body,
     .pending = h1_pending,
+    .reset = h1_reset,
 };

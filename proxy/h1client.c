@@ -224,9 +224,15 @@ static int on_hvalue_done(llhttp_t *p)
 static int on_hdone(llhttp_t *p)
 {
     struct bw_px_h1conn *c = of_p(p);
+    int st = llhttp_get_status_code(p);
 
+    if (st >= 200 && c->r->on_data) {
+        c->r->res.status = st;
+        c->r->res.http_version = 11;
+        bw_px_up_head(c->r);
+    }
     /* a HEAD answer has no body whatever Content-Length says */
-    return c->r->is_head && llhttp_get_status_code(p) >= 200 ? 1 : 0;
+    return c->r->is_head && st >= 200 ? 1 : 0;
 }
 
 static int on_rbody(llhttp_t *p, const char *at, size_t n)
@@ -234,7 +240,7 @@ static int on_rbody(llhttp_t *p, const char *at, size_t n)
     struct bw_px_h1conn *c = of_p(p);
 
     c->r->last_io = bw_px_loop_now(&c->u->w->loop);
-    return bw_buf_add(&c->r->res.body, at, n) == 0 ? 0 : HPE_USER;
+    return bw_px_up_body(c->r, at, n) == 0 ? 0 : HPE_USER;
 }
 
 static int on_msg_done(llhttp_t *p)

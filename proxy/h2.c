@@ -588,8 +588,19 @@ static size_t h2_pending(struct bw_px_stream *s)
     return x ? x->out.len - x->out_off : 0;
 }
 
+static void h2_reset(struct bw_px_stream *s)
+{
+    struct h2s *x = h2s_of(s);
+
+    if (x == NULL)
+        return;
+    nghttp2_submit_rst_stream(x->h->ng, NGHTTP2_FLAG_NONE, x->id, NGHTTP2_INTERNAL_ERROR);
+    bw_px_conn_flush_later(s->conn);
+}
+
 static const struct bw_px_stream_ops h2_stream_ops = {
     .send_head = h2_send_head,
     .send_body = h2_send_body,
     .pending = h2_pending,
+    .reset = h2_reset,
 };

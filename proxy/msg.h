@@ -48,6 +48,14 @@ struct bw_px_stream_ops {
     int (*send_body)(struct bw_px_stream *s, const char *p, size_t n, int eof);
     /* Bytes accepted and not yet written to the socket (backpressure). */
     size_t (*pending)(struct bw_px_stream *s);
+    /*
+     * Ends a response that cannot be finished (the upstream broke off after
+     * its head went out): HTTP/2 resets the stream, HTTP/1.1 closes the
+     * connection, so the client sees a truncated answer, never a complete
+     * wrong one. The handler's on_abort follows when the stream goes, unless
+     * the handler ended first.
+     */
+    void (*reset)(struct bw_px_stream *s);
 };
 
 struct bw_px_handler {

@@ -181,30 +181,58 @@ int bw_px_up_add_header(struct bw_px_upreq *r, const char *p, size_t nl, const c
     return BW_OK;
 }
 
-void bw_px_up_report(struct bw_px_upreq *r)
+static int build_res_headers(struct bw_px_upreq *r)
 {
     size_t i, off = 0;
 
+    free(r->res.h);
+    r->res.nh = 0;
+    if ((r->res.h = calloc(r->nhdr ? r->nhdr : 1, sizeof(*r->res.h))) == NULL)
+        return BW_ENOMEM;
+    for (i = 0; i < r->nhdr; i++) {
+        struct bw_hdr *h = &r->res.h[i];
+        h->name.base = r->hbuf.base + off;
+        h->name.len = strlen(h->name.base);
+        off += h->name.len + 1;
+        h->value.base = r->hbuf.base + off;
+        h->value.len = strlen(h->value.base);
+        off += h->value.len + 1;
+    }
+    r->res.nh = r->nhdr;
+    return BW_OK;
+}
+
+void bw_px_up_head(struct bw_px_upreq *r)
+{
+    if (r->res.head_sent || r->on_head == NULL)
+        return;
+    r->res.head_sent = 1;
+    build_res_headers(r);
+    r->on_head(r->ud, &r->res);
+}
+
+int bw_px_up_body(struct bw_px_upreq *r, const char *p, size_t n)
+{
+    if (r->on_data) {
+        bw_px_up_head(r);
+        if (n)
+            r->on_data(r->ud, p, n);
+        return BW_OK;
+    }
+    return bw_buf_add(&r->res.body, p, n);
+}
+
+void bw_px_up_report(struct bw_px_upreq *r)
+{
     r->finished = 1;
     bw_px_timer_stop(&r->u->w->loop, &r->timer);
     r->res.ns = bw_px_clock_ns() - r->t0;
-    if (r->res.rv == 0) {
-        if ((r->res.h = calloc(r->nhdr ? r->nhdr : 1, sizeof(*r->res.h))) == NULL) {
-            r->res.rv = BW_ENOMEM;
-            r->res.fail = BW_UPF_PROTOCOL;
-            snprintf(r->res.err, sizeof(r->res.err), "out of memory");
-        } else {
-            for (i = 0; i < r->nhdr; i++) {
-                struct bw_hdr *h = &r->res.h[i];
-                h->name.base = r->hbuf.base + off;
-                h->name.len = strlen(h->name.base);
-                off += h->name.len + 1;
-                h->value.base = r->hbuf.base + off;
-                h->value.len = strlen(h->value.base);
-                off += h->value.len + 1;
-            }
-            r->res.nh = r->nhdr;
-        }
+    if (r->res.rv == 0 && r->on_data && !r->res.head_sent)
+        bw_px_up_head(r); /* an answer without a body */
+    else if (r->res.rv == 0 && !r->res.head_sent && build_res_headers(r) != 0) {
+        r->res.rv = BW_ENOMEM;
+        r->res.fail = BW_UPF_PROTOCOL;
+        snprintf(r->res.err, sizeof(r->res.err), "out of memory");
     }
     r->done(r->ud, &r->res);
 }
@@ -243,7 +271,12 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     size_t len = size * n;
 
     r->last_io = bw_px_loop_now(&r->u->w->loop);
-    if (bw_buf_add(&r->res.body, p, len) != 0)
+    if (r->on_data && !r->res.head_sent) {
+        long code = 0;
+        curl_easy_getinfo(r->e, CURLINFO_RESPONSE_CODE, &code);
+        r->res.status = (int)code;
+    }
+    if (bw_px_up_body(r, p, len) != 0)
         return 0; /* over the cap: CURLE_WRITE_ERROR */
     return len;
 }
@@ -446,6 +479,8 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
     r->uc = uc;
     r->done = done;
     r->ud = ud;
+    r->on_head = o->on_head;
+    r->on_data = o->on_data;
     r->retries_left = (int)uc->retries;
     r->res.attempts = 1;
     bw_buf_init(&r->hbuf, BW_UP_HEADER_BYTES_MAX);

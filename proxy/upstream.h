@@ -26,6 +26,7 @@
 struct bw_px_worker;
 struct bw_px_upclient;
 struct bw_px_upreq;
+struct bw_px_upres;
 
 /*
  * A cleartext upstream's address, resolved when the configuration is
@@ -51,6 +52,14 @@ struct bw_px_upopts {
     const char *body;          /* borrowed until on_done; NULL for none */
     size_t len;
     size_t max_answer;         /* cap on the answer body */
+    /*
+     * Streamed answers: when on_data is set the body is handed over as it
+     * arrives instead of being collected. on_head comes first, once, with
+     * res's status and headers; then on_data per piece; then done (res.rv
+     * != 0 there means the answer broke off after its head).
+     */
+    void (*on_head)(void *ud, struct bw_px_upres *res);
+    void (*on_data)(void *ud, const char *p, size_t n);
 };
 
 struct bw_px_upres {
@@ -64,6 +73,7 @@ struct bw_px_upres {
     int attempts;
     int http_version;          /* 11 or 20 */
     uint64_t ns;               /* from start to the end of the answer */
+    int head_sent;             /* streamed: on_head was called */
 };
 
 /*

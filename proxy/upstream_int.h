@@ -42,6 +42,8 @@ struct bw_px_upreq {
     struct bw_px_upclient *u;
     bw_px_up_done_fn done;
     void *ud;
+    void (*on_head)(void *ud, struct bw_px_upres *res);
+    void (*on_data)(void *ud, const char *p, size_t n);
     const struct bw_px_upstream_conf *uc;
     struct bw_px_upres res;
     struct bw_buf hbuf; /* "name\0value\0" of the last header block */
@@ -70,6 +72,10 @@ struct bw_px_upreq {
 int bw_px_up_add_header(struct bw_px_upreq *r, const char *name, size_t nl, const char *value, size_t vl);
 /* Builds res.h from the stored headers and calls done (once). */
 void bw_px_up_report(struct bw_px_upreq *r);
+/* Streamed answers: builds res.h and calls on_head once (status already in res). */
+void bw_px_up_head(struct bw_px_upreq *r);
+/* Hands a piece of the answer over (streamed) or collects it. 0, or BW_ELIMIT over the cap. */
+int bw_px_up_body(struct bw_px_upreq *r, const char *p, size_t n);
 
 /* h1client.c */
 int bw_px_h1c_start(struct bw_px_upreq *r, const struct bw_px_upopts *o);

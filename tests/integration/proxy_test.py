@@ -418,6 +418,22 @@ def t_streamed(c, cl):
     check(r.status == 400 and "stream" in r.body, "a streamed answer on an output-guarded route: %s" % r)
 
 
+def t_stream_paced(c, cl):
+    """A streamed answer keeps its pace through bulwark: the first event long before the last."""
+    if cl == "nghttp":
+        raise Skip("nghttp prints no timings")
+    args = {"h1": ["--http1.1", "http://127.0.0.1:%d" % c.ports["plain"]],
+            "h2c": ["--http2-prior-knowledge", "http://127.0.0.1:%d" % c.ports["plain"]],
+            "h2": ["--http2", "-k", "https://127.0.0.1:%d" % c.ports["tls"]]}[cl]
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_starttransfer} %{time_total}",
+                        "-H", "content-type: application/json", "-H", "x-mock-delay-ms: 250", "-H", "x-mock-tokens: 6",
+                        "--data-binary", chat("pace me", stream=True)] + args[:-1] +
+                       [args[-1] + "/in/v1/chat/completions"], capture_output=True, timeout=30)
+    st, first, total = r.stdout.decode().split()
+    check(st == "200", "status %s" % st)
+    check(float(total) - float(first) > 0.8, "not streamed: first byte %ss, end %ss" % (first, total))
+
+
 def t_malformed_json(c, cl):
     before = c.mock_calls()
     r = c.req(cl, "/v1/chat/completions", '{"model": "m", "messages": [')
@@ -514,6 +530,7 @@ def t_forwarded_headers(c, cl):
 
 
 CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output, t_streamed,
+         t_stream_paced,
          t_malformed_json, t_body_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
          t_upstream_slow, t_upstream_h2, t_upstream_tls, t_sigv4_resign, t_apply_endpoint, t_forwarded_headers]
 

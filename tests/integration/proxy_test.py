@@ -171,6 +171,8 @@ class Env:
                  "directions": ["output"]},
                 {"name": "in", "path_prefix": "/in/", "strip_prefix": True, "upstream": "mock", "guardrail": "demo",
                  "directions": ["input"]},
+                {"name": "gen", "path_prefix": "/gen/", "strip_prefix": True, "upstream": "mock", "guardrail": "demo",
+                 "api": "generic", "generic": {"input": ["/messages/*/content"], "output": ["/choices"]}},
                 {"name": "h2up", "path_prefix": "/h2up/", "strip_prefix": True, "upstream": "mock_h2",
                  "guardrail": "demo"},
                 {"name": "open", "path_prefix": "/open/", "strip_prefix": True, "upstream": "mock"},
@@ -572,6 +574,26 @@ def t_api_shapes(c, cl):
     shapes(c, cl)
 
 
+def t_masked_every_api(c, cl):
+    pii = "write to jane.doe@example.com"
+    cases = [
+        ("/v1/completions", {"model": "m", "prompt": pii}),
+        ("/v1/responses", {"model": "m", "input": pii}),
+        ("/v1/messages", {"model": "claude", "max_tokens": 10, "messages": [{"role": "user", "content": pii}]}),
+        ("/model/anthropic.claude-3-haiku/invoke", {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+                                                    "messages": [{"role": "user", "content": pii}]}),
+        ("/model/amazon.nova-lite-v1/converse", {"messages": [{"role": "user", "content": [{"text": pii}]}]}),
+        ("/gen/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": pii}]}),
+    ]
+    for path, body in cases:
+        r = c.req(cl, path, json.dumps(body))
+        check(r.status == 200, "%s: status %s" % (path, r))
+        last = c.mock("/_mock/last")
+        check("jane.doe@example.com" not in last and "{EMAIL}" in last, "%s: the model saw %r" % (path, last))
+        check("jane.doe" not in r.body and "{EMAIL}" in r.body, "%s: answer %r" % (path, r.body[:300]))
+        check(r.headers.get("x-bulwark-action") == "INTERVENED", "%s: action %s" % (path, r.headers))
+
+
 def t_trace(c, cl):
     r = c.req(cl, "/v1/chat/completions", chat("my order ORD-12345678"), headers={"x-bulwark-trace": "enabled"})
     check(r.status == 200, "status %s" % r)
@@ -595,7 +617,7 @@ def t_client_guardrail(c, cl):
     check("x-amzn-bedrock-guardrailidentifier" not in json.loads(c.mock("/_mock/headers")), "header forwarded")
 
 
-ADAPTER_CASES = [t_api_shapes, t_trace, t_client_guardrail]
+ADAPTER_CASES = [t_api_shapes, t_masked_every_api, t_trace, t_client_guardrail]
 
 # ---------------------------------------------------------------- one-protocol mechanics
 

@@ -822,9 +822,15 @@ static void on_upstream_data(void *ud, const char *p, size_t n)
 {
     struct ex *x = ud;
 
-    /* a client that went away: its abort (deferred) releases the upstream request */
-    if (!x->s->done && x->s->status)
-        x->s->ops->send_body(x->s, p, n, 0);
+    /*
+     * A client that went away: its abort (deferred) releases the upstream
+     * request. A client that reads so slowly that the capped buffers fill:
+     * cut, rather than drop bytes from the middle of its answer.
+     */
+    if (!x->s->done && x->s->status && x->s->ops->send_body(x->s, p, n, 0) != 0) {
+        x->note = "the client does not keep up with the streamed answer";
+        x->s->ops->reset(x->s);
+    }
 }
 
 static void on_upstream(void *ud, struct bw_px_upres *res)

@@ -65,6 +65,7 @@ struct ex {
     int status;
     int sigv4;
     int streaming;                /* the answer goes to the client as it comes (not guarded) */
+    int cut;                      /* the streamed answer was reset */
     const char *note;             /* why, for the access log */
     char rid[72];
 };
@@ -814,8 +815,10 @@ static void on_upstream_head(void *ud, struct bw_px_upres *res)
             h[n++] = res->h[i];
     add_hdr(h, &n, "x-bulwark-action", intervened(x) ? "INTERVENED" : "NONE");
     add_hdr(h, &n, "x-bulwark-request-id", x->rid);
-    if (s->ops->send_head(s, res->status, h, n, clen) != 0)
+    if (s->ops->send_head(s, res->status, h, n, clen) != 0) {
+        x->cut = 1;
         s->ops->reset(s);
+    }
 }
 
 static void on_upstream_data(void *ud, const char *p, size_t n)
@@ -827,8 +830,9 @@ static void on_upstream_data(void *ud, const char *p, size_t n)
      * request. A client that reads so slowly that the capped buffers fill:
      * cut, rather than drop bytes from the middle of its answer.
      */
-    if (!x->s->done && x->s->status && x->s->ops->send_body(x->s, p, n, 0) != 0) {
+    if (!x->cut && !x->s->done && x->s->status && x->s->ops->send_body(x->s, p, n, 0) != 0) {
         x->note = "the client does not keep up with the streamed answer";
+        x->cut = 1;
         x->s->ops->reset(x->s);
     }
 }
@@ -851,9 +855,9 @@ static void on_upstream(void *ud, struct bw_px_upres *res)
             unsigned slot = x->rt ? x->rt->metric_slot : 0;
             bw_px_ctr_add(&x->w->m->upstream_fail[slot][res->fail], 1);
             x->note = res->err;
-            if (!x->s->done)
+            if (!x->s->done && !x->cut)
                 x->s->ops->reset(x->s);
-        } else if (!x->s->done)
+        } else if (!x->s->done && !x->cut)
             x->s->ops->send_body(x->s, NULL, 0, 1);
         finish(x);
         return;

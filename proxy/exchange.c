@@ -34,6 +34,10 @@
 
 enum { V_NONE = 0, V_MASKED, V_BLOCKED };
 
+/* streamed pass-through: stop reading the upstream above HIGH bytes queued for the client, resume below LOW */
+#define STREAM_HIGH (1u << 20)
+#define STREAM_LOW (256u * 1024)
+
 struct ex {
     struct bw_px_stream *s;
     struct bw_px_worker *w;
@@ -66,6 +70,7 @@ struct ex {
     int sigv4;
     int streaming;                /* the answer goes to the client as it comes (not guarded) */
     int cut;                      /* the streamed answer was reset */
+    int paused;                   /* the upstream waits for the client to read */
     const char *note;             /* why, for the access log */
     char rid[72];
 };
@@ -834,6 +839,11 @@ static void on_upstream_data(void *ud, const char *p, size_t n)
         x->note = "the client does not keep up with the streamed answer";
         x->cut = 1;
         x->s->ops->reset(x->s);
+        return;
+    }
+    if (!x->paused && x->s->ops->pending(x->s) > STREAM_HIGH) {
+        x->paused = 1;
+        bw_px_up_pause(x->ur, 1);
     }
 }
 
@@ -1160,6 +1170,16 @@ static void on_request(struct bw_px_stream *s)
     forward(x);
 }
 
+static void on_writable(struct bw_px_stream *s)
+{
+    struct ex *x = s->hdata;
+
+    if (x && x->paused && x->ur && s->ops->pending(s) < STREAM_LOW) {
+        x->paused = 0;
+        bw_px_up_pause(x->ur, 0);
+    }
+}
+
 static void on_abort(struct bw_px_stream *s)
 {
     struct ex *x = s->hdata;
@@ -1207,6 +1227,7 @@ const struct bw_px_handler bw_px_exchange_handler = {
     .name = "exchange",
     .on_request = on_request,
     .on_abort = on_abort,
+    .on_writable = on_writable,
     .error_body = on_error_body,
     .on_rejected = on_rejected,
 };

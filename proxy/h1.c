@@ -344,7 +344,8 @@ static int upgrade(struct h1 *h)
 static void dispatch(struct h1 *h)
 {
     h->state = ST_WAIT;
-    bw_px_conn_set_timeout(h->c, 0);
+    /* the handler's timers decide while it works; this one only catches a client that stops reading */
+    bw_px_conn_set_timeout(h->c, lim(h)->idle_timeout_ms);
     bw_px_stream_start(h->s);
 }
 
@@ -431,6 +432,10 @@ static int h1_on_timeout(void *sess)
     struct h1 *h = sess;
     struct bw_px_conn *c = h->c;
 
+    /* a streamed answer that the client stopped reading */
+    if (h->state == ST_WAIT && bw_px_conn_pending(c) &&
+        bw_px_loop_now(&c->w->loop) - c->last_progress >= lim(h)->idle_timeout_ms)
+        return 1;
     /* waiting on the handler: its own timers (upstream timeouts) decide */
     if (h->state == ST_WAIT)
         return 0;

@@ -415,7 +415,7 @@ static void do_recv(struct bw_px_h1conn *c)
                  too_big ? "upstream answer too large" : "malformed HTTP/1.1 answer from the upstream");
             return;
         }
-        if ((size_t)n < sizeof(buf))
+        if ((size_t)n < sizeof(buf) || r->paused)
             return;
     }
 }
@@ -555,6 +555,11 @@ static void req_timer(struct bw_px_timer *t)
         bw_px_up_report(r);
         return;
     }
+    if (r->paused) { /* waiting for our client, not for the upstream */
+        r->last_io = now;
+        arm(r);
+        return;
+    }
     if (c && c->state == C_CONNECTING && now >= t0 + r->uc->connect_timeout_ms) {
         conn_close(c);
         fail(r, BW_ETIMEOUT, BW_UPF_TIMEOUT, "connect timeout");
@@ -608,6 +613,18 @@ int bw_px_h1c_start(struct bw_px_upreq *r, const struct bw_px_upopts *o)
     if (r->res.rv == 0)
         arm(r);
     return BW_OK;
+}
+
+void bw_px_h1c_pause(struct bw_px_upreq *r, int paused)
+{
+    struct bw_px_h1conn *c = r->c;
+
+    if (c == NULL || c->dead || c->state != C_RECEIVING)
+        return;
+    /* level-triggered: what the socket holds waits there until we listen again */
+    bw_px_io_modify(&r->u->w->loop, &c->io, paused ? 0 : EPOLLIN);
+    if (!paused)
+        r->last_io = bw_px_loop_now(&r->u->w->loop);
 }
 
 void bw_px_h1c_release(struct bw_px_upreq *r)

@@ -366,7 +366,14 @@ static int h2_fill(void *sess)
 static void h2_on_flushed(void *sess)
 {
     struct h2 *h = sess;
+    struct h2s *x, *next;
 
+    /* streams whose handler may be waiting for room (streamed answers) */
+    for (x = h->streams; x; x = next) {
+        next = x->next;
+        if (x->s->started && !x->s->done && x->s->handler && x->s->handler->on_writable)
+            x->s->handler->on_writable(x->s);
+    }
     if (nghttp2_session_want_write(h->ng))
         bw_px_conn_flush_later(h->c);
 }

@@ -270,6 +270,10 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     struct bw_px_upreq *r = ud;
     size_t len = size * n;
 
+    if (r->paused) {
+        r->held = 1; /* libcurl keeps this piece and gives it again after curl_easy_pause() */
+        return CURL_WRITEFUNC_PAUSE;
+    }
     r->last_io = bw_px_loop_now(&r->u->w->loop);
     if (r->on_data && !r->res.head_sent) {
         long code = 0;
@@ -323,6 +327,11 @@ static void req_timer_cb(struct bw_px_timer *t)
     struct bw_px_upreq *r = (struct bw_px_upreq *)((char *)t - offsetof(struct bw_px_upreq, timer));
     uint64_t now = bw_px_loop_now(&r->u->w->loop);
 
+    if (r->paused) { /* waiting for our client, not for the upstream */
+        r->last_io = now;
+        arm(r);
+        return;
+    }
     if (r->got_head && now < r->last_io + r->uc->idle_timeout_ms) {
         arm(r);
         return;
@@ -548,6 +557,24 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
 fail:
     bw_px_up_release(r);
     return BW_ENOMEM;
+}
+
+void bw_px_up_pause(struct bw_px_upreq *r, int paused)
+{
+    if (r == NULL || r->finished || (int)r->paused == !!paused)
+        return;
+    r->paused = !!paused;
+    if (r->addr) {
+        bw_px_h1c_pause(r, paused);
+        return;
+    }
+    if (!paused) {
+        r->last_io = bw_px_loop_now(&r->u->w->loop);
+        if (r->held) {
+            r->held = 0;
+            curl_easy_pause(r->e, CURLPAUSE_CONT); /* may deliver the held piece right here */
+        }
+    }
 }
 
 void bw_px_up_release(struct bw_px_upreq *r)

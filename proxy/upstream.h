@@ -91,6 +91,13 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
 /* Cancels a request in flight (done is not called) or frees a finished one. */
 void bw_px_up_release(struct bw_px_upreq *r);
 
+/*
+ * Streamed answers: stops (paused) or resumes reading the answer, for a
+ * client that reads slower than the upstream writes. Timeouts wait while
+ * paused. Safe to call from on_data.
+ */
+void bw_px_up_pause(struct bw_px_upreq *r, int paused);
+
 /* Requests in flight (for drain and tests). */
 unsigned bw_px_up_inflight(const struct bw_px_upclient *u);
 

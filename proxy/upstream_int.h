@@ -55,6 +55,8 @@ struct bw_px_upreq {
     unsigned in_multi : 1;
     unsigned got_head : 1;
     unsigned finished : 1;
+    unsigned paused : 1;  /* streamed: the client is behind */
+    unsigned held : 1;    /* libcurl holds a piece we refused while paused */
     /* libcurl */
     CURL *e;
     struct curl_slist *hl;
@@ -81,5 +83,6 @@ int bw_px_up_body(struct bw_px_upreq *r, const char *p, size_t n);
 int bw_px_h1c_start(struct bw_px_upreq *r, const struct bw_px_upopts *o);
 void bw_px_h1c_release(struct bw_px_upreq *r);
 void bw_px_h1c_free_pools(struct bw_px_upclient *u);
+void bw_px_h1c_pause(struct bw_px_upreq *r, int paused);
 
 #endif

@@ -751,6 +751,23 @@ def t_keepalive_many(c):
     check(r.stdout.decode().count("You said: n") == 20, "answers %r" % r.stdout[:200])
 
 
+def t_stream_slow_reader(c):
+    """A large streamed answer to a client that reads slowly arrives whole (the upstream is paused, not dropped)."""
+    import hashlib
+    body = c.env.file(json.dumps({"model": "m", "stream": True,
+                                  "messages": [{"role": "user", "content": "REPLY: " + "word " * 50}]}))
+    base = ["curl", "-s", "-H", "content-type: application/json", "-H", "x-mock-tokens: 12000",
+            "--data-binary", "@" + body]
+    want = hashlib.md5(subprocess.run(base + ["http://127.0.0.1:%d/v1/chat/completions" % c.env.mock_port],
+                                      capture_output=True, timeout=30).stdout).hexdigest()
+    for v in ["--http1.1", "--http2-prior-knowledge"]:
+        out = subprocess.run(base + [v, "--limit-rate", "3M",
+                                     "http://127.0.0.1:%d/in/v1/chat/completions" % c.ports["plain"]],
+                             capture_output=True, timeout=60).stdout
+        check(len(out) > 2000000, "%s: only %d bytes" % (v, len(out)))
+        check(hashlib.md5(out).hexdigest() == want, "%s: the stream differs from the model's" % v)
+
+
 def t_admin(c):
     st, body = c.admin("/healthz")
     check(st == 200, "healthz %s" % st)
@@ -802,7 +819,7 @@ def t_check_config(c):
 
 
 MECHANICS = [t_pipelining, t_split_packets, t_chunked_request, t_slow_request, t_expect_continue, t_bad_request_line,
-             t_h2c_upgrade, t_h1_tls, t_keepalive_many, t_admin, t_logs, t_check_config]
+             t_h2c_upgrade, t_h1_tls, t_keepalive_many, t_stream_slow_reader, t_admin, t_logs, t_check_config]
 
 # ---------------------------------------------------------------- process life
 

@@ -108,6 +108,10 @@ static inline int bw_c_alnum(unsigned char c)
 {
     return bw_c_alpha(c) || bw_c_digit(c);
 }
+static inline int bw_c_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 /* A byte of a word: ASCII letters and digits, and any non-ASCII UTF-8 byte. */
 static inline int bw_c_word(unsigned char c)
 {

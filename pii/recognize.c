@@ -1651,6 +1651,73 @@ static void pii_free(void *st)
     free(st);
 }
 
+/*
+ * Streaming hold: where a PII value may still be in progress at the end of
+ * the text, so that the streaming guard never releases part of one (the
+ * first half of a card number, a house number before its street). Values
+ * are made of "value-like" tokens: with a digit, an upper-case or non-ASCII
+ * first letter (names, addresses, identifiers), or e-mail, URL and
+ * identifier punctuation inside. The hold starts at the earliest of:
+ *   - the trailing run of value-like tokens (an address keeps growing);
+ *   - a value-like token among the last HOLD_TOKENS tokens, because some
+ *     types are decided by the words after the value ("40 years old").
+ * Bounded by HOLD_MAX bytes, about what the recognisers read around a value.
+ */
+#define HOLD_MAX 192
+#define HOLD_TOKENS 4
+
+static int value_like(const char *v, size_t s, size_t e)
+{
+    unsigned char c = (unsigned char)v[s];
+    size_t i;
+
+    if ((c >= 'A' && c <= 'Z') || c >= 0x80)
+        return 1;
+    for (i = s; i < e; i++) {
+        c = (unsigned char)v[i];
+        if (c >= '0' && c <= '9')
+            return 1;
+        /* punctuation inside the token, not closing it */
+        if (i + 1 < e && (c == '@' || c == '.' || c == '/' || c == ':' || c == '_' || c == '#' || c == '+' ||
+                          c == '-' || c == '='))
+            return 1;
+    }
+    return 0;
+}
+
+static size_t pii_hold(const void *st, const struct bw_text *t)
+{
+    const char *v = t->view;
+    size_t e = t->len, lim = t->len > HOLD_MAX ? t->len - HOLD_MAX : 0, hold = t->len;
+    int ntok = 0, run = 1;
+
+    BW_UNUSED(st);
+    while (e > lim) {
+        size_t s;
+        while (e > lim && bw_c_space((unsigned char)v[e - 1]))
+            e--;
+        if (e <= lim)
+            break;
+        s = e;
+        while (s > lim && !bw_c_space((unsigned char)v[s - 1]))
+            s--;
+        ntok++;
+        if (value_like(v, s, e)) {
+            if (run || ntok <= HOLD_TOKENS)
+                hold = s;
+        } else {
+            run = 0;
+        }
+        if (!run && ntok >= HOLD_TOKENS)
+            break;
+        e = s;
+    }
+    /* never hold from inside a character */
+    while (hold > 0 && hold < t->len && ((unsigned char)v[hold] & 0xc0) == 0x80)
+        hold--;
+    return hold;
+}
+
 const struct bw_module_ops bw_pii_module = {
     .name = "pii",
     .policy = BW_POL_PII,
@@ -1661,4 +1728,5 @@ const struct bw_module_ops bw_pii_module = {
     .end_block = pii_end,
     .finish = NULL,
     .free = pii_free,
+    .hold = pii_hold,
 };

@@ -216,7 +216,35 @@ static void test_stream_channels_separate(void)
     teardown();
 }
 
+/* The PII recognisers through the guard: values split anywhere are masked whole. */
+static void test_stream_pii_split_values(void)
+{
+    static const struct bw_pii_item items[] = {
+        {BW_PII_EMAIL, {{BW_ACT_ANONYMIZE, BW_ACT_ANONYMIZE}, {1, 1}}},
+        {BW_PII_PHONE, {{BW_ACT_ANONYMIZE, BW_ACT_ANONYMIZE}, {1, 1}}},
+        {BW_PII_CREDIT_DEBIT_CARD_NUMBER, {{BW_ACT_ANONYMIZE, BW_ACT_ANONYMIZE}, {1, 1}}},
+        {BW_PII_US_SOCIAL_SECURITY_NUMBER, {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+    struct bw_pii_conf pc = {items, 4};
+    struct bw_errs errs;
+    struct bw_engine *saved = span;
+
+    bw_errs_init(&errs, "test");
+    CU_ASSERT_EQUAL_FATAL(bw_engine_new(BW_DIR_OUTPUT, &span), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_engine_add(span, &bw_pii_module, &pc, &errs), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_engine_compile(span, BW_MATCHER_BLOCK, &errs), 0);
+    bw_errs_free(&errs);
+    CU_ASSERT_EQUAL_FATAL(bw_worker_init(&w), 0);
+    check_invariant("Write to jane.doe@example.com or call (415) 555-0134; the card is 4111 1111 1111 1111 today.",
+                    "Write to {EMAIL} or call {PHONE}; the card is {CREDIT_DEBIT_CARD_NUMBER} today.", 0);
+    check_invariant("My social security number is 536-22-8726, please keep it.", NULL, 1);
+    bw_worker_free(&w);
+    bw_engine_free(span);
+    span = saved;
+}
+
 static const struct bw_test tests[] = {
+    {"test_stream_pii_split_values", test_stream_pii_split_values},
     {"test_stream_clean_text_passes", test_stream_clean_text_passes},
     {"test_stream_mask_split_value", test_stream_mask_split_value},
     {"test_stream_block_split_word", test_stream_block_split_word},

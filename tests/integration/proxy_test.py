@@ -852,20 +852,22 @@ def t_reload_under_traffic(env, c, proc):
             check(time.time() < deadline, "reload %d did not finish" % n)
             time.sleep(0.02)
 
-    time.sleep(0.3)
-    reload_and_wait(1)                      # same files: guardrails shared, nothing compiled
-    os.utime(gr, (time.time() + 5, time.time() + 5))
-    reload_and_wait(2)                      # a changed guardrail file is compiled again
-    with open(conf) as f:
-        j = json.load(f)
-    j["routes"][[r["name"] for r in j["routes"]].index("main")]["trace"] = False
-    with open(conf, "w") as f:
-        json.dump(j, f)
-    reload_and_wait(3)                      # a changed route
-    with open(conf, "w") as f:              # a broken configuration is refused and the old one stays
-        f.write("{ broken")
-    reload_and_wait(4)
-    stop.set()
+    try:
+        time.sleep(0.3)
+        reload_and_wait(1)                      # same files: guardrails shared, nothing compiled
+        os.utime(gr, (time.time() + 5, time.time() + 5))
+        reload_and_wait(2)                      # a changed guardrail file is compiled again
+        with open(conf) as f:
+            j = json.load(f)
+        j["routes"][[r["name"] for r in j["routes"]].index("main")]["trace"] = False
+        with open(conf, "w") as f:
+            json.dump(j, f)
+        reload_and_wait(3)                      # a changed route
+        with open(conf, "w") as f:              # a broken configuration is refused and the old one stays
+            f.write("{ broken")
+        reload_and_wait(4)
+    finally:
+        stop.set()  # a failed check must not leave the traffic running for ever
     for t in threads:
         t.join()
     for out in results:
@@ -930,6 +932,12 @@ def main():
         return 2
     env = Env(os.path.abspath(args[0]))
     passed = failed = skipped = 0
+
+    def watchdog(signum, frame):
+        raise Fail("the suite ran over 15 minutes")
+
+    signal.signal(signal.SIGALRM, watchdog)
+    signal.alarm(900)
     fails = []
 
     def run(name, fn, *a):

@@ -116,6 +116,13 @@ fuzz-build:
 
 fuzzers: $(FUZZ_BIN)
 
+# fuzz_h1 drives a real connection: it needs the proxy's objects too
+PROXY_LIB_OBJ := $(filter-out $(O)/proxy/main.o $(O)/proxy/cli_%.o,$(PROXY_OBJ))
+$(O)/fuzzers/fuzz_h1: tests/fuzz/fuzz_h1.c $(PROXY_LIB_OBJ) $(LLHTTP_OBJ) $(O)/libbulwark.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DBW_FUZZ_PROXY -I$(LLHTTP_INC) -fsanitize=fuzzer -o $@ $< $(PROXY_LIB_OBJ) $(LLHTTP_OBJ) $(O)/libbulwark.a $(DEP_LIBS)
+
 $(O)/fuzzers/%: tests/fuzz/%.c $(O)/libbulwark.a
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -163,4 +170,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)

@@ -19,6 +19,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -400,7 +401,8 @@ static int bk_invoke_edits(const struct bw_areq *rq, const struct bw_aresp *rs, 
 static int bk_usage_num(const struct bw_aresp *rs, const char *k)
 {
     cJSON *n = rs ? bw_jget(rs->root, k) : NULL;
-    return cJSON_IsNumber(n) ? (int)n->valuedouble : 0;
+    /* an upstream's number may be anything: only values an int holds convert */
+    return cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble <= INT_MAX ? (int)n->valuedouble : 0;
 }
 
 static int bk_invoke_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int dir, const char *msg,

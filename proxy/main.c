@@ -1,11 +1,12 @@
 /*
  * main.c: the bulwark command line. One table of subcommands, each in its
- * own file (cli.h), so adding one touches one line here.
+ * own file (cli.h, server.h), so adding one touches one line here.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "proxy/cli.h"
+#include "proxy/server.h"
 
 #define BW_VERSION "0.1.0"
 
@@ -18,10 +19,12 @@ struct cmd {
 static const struct cmd cmds[] = {
     {"apply", bw_cmd_apply, "apply --guardrail FILE [--source INPUT|OUTPUT] [--scope INTERVENTIONS|FULL] [REQUEST|-]"},
     {"batch", bw_cmd_batch, "batch --guardrail FILE --source INPUT|OUTPUT   (JSON lines in, one response per line out)"},
-    {"check", bw_cmd_check, "check FILE...                                  (validate guardrail files)"},
+    {"check", bw_cmd_check_any, "check FILE... | check --config FILE            (validate guardrail or proxy files)"},
     {"train", bw_cmd_train, "train --category CAT --in FILE.jsonl --out FILE.bwm [...]   (linear models)"},
     {"eval", bw_cmd_eval, "eval [--data DIR] [--only content|topics|grounding] [--full]   (quality on dev data)"},
     {"test", bw_cmd_test, "test SUITE... [--guardrail FILE] [--junit FILE] [--tap] [--json FILE] [--html FILE]"},
+    {"serve", bw_cmd_serve, "serve --config FILE [--workers N]              (run the proxy)"},
+    {"mock-llm", bw_cmd_mock_llm, "mock-llm [--listen HOST:PORT] [--workers N]    (run the mock model server)"},
 };
 
 static void usage(FILE *f)

@@ -18,6 +18,7 @@
  */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,7 +98,11 @@ static const char *jpstr(cJSON *j, const char *path)
 static int jpint(cJSON *j, const char *path, int dflt)
 {
     cJSON *n = jpath(j, path);
-    return cJSON_IsNumber(n) ? (int)n->valuedouble : dflt;
+
+    /* a peer's number may be anything: only values an int holds convert */
+    if (!cJSON_IsNumber(n) || !(n->valuedouble >= INT_MIN && n->valuedouble <= INT_MAX))
+        return dflt;
+    return (int)n->valuedouble;
 }
 
 static void setstr(char *dst, size_t cap, const char *s)

@@ -1108,24 +1108,34 @@ int bw_gconf_load_mem(const char *label, const char *json, size_t len, struct bw
     return rv;
 }
 
-int bw_gconf_load_file(const char *path, struct bw_gconf **out, struct bw_errs *errs)
+int bw_conf_read_file(const char *path, char **buf, size_t *len, struct bw_errs *errs)
 {
     struct bw_errs le;
+    int rv;
+
+    rv = bw_json_read_file(path, BW_MAX_CONFIG_BYTES, buf, len);
+    if (rv == BW_OK)
+        return BW_OK;
+    bw_errs_init(&le, path);
+    if (rv == BW_EIO)
+        bw_errs_add(&le, NULL, "cannot read: %s", strerror(errno));
+    else if (rv == BW_ELIMIT)
+        bw_errs_add(&le, NULL, "file is larger than %u bytes", BW_MAX_CONFIG_BYTES);
+    else
+        bw_errs_add(&le, NULL, "cannot read: %s", bw_strerror(rv));
+    bw_errs_move(errs, &le);
+    return rv == BW_ELIMIT ? BW_ECONFIG : rv;
+}
+
+int bw_gconf_load_file(const char *path, struct bw_gconf **out, struct bw_errs *errs)
+{
     char *buf;
     size_t len;
     int rv;
 
     *out = NULL;
-    rv = bw_json_read_file(path, BW_MAX_CONFIG_BYTES, &buf, &len);
-    if (rv != BW_OK) {
-        bw_errs_init(&le, path);
-        if (rv == BW_EIO)
-            bw_errs_add(&le, NULL, "cannot read: %s", strerror(errno));
-        else if (rv == BW_ELIMIT)
-            bw_errs_add(&le, NULL, "file is larger than %u bytes", BW_MAX_CONFIG_BYTES);
-        bw_errs_move(errs, &le);
-        return rv == BW_ELIMIT ? BW_ECONFIG : rv;
-    }
+    if ((rv = bw_conf_read_file(path, &buf, &len, errs)) != BW_OK)
+        return rv;
     rv = bw_gconf_load_mem(path, buf, len, out, errs);
     free(buf);
     return rv;

@@ -43,6 +43,13 @@ struct bw_gconf {
  */
 int bw_gconf_load_file(const char *path, struct bw_gconf **out, struct bw_errs *errs);
 
+/*
+ * Reads a configuration file (at most BW_MAX_CONFIG_BYTES) into a malloc'd,
+ * NUL-terminated buffer. On failure adds "FILE: problem" to errs and returns
+ * BW_EIO, BW_ENOMEM or BW_ECONFIG (too large).
+ */
+int bw_conf_read_file(const char *path, char **buf, size_t *len, struct bw_errs *errs);
+
 /* The same from a buffer; label names it in errors. */
 int bw_gconf_load_mem(const char *label, const char *json, size_t len, struct bw_gconf **out, struct bw_errs *errs);
 

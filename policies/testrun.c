@@ -1260,23 +1260,13 @@ int bw_pol_test_load_mem(struct bw_pol_test_run *r, const char *label, const cha
 
 int bw_pol_test_load(struct bw_pol_test_run *r, const char *path, const char *guardrail_path, struct bw_errs *errs)
 {
-    struct bw_errs le;
     char *buf, *dir;
     const char *slash;
     size_t len;
     int rv;
 
-    rv = bw_json_read_file(path, BW_MAX_CONFIG_BYTES, &buf, &len);
-    if (rv != BW_OK) {
-        bw_errs_init(&le, path);
-        if (rv == BW_EIO)
-            bw_errs_add(&le, NULL, "cannot read: %s", strerror(errno));
-        else if (rv == BW_ELIMIT)
-            bw_errs_add(&le, NULL, "file is larger than %u bytes", BW_MAX_CONFIG_BYTES);
-        bw_errs_move(errs, &le);
-        bw_errs_free(&le);
-        return rv == BW_ELIMIT ? BW_ECONFIG : rv;
-    }
+    if ((rv = bw_conf_read_file(path, &buf, &len, errs)) != BW_OK)
+        return rv;
     slash = strrchr(path, '/');
     dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
     if (dir == NULL) {

@@ -19,6 +19,7 @@
 
 #include "filters/buf.h"
 #include "filters/limits.h"
+#include "policies/gconf.h"
 #include "policies/json.h"
 #include "proxy/pconf.h"
 
@@ -954,14 +955,8 @@ int bw_pconf_load(const char *path, struct bw_pconf **out, struct bw_errs *errs)
     int rv;
 
     *out = NULL;
-    rv = bw_json_read_file(path, BW_MAX_CONFIG_BYTES, &text, &len);
-    if (rv != 0) {
-        if (rv == BW_ELIMIT)
-            bw_errs_addraw(errs, "file is larger than %u bytes", BW_MAX_CONFIG_BYTES);
-        else
-            bw_errs_addraw(errs, "cannot read: %s", rv == BW_EIO ? strerror(errno) : bw_strerror(rv));
-        return rv == BW_ELIMIT ? BW_ECONFIG : rv;
-    }
+    if ((rv = bw_conf_read_file(path, &text, &len, errs)) != 0)
+        return rv;
     rv = bw_pconf_load_mem(path, text, len, out, errs);
     free(text);
     return rv;

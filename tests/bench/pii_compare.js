@@ -74,5 +74,12 @@ for (let i = 0; i < text.length; i += 4000) docs.push(text.slice(i, i + 4000));
 const mb = Buffer.byteLength(docs.join('')) / 1e6;
 const rb = redactAll(docs);
 const bb = bulwarkBatch(docs);
-console.log(`\nthroughput on ${mb.toFixed(1)} MB in 4 KB documents: bulwark batch ${(mb / bb.secs).toFixed(1)} MB/s ` +
-            `(whole process, JSON in and out), redact-pii ${(mb / rb.secs).toFixed(2)} MB/s; ratio ${(rb.secs / bb.secs).toFixed(0)}x`);
+// bulwark compiles its guardrail once at start (redact-pii builds its
+// redactor before the clock starts too): the start of an empty batch, in
+// the same run, is that one-time cost.
+const b0 = bulwarkBatch([]);
+const steady = Math.max(bb.secs - b0.secs, 1e-6);
+console.log(`\nthroughput on ${mb.toFixed(1)} MB in 4 KB documents: redact-pii ${(mb / rb.secs).toFixed(2)} MB/s; ` +
+            `bulwark batch ${(mb / steady).toFixed(1)} MB/s (JSON in and out; ${(mb / bb.secs).toFixed(1)} MB/s counting ` +
+            `its ${(b0.secs * 1000).toFixed(0)} ms guardrail compile); ratio ${(rb.secs / steady).toFixed(0)}x ` +
+            `(${(rb.secs / bb.secs).toFixed(0)}x with the compile)`);

@@ -15,6 +15,12 @@ case "$(uname -m)" in
     *) PKGS=$(echo "$PKGS" | sed 's/libhyperscan-dev/libvectorscan-dev/') ;;
 esac
 
+# A Node.js from elsewhere (nodesource) bundles npm and conflicts with
+# Debian's npm package: use what is there.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    PKGS=$(echo "$PKGS" | sed 's/nodejs npm//')
+fi
+
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

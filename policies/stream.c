@@ -374,6 +374,12 @@ const struct bw_finding *bw_sguard_findings(struct bw_sguard *sg, size_t *n)
     return sg->f;
 }
 
+void bw_sguard_pos(const struct bw_sguard *sg, unsigned ch, size_t *fed, size_t *released)
+{
+    *fed = ch < sg->nch ? sg->ch[ch].t.len : 0;
+    *released = ch < sg->nch ? sg->ch[ch].r : 0;
+}
+
 uint64_t bw_sguard_ns(const struct bw_sguard *sg)
 {
     return sg->ns;

@@ -456,7 +456,75 @@ static void test_spipe_hold_is_short(void)
     req_free(&r);
 }
 
+/* Grounding on streams: scored at sentence ends (GROUNDING blocks there) and at the end (RELEVANCE). */
+static int ground_run(const char *answer, const char *query, struct bw_buf *text)
+{
+    static const char src[] = "The Eiffel Tower is in Paris. It was completed in 1889 for the World's Fair.";
+    struct bw_guardrail *g;
+    struct bw_errs errs;
+    struct req r;
+    struct bw_spipe_opts o;
+    struct bw_spipe sp;
+    struct run_ud u;
+    size_t n;
+    char *up, stop[32], prompt[512];
+    int state;
+
+    bw_errs_init(&errs, NULL);
+    CU_ASSERT_EQUAL_FATAL(bw_guardrail_load("tests/data/proxy/stream/grounding.json", "g", "DRAFT", &g, &errs), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_guardrail_streaming(g, &errs), 0);
+    bw_errs_free(&errs);
+    snprintf(prompt, sizeof(prompt), "REPLY: %s", answer);
+    req_init(&r, &apis[0], prompt, BW_TRACE_OFF);
+    up = upstream(&r, 3, &n);
+    u.rq = &r.rq;
+    u.g = g;
+    u.mode = BW_STREAM_SYNC;
+    u.max_text = 0;
+    pipe_opts(&o, &u);
+    o.source = src;
+    o.source_len = strlen(src);
+    o.query = query;
+    o.query_len = strlen(query);
+    CU_ASSERT_EQUAL_FATAL(bw_spipe_init(&sp, &o), 0);
+    bw_spipe_feed(&sp, up, n);
+    bw_spipe_end(&sp);
+    client_text(&r.rq, &sp.out, text, stop, sizeof(stop));
+    bw_buf_addc(text, '\0');
+    state = sp.state;
+    bw_spipe_free(&sp);
+    free(up);
+    req_free(&r);
+    bw_guardrail_unref(g);
+    return state;
+}
+
+static void test_spipe_grounding(void)
+{
+    struct bw_buf t;
+
+    bw_buf_init(&t, 0);
+    CU_ASSERT_EQUAL(ground_run("The Eiffel Tower was completed in 1889. It is in Paris.",
+                               "When was the Eiffel Tower completed?", &t),
+                    BW_SPIPE_DONE);
+    CU_ASSERT_STRING_EQUAL(t.base, "The Eiffel Tower was completed in 1889. It is in Paris.");
+    /* an unsupported date and name in the first sentence: blocked before that sentence goes out */
+    bw_buf_reset(&t);
+    CU_ASSERT_EQUAL(ground_run("It was completed in 1925 by Gustave Martin and Bob Jones. It is in Paris.",
+                               "When was the Eiffel Tower completed?", &t),
+                    BW_SPIPE_BLOCKED);
+    CU_ASSERT_STRING_EQUAL(t.base, "Not grounded.");
+    /* irrelevant: decided at the end only, after the text went out (as Bedrock) */
+    bw_buf_reset(&t);
+    CU_ASSERT_EQUAL(ground_run("The Eiffel Tower is in Paris. The Eiffel Tower is in Paris.",
+                               "What is the best pasta recipe with tomatoes and basil?", &t),
+                    BW_SPIPE_BLOCKED);
+    CU_ASSERT_STRING_EQUAL(t.base, "The Eiffel Tower is in Paris. Not grounded.");
+    bw_buf_free(&t);
+}
+
 static const struct bw_test tests[] = {
+    {"test_spipe_grounding", test_spipe_grounding},
     {"test_spipe_pass_unchanged", test_spipe_pass_unchanged},
     {"test_spipe_mask_across_events", test_spipe_mask_across_events},
     {"test_spipe_utf8_mask", test_spipe_utf8_mask},

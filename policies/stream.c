@@ -184,7 +184,7 @@ static int check_cls(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, s
         while (from < b && ((unsigned char)c->t.base[from] & 0xc0) == 0x80)
             from++;
     }
-    blk[0] = (struct bw_block){c->t.base + from, b - from, 0};
+    blk[0] = (struct bw_block){c->t.base ? c->t.base + from : "", b - from, 0}; /* no text yet: base is NULL */
     if (sg->o.source) {
         blk[nb++] = (struct bw_block){sg->o.source, sg->o.source_len, BW_QUAL_GROUNDING};
         blk[0].quals = BW_QUAL_GUARD;

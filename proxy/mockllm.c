@@ -34,6 +34,7 @@
 
 struct mock_state {
     atomic_ulong calls, requests;
+    atomic_ulong cancelled; /* streamed answers the client (bulwark) went away from before their end */
     atomic_ulong by_api[BW_API__N];
     pthread_mutex_t mu;
     struct bw_buf last;    /* body of the last model call */
@@ -161,8 +162,8 @@ static void stats(struct bw_px_stream *s)
     int i, first = 1;
 
     bw_buf_init(&b, 64 * 1024);
-    bw_buf_printf(&b, "{\"calls\":%lu,\"requests\":%lu,\"by_api\":{", atomic_load(&st.calls),
-                  atomic_load(&st.requests));
+    bw_buf_printf(&b, "{\"calls\":%lu,\"requests\":%lu,\"cancelled\":%lu,\"by_api\":{", atomic_load(&st.calls),
+                  atomic_load(&st.requests), atomic_load(&st.cancelled));
     for (i = 1; i < BW_API__N; i++) {
         unsigned long v = atomic_load(&st.by_api[i]);
         if (v == 0)
@@ -290,6 +291,8 @@ static void on_abort(struct bw_px_stream *s)
 {
     struct mreq *m = s->hdata;
 
+    if (m && m->streaming)
+        atomic_fetch_add(&st.cancelled, 1);
     if (m)
         mreq_free(m);
 }

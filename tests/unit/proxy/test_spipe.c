@@ -523,7 +523,69 @@ static void test_spipe_grounding(void)
     bw_buf_free(&t);
 }
 
+/*
+ * The recorded fixtures (tool-call arguments, upstream error events, other
+ * InvokeModel bodies) through the pipeline: split-invariant in both modes,
+ * and the e-mail in tool-call arguments masked in synchronous mode.
+ */
+static void test_spipe_fixtures(void)
+{
+    static const struct {
+        const char *file;
+        int api, native;
+    } fx[] = {
+        {"openai_chat.sse", BW_API_OPENAI_CHAT, 0},
+        {"openai_chat_tools.sse", BW_API_OPENAI_CHAT, 0},
+        {"openai_completions.sse", BW_API_OPENAI_COMPLETIONS, 0},
+        {"openai_responses.sse", BW_API_OPENAI_RESPONSES, 0},
+        {"anthropic.sse", BW_API_ANTHROPIC, 0},
+        {"converse.evs", BW_API_BEDROCK_CONVERSE, 0},
+        {"converse_error.evs", BW_API_BEDROCK_CONVERSE, 0},
+        {"invoke_anthropic.evs", BW_API_BEDROCK_INVOKE, BW_NAT_ANTHROPIC},
+        {"invoke_titan.evs", BW_API_BEDROCK_INVOKE, BW_NAT_TITAN},
+        {"invoke_llama.evs", BW_API_BEDROCK_INVOKE, BW_NAT_LLAMA},
+    };
+    size_t i, n = 0;
+    int mode;
+
+    for (i = 0; i < BW_NELEMS(fx); i++) {
+        char path[256], *p;
+        struct bw_areq rq;
+        struct run_ud u;
+        struct bw_buf whole;
+
+        snprintf(path, sizeof(path), "tests/data/proxy/stream/%s", fx[i].file);
+        p = bw_test_slurp(path, &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        memset(&rq, 0, sizeof(rq));
+        rq.api = fx[i].api;
+        rq.native = fx[i].native;
+        rq.model = "m";
+        rq.stream = 1;
+        rq.nchoices = 1;
+        for (mode = 0; mode < 2; mode++) {
+            size_t bad;
+            u.rq = &rq;
+            u.g = mode ? strict : demo;
+            u.mode = mode ? BW_STREAM_ASYNC : BW_STREAM_SYNC;
+            u.max_text = 0;
+            bw_buf_init(&whole, 0);
+            bad = bw_split_check(run, &u, p, n, 20, &whole);
+            CU_ASSERT_EQUAL(bad, 0);
+            if (bad)
+                fprintf(stderr, "%s mode %d: %zu runs differ\n", fx[i].file, mode, bad);
+            if (mode == 0 && strcmp(fx[i].file, "openai_chat_tools.sse") == 0) {
+                CU_ASSERT_PTR_NULL(memmem(whole.base, whole.len, "bob@example.com", 15));
+                CU_ASSERT_PTR_NOT_NULL(memmem(whole.base, whole.len, "{EMAIL}", 7));
+            }
+            bw_buf_free(&whole);
+        }
+        free(p);
+    }
+}
+
 static const struct bw_test tests[] = {
+    {"test_spipe_fixtures", test_spipe_fixtures},
     {"test_spipe_grounding", test_spipe_grounding},
     {"test_spipe_pass_unchanged", test_spipe_pass_unchanged},
     {"test_spipe_mask_across_events", test_spipe_mask_across_events},

@@ -321,6 +321,21 @@ def t_stream_bedrock_async_mode(c, cl):
           "converse async: %r" % s)
 
 
+def t_stream_h2_upstream(c, cl):
+    """The same over an HTTP/2 upstream (libcurl): masked across events, blocked with the upstream cancelled."""
+    for api, *_ in APIS:
+        s = c.stream(cl, api, "/h2s", "REPLY: Mail jane.doe@example.com today.", headers={"x-mock-split": "2"})
+        check(s.status == 200 and s.text == "Mail {EMAIL} today." and normal_stop(api, s.stop), "%s: %r" % (api, s))
+        cancelled = c.mock_cancelled()
+        s = c.stream(cl, api, "/h2s", "REPLY: Sure. The code is project nightingale. " + "More words follow. " * 30,
+                     headers={"x-mock-split": "4", "x-mock-delay-ms": "20"})
+        check(s.text == "Sure. " + BLOCKED_OUT and blocked_stop(api, s.stop), "%s: %r" % (api, s))
+        deadline = time.time() + 5
+        while c.mock_cancelled() <= cancelled:
+            check(time.time() < deadline, "%s: the HTTP/2 upstream stream was not cancelled" % api)
+            time.sleep(0.05)
+
+
 def fault_case(c, cl, api, fault, want_end, extra_headers=None, prefix="/s", max_text=None):
     before = c.metrics()
     h = {} if extra_headers else {"x-mock-split": "3"}
@@ -432,6 +447,8 @@ def config(env):
          "directions": ["output"], "trace": True, "stream_mode": "async"},
         {"name": "b", "path_prefix": "/b/", "strip_prefix": True, "upstream": "mock", "directions": ["output"],
          "client_guardrails": ["strict"]},
+        {"name": "h2s", "path_prefix": "/h2s/", "strip_prefix": True, "upstream": "mock_h2", "guardrail": "demo",
+         "directions": ["output"]},
         {"name": "idle", "path_prefix": "/idle/", "strip_prefix": True, "upstream": "mock_idle", "guardrail": "demo",
          "directions": ["output"]},
     ]
@@ -441,7 +458,7 @@ def config(env):
     return path
 
 
-CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_async,
+CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_h2_upstream, t_stream_async,
          t_stream_bedrock_async_mode, t_stream_faults, t_stream_idle_and_long]
 ONCE = [t_stream_client_gone, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
 

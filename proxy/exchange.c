@@ -73,8 +73,13 @@ struct ex {
     int cut;                      /* the streamed answer was reset */
     int paused;                   /* the upstream waits for the client to read */
     /* guarded streams (spipe.h) */
-    struct bw_spipe *sp;          /* the streamed answer is guarded through it */
-    struct bw_guardrail *sg_gr;   /* its guardrail */
+    struct bw_spipe *sp[2];       /* the streamed answer is guarded through them, one per guardrail, in a row */
+    size_t nsp;
+    struct bw_areq rq0;           /* the first of two pipelines: the request without trace (the last one has it) */
+    struct sp_end {
+        struct ex *x;
+        struct bw_guardrail *g;
+    } sp_end[2];
     int sp_pass;                  /* not a stream to guard (an error status): as is */
     int sp_ended;                 /* the pipeline's end was counted */
     int ending;                   /* the stream ended before the upstream: end_timer finishes */
@@ -250,10 +255,11 @@ static void cleanup(struct ex *x)
     if (x->ending)
         bw_px_timer_stop(&x->w->loop, &x->end_timer);
     x->ending = 0;
-    if (x->sp) {
-        bw_spipe_free(x->sp);
-        free(x->sp);
-        x->sp = NULL;
+    while (x->nsp > 0) {
+        x->nsp--;
+        bw_spipe_free(x->sp[x->nsp]);
+        free(x->sp[x->nsp]);
+        x->sp[x->nsp] = NULL;
     }
     if (x->ur)
         bw_px_up_release(x->ur);
@@ -822,8 +828,10 @@ static char *model_output(struct ex *x)
 /* The verdict of the guarded stream: audit lines, metrics, the trace of its final event. */
 static void stream_on_end(void *ud, struct bw_spipe *p)
 {
-    struct ex *x = ud;
-    struct bw_guardrail *g = x->sg_gr;
+    struct sp_end *se = ud;
+    struct ex *x = se->x;
+    struct bw_guardrail *g = se->g;
+    int v;
     struct bw_apply_res res;
     struct bw_apply_req ar;
     struct bw_block *blk = NULL;
@@ -847,7 +855,9 @@ static void stream_on_end(void *ud, struct bw_spipe *p)
     x->guard_ns[1] += ns;
     bw_px_metrics_observe(x->w->m, BW_H_GUARD_OUT, ns);
     audit(x, g, BW_DIR_OUTPUT, &res);
-    x->verdict[1] = res.blocked ? V_BLOCKED : res.masked ? V_MASKED : V_NONE;
+    v = res.blocked ? V_BLOCKED : res.masked ? V_MASKED : V_NONE;
+    if (v > x->verdict[1])
+        x->verdict[1] = v; /* with two guardrails, the first's block reaches the second as text */
     if (res.blocked)
         x->blocked_by = g;
     if (x->trace != BW_TRACE_OFF && (blk = bw_arena_calloc(&x->s->arena, (nch ? nch : 1) * sizeof(*blk))) != NULL) {
@@ -884,70 +894,104 @@ static void stream_on_end(void *ud, struct bw_spipe *p)
  */
 static int stream_setup(struct ex *x)
 {
-    struct bw_guardrail *g = x->gr[0];
     struct bw_spipe_opts o;
     struct bw_errs errs;
     char msg[400];
-    size_t i;
+    size_t i, k;
     int rv, async = x->rt->stream_async || x->rq.async;
 
-    if (x->ngr > 1) {
-        /* one output guard per stream (see docs/streaming.md); refuse rather than guard with one of them */
-        reply_error(x, 400, "bulwark: a streamed answer is guarded by one guardrail; the route's and the one "
-                            "the request names differ; ask without stream");
-        return -1;
-    }
-    if (async && bw_px_anonymizes_output(g)) {
-        snprintf(msg, sizeof(msg),
-                 "guardrail %s masks sensitive information in answers, which asynchronous stream processing "
-                 "cannot do; use synchronous processing",
-                 g->id);
-        reply_error(x, 400, msg);
-        return -1;
-    }
-    bw_errs_init(&errs, NULL);
-    rv = bw_guardrail_streaming(g, &errs);
-    bw_errs_free(&errs);
-    if (rv != 0) {
-        bw_px_ctr_add(&x->w->m->guard_errors[1], 1);
-        reply_error(x, 500, "bulwark: the output guardrail cannot guard streams; the request is refused");
-        return -1;
-    }
-    memset(&o, 0, sizeof(o));
-    o.rq = &x->rq;
-    o.mode = async ? BW_STREAM_ASYNC : BW_STREAM_SYNC;
-    o.span = g->sspan;
-    o.cls = g->scls;
-    o.conf = g->conf;
-    o.w = &x->w->eng;
-    o.max_text = x->conf->limits.max_stream_bytes;
-    o.blocked_msg = bw_guardrail_blocked_message(g, BW_DIR_OUTPUT);
-    for (i = 0; i < x->rq.nblocks; i++) {
-        const struct bw_block *b = &x->rq.blocks[i];
-        if ((b->quals & BW_QUAL_GROUNDING) && o.source == NULL) {
-            o.source = b->text;
-            o.source_len = b->len;
-        } else if ((b->quals & BW_QUAL_QUERY) && o.query == NULL) {
-            o.query = b->text;
-            o.query_len = b->len;
+    for (k = 0; k < x->ngr; k++) {
+        if (async && bw_px_anonymizes_output(x->gr[k])) {
+            snprintf(msg, sizeof(msg),
+                     "guardrail %s masks sensitive information in answers, which asynchronous stream processing "
+                     "cannot do; use synchronous processing",
+                     x->gr[k]->id);
+            reply_error(x, 400, msg);
+            return -1;
+        }
+        bw_errs_init(&errs, NULL);
+        rv = bw_guardrail_streaming(x->gr[k], &errs);
+        bw_errs_free(&errs);
+        if (rv != 0) {
+            bw_px_ctr_add(&x->w->m->guard_errors[1], 1);
+            reply_error(x, 500, "bulwark: the output guardrail cannot guard streams; the request is refused");
+            return -1;
         }
     }
-    o.on_end = stream_on_end;
-    o.ud = x;
-    if ((x->sp = calloc(1, sizeof(*x->sp))) == NULL) {
-        reply_error(x, 500, "bulwark: out of memory");
-        return -1;
+    /*
+     * Two guardrails (the route's, then the client's): two pipelines in a
+     * row, the first one's client bytes are the second one's upstream. Only
+     * the last renders the trace and Bedrock's guardrail action.
+     */
+    x->rq0 = x->rq;
+    x->rq0.trace = BW_TRACE_OFF;
+    x->rq0.gr_id = NULL;
+    for (k = 0; k < x->ngr; k++) {
+        struct bw_guardrail *g = x->gr[k];
+
+        memset(&o, 0, sizeof(o));
+        o.rq = k + 1 < x->ngr ? &x->rq0 : &x->rq;
+        o.mode = async ? BW_STREAM_ASYNC : BW_STREAM_SYNC;
+        o.span = g->sspan;
+        o.cls = g->scls;
+        o.conf = g->conf;
+        o.w = &x->w->eng;
+        o.max_text = x->conf->limits.max_stream_bytes;
+        o.blocked_msg = bw_guardrail_blocked_message(g, BW_DIR_OUTPUT);
+        for (i = 0; i < x->rq.nblocks; i++) {
+            const struct bw_block *b = &x->rq.blocks[i];
+            if ((b->quals & BW_QUAL_GROUNDING) && o.source == NULL) {
+                o.source = b->text;
+                o.source_len = b->len;
+            } else if ((b->quals & BW_QUAL_QUERY) && o.query == NULL) {
+                o.query = b->text;
+                o.query_len = b->len;
+            }
+        }
+        x->sp_end[k].x = x;
+        x->sp_end[k].g = g;
+        o.on_end = stream_on_end;
+        o.ud = &x->sp_end[k];
+        if ((x->sp[k] = calloc(1, sizeof(*x->sp[k]))) == NULL) {
+            reply_error(x, 500, "bulwark: out of memory");
+            return -1;
+        }
+        if ((rv = bw_spipe_init(x->sp[k], &o)) != 0) {
+            free(x->sp[k]);
+            x->sp[k] = NULL;
+            reply_error(x, rv == BW_EINVAL ? 400 : 500,
+                        rv == BW_EINVAL ? "bulwark: streamed answers of this API cannot be guarded; ask without stream"
+                                        : "bulwark: out of memory");
+            return -1;
+        }
+        x->nsp = k + 1;
     }
-    if ((rv = bw_spipe_init(x->sp, &o)) != 0) {
-        free(x->sp);
-        x->sp = NULL;
-        reply_error(x, rv == BW_EINVAL ? 400 : 500,
-                    rv == BW_EINVAL ? "bulwark: streamed answers of this API cannot be guarded; ask without stream"
-                                    : "bulwark: out of memory");
-        return -1;
-    }
-    x->sg_gr = g;
     return 0;
+}
+
+/* The pipeline whose bytes go to the client. */
+static struct bw_spipe *sp_last(const struct ex *x)
+{
+    return x->sp[x->nsp - 1];
+}
+
+/* Moves the first pipeline's bytes into the second (two guardrails); its end ends the second's input. */
+static void chain(struct ex *x)
+{
+    struct bw_spipe *a = x->sp[0], *b;
+
+    if (x->nsp < 2)
+        return;
+    b = x->sp[1];
+    if (a->out.len)
+        bw_spipe_feed(b, a->out.base, a->out.len);
+    bw_buf_reset(&a->out);
+    if (a->state != BW_SPIPE_RUN && b->state == BW_SPIPE_RUN) {
+        if (a->state == BW_SPIPE_FAILED)
+            bw_spipe_fail(b, a->err, 502, a->why ? a->why : "bulwark: the streamed answer failed");
+        else
+            bw_spipe_end(b);
+    }
 }
 
 /* How the pipeline ended, for the metric. */
@@ -967,28 +1011,31 @@ static int send_reason(const struct bw_spipe *p, int at_eof)
 }
 
 /* Records the end of the pipeline once: metrics and the access log's note. */
-static void stream_count(struct ex *x, int reason)
+static void stream_count(struct ex *x, int at_eof)
 {
     struct bw_px_metrics *m = x->w->m;
+    /* the reason is the first pipeline's when it failed (its error event only passed through the second) */
+    struct bw_spipe *p = x->sp[0]->state == BW_SPIPE_FAILED ? x->sp[0] : sp_last(x);
+    int reason = at_eof < 0 ? BW_SEND_CLIENT_GONE : send_reason(p, at_eof);
 
     if (x->sp_ended)
         return;
     x->sp_ended = 1;
     bw_px_ctr_add(&m->stream_ends[reason], 1);
-    bw_px_ctr_add(&m->stream_events[0], x->sp->ev_in);
-    bw_px_ctr_add(&m->stream_events[1], x->sp->ev_out);
-    if (x->sp->state == BW_SPIPE_FAILED && x->note == NULL)
-        x->note = x->sp->why;
-    if (x->sp->state == BW_SPIPE_FAILED)
+    bw_px_ctr_add(&m->stream_events[0], x->sp[0]->ev_in);
+    bw_px_ctr_add(&m->stream_events[1], sp_last(x)->ev_out);
+    if (p->state == BW_SPIPE_FAILED && x->note == NULL)
+        x->note = p->why;
+    if (p->state == BW_SPIPE_FAILED)
         bw_px_log(BW_LOG_WARN, "request %s: streamed answer of %s ended with an error: %s", x->rid, x->up->name,
-                  x->sp->why ? x->sp->why : "?");
+                  p->why ? p->why : "?");
 }
 
 /* Sends what the pipeline produced; eof ends the response. */
 static void stream_out(struct ex *x, int eof)
 {
     struct bw_px_stream *s = x->s;
-    struct bw_buf *o = &x->sp->out;
+    struct bw_buf *o = &sp_last(x)->out;
 
     if (!x->cut && !s->done && s->status && (o->len || eof) && s->ops->send_body(s, o->base, o->len, eof) != 0) {
         x->note = "the client does not keep up with the streamed answer";
@@ -1013,10 +1060,11 @@ static void stream_data(struct ex *x, const char *p, size_t n)
     if (x->ending || x->sp_ended)
         return;
     if (n)
-        bw_spipe_feed(x->sp, p, n);
+        bw_spipe_feed(x->sp[0], p, n);
+    chain(x);
     stream_out(x, 0);
-    if (x->sp->state != BW_SPIPE_RUN) {
-        stream_count(x, send_reason(x->sp, 0));
+    if (sp_last(x)->state != BW_SPIPE_RUN) {
+        stream_count(x, 0);
         x->ending = 1;
         bw_px_up_pause(x->ur, 1);
         bw_px_timer_start(&x->w->loop, &x->end_timer, 0, stream_end_cb);
@@ -1036,9 +1084,9 @@ static void on_upstream_head(void *ud, struct bw_px_upres *res)
     x->res = res;
     x->status = res->status;
     /* only a successful generation is guarded; errors go back as they are */
-    if (x->sp && (res->status < 200 || res->status > 299 || s->req.is_head))
+    if (x->nsp && (res->status < 200 || res->status > 299 || s->req.is_head))
         x->sp_pass = 1;
-    if (x->sp && !x->sp_pass)
+    if (x->nsp && !x->sp_pass)
         cl = NULL; /* the guarded body is not the upstream's */
     if (cl && cl->value.len && cl->value.len < 19) {
         clen = 0;
@@ -1053,7 +1101,7 @@ static void on_upstream_head(void *ud, struct bw_px_upres *res)
     for (i = 0; i < res->nh; i++) {
         if (res->h[i].name.len > 10 && strncasecmp(res->h[i].name.base, "x-bulwark-", 10) == 0)
             continue;
-        if (x->sp && !x->sp_pass &&
+        if (x->nsp && !x->sp_pass &&
             (name_is(&res->h[i].name, "content-length") || name_is(&res->h[i].name, "content-encoding")))
             continue;
         h[n++] = res->h[i];
@@ -1066,11 +1114,11 @@ static void on_upstream_head(void *ud, struct bw_px_upres *res)
         s->ops->reset(s);
         return;
     }
-    if (x->sp && !x->sp_pass && (ce = res_header(res, "content-encoding")) != NULL &&
+    if (x->nsp && !x->sp_pass && (ce = res_header(res, "content-encoding")) != NULL &&
         !(ce->value.len == 8 && strncasecmp(ce->value.base, "identity", 8) == 0)) {
         /* cannot be read, so cannot be guarded: the API's error event instead */
         x->fault[1] = 1;
-        bw_spipe_fail(x->sp, BW_EPROTO, 502, "bulwark: the upstream answer is compressed and cannot be guarded");
+        bw_spipe_fail(x->sp[0], BW_EPROTO, 502, "bulwark: the upstream answer is compressed and cannot be guarded");
         stream_data(x, NULL, 0);
     }
 }
@@ -1079,7 +1127,7 @@ static void on_upstream_data(void *ud, const char *p, size_t n)
 {
     struct ex *x = ud;
 
-    if (x->sp && !x->sp_pass) {
+    if (x->nsp && !x->sp_pass) {
         stream_data(x, p, n);
         if (!x->paused && !x->ending && x->ur && x->s->ops->pending(x->s) > STREAM_HIGH) {
             x->paused = 1;
@@ -1117,22 +1165,23 @@ static void on_upstream(void *ud, struct bw_px_upres *res)
 
     x->res = res;
     bw_px_metrics_observe(x->w->m, BW_H_UPSTREAM, res->ns);
-    if (res->head_sent && x->sp && !x->sp_pass) {
+    if (res->head_sent && x->nsp && !x->sp_pass) {
         /* a guarded stream: the pipeline ends it in the API's own way */
         if (res->rv != 0) {
             unsigned slot = x->rt ? x->rt->metric_slot : 0;
             bw_px_ctr_add(&x->w->m->upstream_fail[slot][res->fail], 1);
             if (res->rv == BW_ETIMEOUT)
-                bw_spipe_fail(x->sp, BW_ETIMEOUT, 504, "bulwark: the upstream stopped sending in time");
+                bw_spipe_fail(x->sp[0], BW_ETIMEOUT, 504, "bulwark: the upstream stopped sending in time");
             else
-                bw_spipe_fail(x->sp, BW_EPROTO, 502, "bulwark: the upstream broke off the streamed answer");
+                bw_spipe_fail(x->sp[0], BW_EPROTO, 502, "bulwark: the upstream broke off the streamed answer");
             if (x->note == NULL)
                 x->note = res->err;
         } else {
-            bw_spipe_end(x->sp);
+            bw_spipe_end(x->sp[0]);
         }
+        chain(x);
         stream_out(x, 1);
-        stream_count(x, send_reason(x->sp, 1));
+        stream_count(x, 1);
         finish(x);
         return;
     }
@@ -1462,8 +1511,8 @@ static void on_abort(struct bw_px_stream *s)
     if (x == NULL)
         return;
     /* the client went away first: nginx's 499 */
-    if (x->sp && !x->sp_pass && !x->sp_ended && x->sp->state == BW_SPIPE_RUN)
-        stream_count(x, BW_SEND_CLIENT_GONE);
+    if (x->nsp && !x->sp_pass && !x->sp_ended && sp_last(x)->state == BW_SPIPE_RUN)
+        stream_count(x, -1);
     x->status = 499;
     x->note = "client closed the connection";
     finish(x);

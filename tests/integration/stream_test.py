@@ -336,6 +336,22 @@ def t_stream_h2_upstream(c, cl):
             time.sleep(0.05)
 
 
+def t_stream_two_guardrails(c, cl):
+    """The route's guardrail and one the client names: both guard the stream, the route's first."""
+    hdr = {"x-amzn-bedrock-guardrailidentifier": "other", "x-amzn-bedrock-guardrailversion": "1", "x-mock-split": "3"}
+    cfg = {"guardrailIdentifier": "other", "guardrailVersion": "1"}
+    for api in ("converse", "invoke"):
+        extra = {"guardrailConfig": cfg} if api == "converse" else {}
+        h = {"x-mock-split": "3"} if api == "converse" else hdr
+        s = c.stream(cl, api, "/s", "REPLY: Mail jane.doe@example.com now. Fine.", headers=h, **extra)
+        check(s.status == 200 and s.text == "Mail {EMAIL} now. Fine." and normal_stop(api, s.stop), "%s: %r" % (api, s))
+        s = c.stream(cl, api, "/s", "REPLY: Mail jane.doe@example.com about the forbidden fruit now. More.", headers=h,
+                     **extra)
+        check(s.text == "Mail {EMAIL} about the Blocked by the other guardrail." and blocked_stop(api, s.stop),
+              "%s: %r" % (api, s))
+        check(b"forbidden" not in s.raw and b"jane.doe" not in s.raw, "%s: %r" % (api, s.raw))
+
+
 def fault_case(c, cl, api, fault, want_end, extra_headers=None, prefix="/s", max_text=None):
     before = c.metrics()
     h = {} if extra_headers else {"x-mock-split": "3"}
@@ -442,7 +458,7 @@ def config(env):
     c["upstreams"].append({"name": "mock_idle", "url": mock, "idle_timeout_ms": 700})
     c["routes"] = [
         {"name": "s", "path_prefix": "/s/", "strip_prefix": True, "upstream": "mock", "guardrail": "demo",
-         "directions": ["output"], "trace": True, "client_guardrails": ["demo", "strict"]},
+         "directions": ["output"], "trace": True, "client_guardrails": ["demo", "strict", "other"]},
         {"name": "a", "path_prefix": "/a/", "strip_prefix": True, "upstream": "mock", "guardrail": "strict",
          "directions": ["output"], "trace": True, "stream_mode": "async"},
         {"name": "b", "path_prefix": "/b/", "strip_prefix": True, "upstream": "mock", "directions": ["output"],
@@ -458,7 +474,8 @@ def config(env):
     return path
 
 
-CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_h2_upstream, t_stream_async,
+CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_h2_upstream,
+         t_stream_two_guardrails, t_stream_async,
          t_stream_bedrock_async_mode, t_stream_faults, t_stream_idle_and_long]
 ONCE = [t_stream_client_gone, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
 

@@ -375,6 +375,8 @@ def fault_case(c, cl, api, fault, want_end, extra_headers=None, prefix="/s", max
 def t_stream_faults(c, cl):
     """Upstream cut mid-event, a malformed event, a CRC mismatch: the API's error event and a metric."""
     for api, _, _, evs in APIS:
+        s = c.stream(cl, api, "/s", "REPLY: hi", headers={"x-mock-status": "429"})
+        check(s.status == 429 and b"rror" in s.raw, "%s: the upstream's own error passes as it is: %r" % (api, s))
         fault_case(c, cl, api, "cut", "cut")
         fault_case(c, cl, api, "garble", "malformed")
         if evs:

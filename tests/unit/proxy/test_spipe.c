@@ -584,7 +584,52 @@ static void test_spipe_fixtures(void)
     }
 }
 
+/* One byte per event: a character split between two deltas (raw bytes in the JSON strings) and a mask across them. */
+static void test_spipe_byte_per_event(void)
+{
+    static const char text[] = "Caf\xc3\xa9 \xf0\x9f\x98\x80 mail jane@example.org now.";
+    struct bw_buf up, whole;
+    struct bw_areq rq;
+    struct run_ud u;
+    size_t i, bad;
+
+    bw_buf_init(&up, 0);
+    bw_buf_init(&whole, 0);
+    for (i = 0; text[i]; i++) {
+        bw_buf_adds(&up, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
+                         "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"");
+        bw_buf_addc(&up, text[i]);
+        bw_buf_adds(&up, "\"},\"finish_reason\":null}]}\n\n");
+    }
+    bw_buf_adds(&up, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
+                     "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    memset(&rq, 0, sizeof(rq));
+    rq.api = BW_API_OPENAI_CHAT;
+    rq.model = "m";
+    rq.stream = 1;
+    rq.nchoices = 1;
+    u.rq = &rq;
+    u.g = demo;
+    u.mode = BW_STREAM_SYNC;
+    u.max_text = 0;
+    bad = bw_split_check(run, &u, up.base, up.len, 10, &whole);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_PTR_NOT_NULL(memmem(whole.base, whole.len, "#state=1 ", 9));
+    {
+        struct bw_buf t;
+        char stop[32];
+        bw_buf_init(&t, 0);
+        client_text(&rq, &whole, &t, stop, sizeof(stop));
+        bw_buf_addc(&t, '\0');
+        CU_ASSERT_STRING_EQUAL(t.base, "Caf\xc3\xa9 \xf0\x9f\x98\x80 mail {EMAIL} now.");
+        bw_buf_free(&t);
+    }
+    bw_buf_free(&up);
+    bw_buf_free(&whole);
+}
+
 static const struct bw_test tests[] = {
+    {"test_spipe_byte_per_event", test_spipe_byte_per_event},
     {"test_spipe_fixtures", test_spipe_fixtures},
     {"test_spipe_grounding", test_spipe_grounding},
     {"test_spipe_pass_unchanged", test_spipe_pass_unchanged},

@@ -837,13 +837,15 @@ static void stream_on_end(void *ud, struct bw_spipe *p)
     struct bw_block *blk = NULL;
     struct bw_trace tr;
     const char *mo = NULL;
-    unsigned i, nch = bw_sguard_nchannels(p->sg);
-    uint64_t ns = bw_sguard_ns(p->sg);
+    /* a guardrail without answer policies has no guard: only the trace (and Bedrock's action) to give */
+    unsigned i, nch = p->sg ? bw_sguard_nchannels(p->sg) : 0;
+    uint64_t ns = p->sg ? bw_sguard_ns(p->sg) : 0;
 
     memset(&res, 0, sizeof(res));
-    res.f = bw_sguard_findings(p->sg, &res.nf);
+    if (p->sg)
+        res.f = bw_sguard_findings(p->sg, &res.nf);
     res.blocked = p->state == BW_SPIPE_BLOCKED;
-    res.masked = !res.blocked && bw_sguard_masked(p->sg);
+    res.masked = !res.blocked && p->sg && bw_sguard_masked(p->sg);
     res.intervened = res.blocked || res.masked;
     res.latency_ns = ns;
     for (i = 0; i < nch; i++)
@@ -918,6 +920,11 @@ static int stream_setup(struct ex *x)
             return -1;
         }
     }
+    /* nothing to guard in answers, nothing to add to them: the stream passes as it comes */
+    for (k = 0; k < x->ngr && !x->gr[k]->sspan && !x->gr[k]->scls; k++)
+        ;
+    if (k == x->ngr && x->trace == BW_TRACE_OFF && x->rq.gr_id == NULL)
+        return 0;
     /*
      * Two guardrails (the route's, then the client's): two pipelines in a
      * row, the first one's client bytes are the second one's upstream. Only

@@ -352,6 +352,18 @@ def t_stream_two_guardrails(c, cl):
         check(b"forbidden" not in s.raw and b"jane.doe" not in s.raw, "%s: %r" % (api, s.raw))
 
 
+def t_stream_no_output_policies(c, cl):
+    """A guardrail with nothing to check in answers: the stream passes, with the trace when asked for."""
+    for api, *_ in APIS:
+        s = c.stream(cl, api, "/io", "REPLY: Mail jane@example.com now.", headers={"x-mock-split": "3"})
+        check(s.status == 200 and s.text == "Mail jane@example.com now." and normal_stop(api, s.stop), "%s: %r" % (api, s))
+        s = c.stream(cl, api, "/io", "REPLY: Mail jane@example.com now.",
+                     headers={"x-mock-split": "3", "x-bulwark-trace": "enabled"})
+        check(s.status == 200 and s.text == "Mail jane@example.com now." and normal_stop(api, s.stop), "%s: %r" % (api, s))
+        if api in ("chat", "completions", "responses", "anthropic"):
+            check(b"bulwark_trace" in s.raw, "%s: no trace: %r" % (api, s.raw[-400:]))
+
+
 def fault_case(c, cl, api, fault, want_end, extra_headers=None, prefix="/s", max_text=None):
     before = c.metrics()
     h = {} if extra_headers else {"x-mock-split": "3"}
@@ -456,6 +468,8 @@ def config(env):
     with open(path) as f:
         c = json.load(f)
     c["guardrails"].append({"id": "strict", "version": "DRAFT", "file": strict})
+    c["guardrails"].append({"id": "inonly", "version": "DRAFT",
+                            "file": os.path.join(ROOT, "tests/data/proxy/stream/input_only.json")})
     mock = "http://127.0.0.1:%d" % env.mock_port
     c["upstreams"].append({"name": "mock_idle", "url": mock, "idle_timeout_ms": 700})
     c["routes"] = [
@@ -465,6 +479,8 @@ def config(env):
          "directions": ["output"], "trace": True, "stream_mode": "async"},
         {"name": "b", "path_prefix": "/b/", "strip_prefix": True, "upstream": "mock", "directions": ["output"],
          "client_guardrails": ["strict"]},
+        {"name": "io", "path_prefix": "/io/", "strip_prefix": True, "upstream": "mock", "guardrail": "inonly",
+         "trace": True},
         {"name": "h2s", "path_prefix": "/h2s/", "strip_prefix": True, "upstream": "mock_h2", "guardrail": "demo",
          "directions": ["output"]},
         {"name": "idle", "path_prefix": "/idle/", "strip_prefix": True, "upstream": "mock_idle", "guardrail": "demo",
@@ -477,7 +493,7 @@ def config(env):
 
 
 CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_h2_upstream,
-         t_stream_two_guardrails, t_stream_async,
+         t_stream_two_guardrails, t_stream_no_output_policies, t_stream_async,
          t_stream_bedrock_async_mode, t_stream_faults, t_stream_idle_and_long]
 ONCE = [t_stream_client_gone, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
 

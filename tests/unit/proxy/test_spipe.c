@@ -125,7 +125,7 @@ static void fixed_trace(void *ud, struct bw_spipe *p)
     (void)ud;
     memset(&tr, 0, sizeof(tr));
     tr.gr_id = "demo";
-    tr.intervened = tr.out_intervened = p->state == BW_SPIPE_BLOCKED || bw_sguard_masked(p->sg);
+    tr.intervened = tr.out_intervened = p->state == BW_SPIPE_BLOCKED || (p->sg && bw_sguard_masked(p->sg));
     tr.action_reason = p->state == BW_SPIPE_BLOCKED ? "Guardrail blocked." : tr.intervened ? "Guardrail masked." : NULL;
     tr.output_json = "{\"x\":1}";
     bw_senc_set_trace(&p->enc, &tr);
@@ -628,7 +628,46 @@ static void test_spipe_byte_per_event(void)
     bw_buf_free(&whole);
 }
 
+/* A guardrail with no policy on answers: no guard, the events re-encoded as they came, the trace added. */
+static void test_spipe_no_output_policies(void)
+{
+    struct bw_guardrail *g;
+    struct bw_errs errs;
+    struct req r;
+    struct run_ud u;
+    struct bw_buf whole, t;
+    size_t n, i;
+    char *up, stop[32];
+
+    bw_errs_init(&errs, NULL);
+    CU_ASSERT_EQUAL_FATAL(bw_guardrail_load("tests/data/proxy/stream/input_only.json", "io", "DRAFT", &g, &errs), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_guardrail_streaming(g, &errs), 0);
+    bw_errs_free(&errs);
+    CU_ASSERT(g->sspan == NULL && g->scls == NULL);
+    for (i = 0; i < BW_NELEMS(apis); i++) {
+        req_init(&r, &apis[i], "REPLY: Mail jane@example.com now.", BW_TRACE_ON);
+        up = upstream(&r, 3, &n);
+        u.rq = &r.rq;
+        u.g = g;
+        u.mode = BW_STREAM_SYNC;
+        u.max_text = 0;
+        bw_buf_init(&whole, 0);
+        bw_buf_init(&t, 0);
+        CU_ASSERT_EQUAL(bw_split_check(run, &u, up, n, 5, &whole), 0);
+        CU_ASSERT_PTR_NOT_NULL(memmem(whole.base, whole.len, "#state=1 ", 9));
+        client_text(&r.rq, &whole, &t, stop, sizeof(stop));
+        bw_buf_addc(&t, '\0');
+        CU_ASSERT_STRING_EQUAL(t.base, "Mail jane@example.com now.");
+        bw_buf_free(&whole);
+        bw_buf_free(&t);
+        free(up);
+        req_free(&r);
+    }
+    bw_guardrail_unref(g);
+}
+
 static const struct bw_test tests[] = {
+    {"test_spipe_no_output_policies", test_spipe_no_output_policies},
     {"test_spipe_byte_per_event", test_spipe_byte_per_event},
     {"test_spipe_fixtures", test_spipe_fixtures},
     {"test_spipe_grounding", test_spipe_grounding},

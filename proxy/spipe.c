@@ -279,12 +279,19 @@ static int fail(struct bw_spipe *p, int rv, int status, const char *why)
 
 static void end_blocked(struct bw_spipe *p)
 {
+    int rv;
+
     q_free_all(p);
     p->state = BW_SPIPE_BLOCKED;
     if (p->o.on_end)
         p->o.on_end(p->o.ud, p);
-    bw_senc_blocked(&p->enc, p->o.blocked_msg ? p->o.blocked_msg : "Sorry, the model cannot answer this.",
-                    &p->out);
+    rv = bw_senc_blocked(&p->enc, p->o.blocked_msg ? p->o.blocked_msg : "Sorry, the model cannot answer this.",
+                         &p->out);
+    if (rv != 0) {
+        /* the end is not whole: say so (an error event when the encoder can still add one) */
+        p->state = BW_SPIPE_RUN;
+        fail(p, rv, 500, "bulwark: cannot encode the end of the blocked answer");
+    }
 }
 
 /* A guard fault fails closed: the stream ends with an error, nothing held gets out. */

@@ -81,12 +81,25 @@ static cJSON *jpath(cJSON *j, const char *path)
  * Replaces obj[key] with v, or frees v when there is no such member:
  * cJSON's replace leaks the replacement then.
  */
-static void jreplace(cJSON *obj, const char *key, cJSON *v)
+/*
+ * Replaces obj's key with v (taken). BW_ENOMEM when the key is there but
+ * could not be replaced (v NULL: its creation failed): callers that remove
+ * text must fail then, never pass the old value on.
+ */
+static int jreplace(cJSON *obj, const char *key, cJSON *v)
 {
-    if (v == NULL)
-        return;
-    if (!cJSON_IsObject(obj) || bw_jget(obj, key) == NULL || !cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v))
+    if (!cJSON_IsObject(obj) || bw_jget(obj, key) == NULL) {
         cJSON_Delete(v);
+        return 0;
+    }
+    if (v == NULL)
+        return BW_ENOMEM;
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v)) {
+        cJSON_Delete(v);
+        return BW_ENOMEM;
+    }
+    /* cJSON does not check the copy of the key: out of memory leaves the item nameless */
+    return v->string ? 0 : BW_ENOMEM;
 }
 
 static const char *jpstr(cJSON *j, const char *path)
@@ -269,7 +282,10 @@ static int emit_split(struct bw_sdec *d, cJSON *root, struct split *sp, const ch
         if (stop_reason && (sr = strdup(stop_reason)) == NULL)
             return BW_ENOMEM;
         for (i = 0; i < sp->n; i++)
-            jreplace(sp->s[i].obj, sp->s[i].key, cJSON_CreateString(""));
+            if (jreplace(sp->s[i].obj, sp->s[i].key, cJSON_CreateString("")) != 0) {
+                free(sr);
+                return BW_ENOMEM; /* the remainder would still hold the text */
+            }
         if ((rem = cJSON_PrintUnformatted(root)) == NULL) {
             free(sr);
             return BW_ENOMEM;
@@ -359,8 +375,11 @@ static int dec_openai(struct bw_sdec *d, const char *data, size_t n)
             stop_index = idx;
         }
         /* logprobs would spell the text again */
-        if (sp.n && bw_jget(c, "logprobs") && !cJSON_IsNull(bw_jget(c, "logprobs")))
-            jreplace(c, "logprobs", cJSON_CreateNull());
+        if (sp.n && bw_jget(c, "logprobs") && !cJSON_IsNull(bw_jget(c, "logprobs")) &&
+            jreplace(c, "logprobs", cJSON_CreateNull()) != 0) {
+            cJSON_Delete(root);
+            return BW_ENOMEM;
+        }
     }
     if (bw_jget(root, "usage") && !cJSON_IsNull(bw_jget(root, "usage")))
         keep = 1;
@@ -608,24 +627,26 @@ static void make_template(struct bw_sdec *d, cJSON *root, int k)
                                             "totalOutputTextTokenCount"};
         size_t i;
 
-        jreplace(o, key, cJSON_CreateString(TMPL_MARK));
+        int bad = jreplace(o, key, cJSON_CreateString(TMPL_MARK));
+
         for (i = 0; i < BW_NELEMS(stops); i++) {
             if (bw_jget(o, stops[i]))
-                jreplace(o, stops[i], cJSON_CreateNull());
+                bad |= jreplace(o, stops[i], cJSON_CreateNull());
             if (o != c && bw_jget(c, stops[i]))
-                jreplace(c, stops[i], cJSON_CreateNull());
+                bad |= jreplace(c, stops[i], cJSON_CreateNull());
         }
         if (k == TK_CHAT_DELTA || k == TK_CHAT_MSG || k == TK_CHOICE_TEXT) {
             cJSON *c0 = jpath(c, "choices.0");
             if (bw_jget(c0, "finish_reason"))
-                jreplace(c0, "finish_reason", cJSON_CreateNull());
+                bad |= jreplace(c0, "finish_reason", cJSON_CreateNull());
             if (bw_jget(c0, "stop_reason"))
-                jreplace(c0, "stop_reason", cJSON_CreateNull());
+                bad |= jreplace(c0, "stop_reason", cJSON_CreateNull());
             if (bw_jget(c0, "logprobs"))
-                jreplace(c0, "logprobs", cJSON_CreateNull());
+                bad |= jreplace(c0, "logprobs", cJSON_CreateNull());
         }
         cJSON_DeleteItemFromObjectCaseSensitive(c, "amazon-bedrock-invocationMetrics");
-        if ((p = cJSON_PrintUnformatted(c)) != NULL) {
+        /* a template that kept text or a stop is no template (out of memory: the defaults serve) */
+        if (!bad && (p = cJSON_PrintUnformatted(c)) != NULL) {
             if (strstr(p, "\"" TMPL_MARK "\"")) {
                 free(d->ctx.tmpl);
                 d->ctx.tmpl = strdup(p);
@@ -668,8 +689,10 @@ static int dec_native(struct bw_sdec *d, const char *json, size_t n)
             make_template(d, root, k);
     }
     /* Cohere's stream-end repeats the whole answer */
-    if (k == TK_COHERE && bw_jget(root, "response"))
-        jreplace(root, "response", cJSON_CreateNull());
+    if (k == TK_COHERE && bw_jget(root, "response") && jreplace(root, "response", cJSON_CreateNull()) != 0) {
+        cJSON_Delete(root);
+        return BW_ENOMEM;
+    }
     stop = tk_stop(root, k);
     rv = emit_split(d, root, &sp, "chunk", json, n, stop, 0, 0);
     cJSON_Delete(root);
@@ -1126,27 +1149,29 @@ static const char *item_id(struct bw_senc *e, uint32_t oi)
     return "msg_bw";
 }
 
-static void rewrite_item(struct bw_senc *e, cJSON *it, uint32_t oi)
+/* Puts the texts sent into a summary item. BW_ENOMEM: the item may still hold upstream text. */
+static int rewrite_item(struct bw_senc *e, cJSON *it, uint32_t oi)
 {
     const char *t = bw_jstr(it, "type");
     struct bw_senc_item *x;
     cJSON *c, *p;
-    int k = 0;
+    int k = 0, bad = 0;
 
     if (t && strcmp(t, "function_call") == 0) {
         if ((x = item(e, oi, -1, 0)) != NULL && bw_jget(it, "arguments"))
-            jreplace(it, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
-        return;
+            bad |= jreplace(it, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
+        return bad ? BW_ENOMEM : 0;
     }
     c = bw_jget(it, "content");
     for (p = cJSON_IsArray(c) ? c->child : NULL; p; p = p->next, k++) {
         const char *pt = bw_jstr(p, "type");
         if (pt && strcmp(pt, "output_text") == 0 && (x = item(e, oi, k, 0)) != NULL) {
-            jreplace(p, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            bad |= jreplace(p, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
             if (bw_jget(p, "logprobs"))
-                jreplace(p, "logprobs", cJSON_CreateArray());
+                bad |= jreplace(p, "logprobs", cJSON_CreateArray());
         }
     }
+    return bad ? BW_ENOMEM : 0;
 }
 
 /* Re-prints a Responses event: sequence number, texts actually sent, trace on the last. */
@@ -1155,8 +1180,10 @@ static int resp_event(struct bw_senc *e, const struct bw_sev *ev, int last, stru
     cJSON *j = cJSON_ParseWithLength(ev->data.base, ev->data.len);
     const char *t;
     char *p;
-    int rv;
+    int rv, bad = 0;
 
+    if (j == NULL)
+        return BW_ENOMEM; /* the decoder read it as JSON: only memory can fail here, and it may hold text */
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return sse_pass(out, ev);
@@ -1170,28 +1197,28 @@ static int resp_event(struct bw_senc *e, const struct bw_sev *ev, int last, stru
     if (strcmp(t, "response.output_text.done") == 0) {
         struct bw_senc_item *x = item(e, (uint32_t)jpint(j, "output_index", 0), jpint(j, "content_index", 0), 0);
         if (x) {
-            jreplace(j, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            bad |= jreplace(j, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
             if (bw_jget(j, "logprobs"))
-                jreplace(j, "logprobs", cJSON_CreateArray());
+                bad |= jreplace(j, "logprobs", cJSON_CreateArray());
         }
     } else if (strcmp(t, "response.content_part.done") == 0) {
         struct bw_senc_item *x = item(e, (uint32_t)jpint(j, "output_index", 0), jpint(j, "content_index", 0), 0);
         cJSON *part = bw_jget(j, "part");
         if (x && bw_jget(part, "text"))
-            jreplace(part, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            bad |= jreplace(part, "text", cJSON_CreateString(x->text.base ? x->text.base : ""));
     } else if (strcmp(t, "response.output_item.done") == 0) {
-        rewrite_item(e, bw_jget(j, "item"), (uint32_t)jpint(j, "output_index", 0));
+        bad |= rewrite_item(e, bw_jget(j, "item"), (uint32_t)jpint(j, "output_index", 0));
         if (e->open && e->open_index == (uint32_t)jpint(j, "output_index", 0))
             e->open = 0;
     } else if (strcmp(t, "response.function_call_arguments.done") == 0) {
         struct bw_senc_item *x = item(e, (uint32_t)jpint(j, "output_index", 0), -1, 0);
         if (x)
-            jreplace(j, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
+            bad |= jreplace(j, "arguments", cJSON_CreateString(x->text.base ? x->text.base : ""));
     } else if (strncmp(t, "response.", 9) == 0 && bw_jget(j, "response")) {
         cJSON *o = jpath(j, "response.output"), *it;
         uint32_t k = 0;
         for (it = cJSON_IsArray(o) ? o->child : NULL; it; it = it->next, k++)
-            rewrite_item(e, it, k);
+            bad |= rewrite_item(e, it, k);
         if (strcmp(t, "response.created") == 0)
             e->started = 1;
     } else if (strcmp(t, "response.output_item.added") == 0) {
@@ -1209,11 +1236,12 @@ static int resp_event(struct bw_senc *e, const struct bw_sev *ev, int last, stru
 
         bw_buf_init(&tb, 0);
         if (bw_trace_bulwark(&e->tr, &tb) == 0 && (tj = cJSON_ParseWithLength(tb.base, tb.len)) != NULL)
-            cJSON_AddItemToObject(j, "bulwark_trace", tj);
+            if (!cJSON_AddItemToObject(j, "bulwark_trace", tj))
+                cJSON_Delete(tj);
         bw_buf_free(&tb);
     }
     /* t points into j: encode before freeing it */
-    if ((p = cJSON_PrintUnformatted(j)) == NULL) {
+    if (bad || (p = cJSON_PrintUnformatted(j)) == NULL) {
         cJSON_Delete(j);
         return BW_ENOMEM;
     }
@@ -1599,11 +1627,14 @@ static int cv_metadata_with_trace(struct bw_senc *e, const char *json, size_t n,
             cJSON *old = bw_jget(j, "trace");
             if (cJSON_IsObject(old)) {
                 cJSON_DeleteItemFromObjectCaseSensitive(old, "guardrail");
-                cJSON_AddItemToObject(old, "guardrail", cJSON_DetachItemFromObjectCaseSensitive(tr, "guardrail"));
+                cJSON *g = cJSON_DetachItemFromObjectCaseSensitive(tr, "guardrail");
+                if (!cJSON_AddItemToObject(old, "guardrail", g)) /* out of memory: the item stays ours */
+                    cJSON_Delete(g);
                 cJSON_Delete(tr);
             } else {
                 cJSON_DeleteItemFromObjectCaseSensitive(j, "trace");
-                cJSON_AddItemToObject(j, "trace", tr);
+                if (!cJSON_AddItemToObject(j, "trace", tr))
+                    cJSON_Delete(tr);
             }
             p = cJSON_PrintUnformatted(j);
         } else {

@@ -762,94 +762,102 @@ static void test_spipe_no_output_policies(void)
     bw_guardrail_unref(g);
 }
 
+#if FAILMALLOC
+static const char *const fm_answers[] = {"REPLY: Mail jane.doe@example.com now. Thanks.",
+                                         "REPLY: Sure. The code is project nightingale. Bye."};
+
+/* One API (apis[api]), one answer, one mode, each allocation failed in turn. */
+static void alloc_case(size_t api, size_t a, int mode)
+{
+    struct req r;
+    struct run_ud u = {NULL, mode ? strict : demo, mode ? BW_STREAM_ASYNC : BW_STREAM_SYNC, 0};
+    struct bw_buf ref, got, rt, gt;
+    char rstop[32], gstop[32];
+    size_t n, i;
+    long turn, before;
+    char *up;
+
+    req_init(&r, &apis[api], fm_answers[a], BW_TRACE_ON);
+    up = upstream(&r, 3, &n);
+    u.rq = &r.rq;
+    bw_buf_init(&ref, 0);
+    bw_buf_init(&rt, 0);
+    run(&u, up, n, NULL, 0, &ref);
+    client_text(&r.rq, &ref, &rt, rstop, sizeof(rstop));
+    for (turn = 0;; turn++) {
+        struct bw_spipe_opts o;
+        struct bw_spipe sp;
+        int rv, state = BW_SPIPE_FAILED;
+        size_t pieces[64], np = 0;
+
+        for (i = 0; i < n && np < BW_NELEMS(pieces) - 1; i += n / 40 + 1)
+            pieces[np++] = i;
+        pieces[np] = n;
+        pipe_opts(&o, &u);
+        before = fm_live;
+        fm_failed = 0;
+        bw_buf_init(&got, 0);
+        fm_countdown = turn;
+        rv = bw_spipe_init(&sp, &o);
+        if (rv == 0) {
+            for (i = 0; i < np; i++)
+                bw_spipe_feed(&sp, up + pieces[i], pieces[i + 1] - pieces[i]);
+            bw_spipe_end(&sp);
+        }
+        fm_countdown = -1;
+        if (rv == 0) {
+            state = sp.state;
+            bw_buf_add(&got, sp.out.base ? sp.out.base : "", sp.out.len);
+            bw_spipe_free(&sp);
+        } else {
+            CU_ASSERT_EQUAL(rv, BW_ENOMEM);
+        }
+        CU_ASSERT_EQUAL(fm_live, before + (got.base != NULL));
+        if (fm_live != before + (got.base != NULL))
+            fprintf(stderr, "leak: %s answer %zu turn %ld: %ld\n", apis[api].path, a, turn,
+                    fm_live - before - (got.base != NULL));
+        /* fail closed: never the unmasked value, never the blocked phrase */
+        CU_ASSERT(got.base == NULL || !memmem(got.base, got.len, "jane.doe", 8));
+        CU_ASSERT(got.base == NULL || !memmem(got.base, got.len, "nightingale", 11));
+        if (state != BW_SPIPE_FAILED) {
+            bw_buf_init(&gt, 0);
+            client_text(&r.rq, &got, &gt, gstop, sizeof(gstop));
+            CU_ASSERT(gt.len == rt.len && memcmp(gt.base, rt.base, gt.len) == 0);
+            CU_ASSERT_STRING_EQUAL(gstop, rstop);
+            if (strcmp(gstop, rstop) != 0 || gt.len != rt.len)
+                fprintf(stderr, "%s answer %zu turn %ld state %d: %.*s [%s] want %.*s [%s]\n", apis[api].path, a,
+                        turn, state, (int)gt.len, gt.base, gstop, (int)rt.len, rt.base, rstop);
+            bw_buf_free(&gt);
+        }
+        bw_buf_free(&got);
+        if (fm_failed == 0)
+            break;
+    }
+    CU_ASSERT(turn > 10);
+    bw_buf_free(&ref);
+    bw_buf_free(&rt);
+    free(up);
+    req_free(&r);
+}
+#endif
+
 /*
- * Fails each allocation of a stream in turn (masks, a block, the trace):
- * the pipeline ends as it should (the same text and stop) or with an error
- * (FAILED), never with the unmasked value or the blocked phrase, never a
- * crash or a leak.
+ * Fails each allocation of a stream in turn (masks, a block, the trace),
+ * for every API, synchronous (masks and a block) and asynchronous (a
+ * block): the pipeline ends as it should (the same text and stop) or with
+ * an error (FAILED), never with the unmasked value or the blocked phrase,
+ * never a crash or a leak.
  */
 static void test_spipe_alloc_failure(void)
 {
 #if FAILMALLOC
-    static const char *const answers[] = {"REPLY: Mail jane.doe@example.com now. Thanks.",
-                                          "REPLY: Sure. The code is project nightingale. Bye."};
-    static const size_t which[] = {0, 1, 2, 3, 4, 5, 6}; /* every API */
-    size_t a, k;
+    size_t api, a;
 
-    for (a = 0; a < BW_NELEMS(answers); a++)
-        for (k = 0; k < BW_NELEMS(which); k++) {
-            struct req r;
-            struct run_ud u = {NULL, demo, BW_STREAM_SYNC, 0};
-            struct bw_buf ref, got, rt, gt;
-            char rstop[32], gstop[32];
-            size_t n, i;
-            long turn, before;
-            char *up;
-
-            req_init(&r, &apis[which[k]], answers[a], BW_TRACE_ON);
-            up = upstream(&r, 3, &n);
-            u.rq = &r.rq;
-            bw_buf_init(&ref, 0);
-            bw_buf_init(&rt, 0);
-            run(&u, up, n, NULL, 0, &ref);
-            client_text(&r.rq, &ref, &rt, rstop, sizeof(rstop));
-            for (turn = 0;; turn++) {
-                struct bw_spipe_opts o;
-                struct bw_spipe sp;
-                int rv, state = BW_SPIPE_FAILED;
-                size_t pieces[64], np = 0;
-
-                for (i = 0; i < n && np < BW_NELEMS(pieces) - 1; i += n / 40 + 1)
-                    pieces[np++] = i;
-                pieces[np] = n;
-                pipe_opts(&o, &u);
-                before = fm_live;
-                fm_failed = 0;
-                bw_buf_init(&got, 0);
-                fm_countdown = turn;
-                rv = bw_spipe_init(&sp, &o);
-                if (rv == 0) {
-                    for (i = 0; i < np; i++)
-                        bw_spipe_feed(&sp, up + pieces[i], pieces[i + 1] - pieces[i]);
-                    bw_spipe_end(&sp);
-                }
-                fm_countdown = -1;
-                if (rv == 0) {
-                    state = sp.state;
-                    bw_buf_add(&got, sp.out.base ? sp.out.base : "", sp.out.len);
-                    bw_spipe_free(&sp);
-                } else {
-                    CU_ASSERT_EQUAL(rv, BW_ENOMEM);
-                }
-                CU_ASSERT_EQUAL(fm_live, before + (got.base != NULL));
-                if (fm_live != before + (got.base != NULL))
-                    fprintf(stderr, "leak: %s answer %zu turn %ld: %ld\n", apis[which[k]].path, a, turn,
-                            fm_live - before - (got.base != NULL));
-                CU_ASSERT(got.base == NULL || !memmem(got.base, got.len, "jane.doe", 8));
-                if (got.base && memmem(got.base, got.len, "jane.doe", 8) && getenv("BW_TEST_DUMP"))
-                    fprintf(stderr, "%s turn %ld state %d:\n%.*s\n", apis[which[k]].path, turn, state, (int)got.len,
-                            got.base);
-                CU_ASSERT(got.base == NULL || !memmem(got.base, got.len, "nightingale", 11));
-                if (state != BW_SPIPE_FAILED) {
-                    bw_buf_init(&gt, 0);
-                    client_text(&r.rq, &got, &gt, gstop, sizeof(gstop));
-                    CU_ASSERT(gt.len == rt.len && memcmp(gt.base, rt.base, gt.len) == 0);
-                    CU_ASSERT_STRING_EQUAL(gstop, rstop);
-                    if (strcmp(gstop, rstop) != 0 || gt.len != rt.len)
-                        fprintf(stderr, "%s answer %zu turn %ld state %d: %.*s [%s] want %.*s [%s]\n%.*s\n",
-                                apis[which[k]].path, a, turn, state, (int)gt.len, gt.base, gstop, (int)rt.len,
-                                rt.base, rstop, (int)got.len, got.base);
-                    bw_buf_free(&gt);
-                }
-                bw_buf_free(&got);
-                if (fm_failed == 0)
-                    break;
-            }
-            CU_ASSERT(turn > 10);
-            bw_buf_free(&ref);
-            bw_buf_free(&rt);
-            free(up);
-            req_free(&r);
+    for (api = 0; api < BW_NELEMS(apis); api++)
+        for (a = 0; a < BW_NELEMS(fm_answers); a++) {
+            alloc_case(api, a, 0);
+            if (a == 1)
+                alloc_case(api, a, 1);
         }
 #endif
 }

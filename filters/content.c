@@ -29,6 +29,7 @@
 #include "filters/content.h"
 #include "filters/lexicon.h"
 #include "filters/linear.h"
+#include "filters/tokens.h"
 
 /* lexicon score cut-offs of the confidence levels (docs/classifiers.md) */
 #define BW_LEX_LOW 1.0f
@@ -282,8 +283,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     memset(es->acc, 0, sizeof(es->acc));
     es->nfeat = 0;
     es->lex[BW_CAT_PROMPT_ATTACK] += bw_lex_encoded(ev->text->view, ev->text->len);
-    if (bank.k)
-        bw_feat_run(ev->text->view, ev->text->len, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+    if (bank.k) {
+        struct bw_tokit it;
+        bw_tokit_init(&it, bw_eval_words(ev), ev->text->view, ev->text->len);
+        bw_feat_run_words(&it, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+    }
     bw_content_dense(es->lex, x);
     for (i = 0; i < st->n; i++) {
         int c = st->items[i].cat;

@@ -4,7 +4,10 @@
  * and the run-time scorers cut text the same way.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "filters/limits.h"
 
 #include "filters/tokens.h"
 
@@ -137,6 +140,38 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
     t->flags = f;
     *pos = i;
     return 1;
+}
+
+int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+{
+    size_t pos = 0;
+
+    tl->n = 0;
+    for (;;) {
+        if (tl->n == tl->cap) {
+            size_t ncap = tl->cap ? tl->cap * 2 : 1024;
+            struct bw_tok *nt;
+            if (ncap > BW_MAX_TOKLIST) {
+                tl->n = 0;
+                return BW_ELIMIT;
+            }
+            if ((nt = realloc(tl->t, ncap * sizeof(*nt))) == NULL) {
+                tl->n = 0;
+                return BW_ENOMEM;
+            }
+            tl->t = nt;
+            tl->cap = ncap;
+        }
+        if (!bw_tok_next(s, n, &pos, &tl->t[tl->n]))
+            return BW_OK;
+        tl->n++;
+    }
+}
+
+void bw_toklist_free(struct bw_toklist *tl)
+{
+    free(tl->t);
+    memset(tl, 0, sizeof(*tl));
 }
 
 static int ends(const char *w, size_t n, const char *suf, size_t sl)

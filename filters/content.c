@@ -258,6 +258,33 @@ static int add_feats(void *ctx, const uint32_t *h, size_t k)
 
     for (j = 0; j < K; j++)
         acc[j] = 0;
+    /*
+     * The shipped bank has three models: that case unrolled, the rows of
+     * later features prefetched (one random row per feature). Each sum gets
+     * the same terms in the same order as the general loop.
+     */
+    if (K == 3) {
+        double a0 = 0, a1 = 0, a2 = 0;
+        for (i = 0; i < k; i++) {
+            const float *row = bank.w + (size_t)(h[i] & mask) * 3;
+            if (i + 8 < k)
+                __builtin_prefetch(bank.w + (size_t)(h[i + 8] & mask) * 3);
+            if (h[i] & 0x80000000u) {
+                a0 -= row[0];
+                a1 -= row[1];
+                a2 -= row[2];
+            } else {
+                a0 += row[0];
+                a1 += row[1];
+                a2 += row[2];
+            }
+        }
+        es->acc[0] += a0;
+        es->acc[1] += a1;
+        es->acc[2] += a2;
+        es->nfeat += k;
+        return 0;
+    }
     for (i = 0; i < k; i++) {
         const float *row = bank.w + (size_t)(h[i] & mask) * K;
         if (h[i] & 0x80000000u)

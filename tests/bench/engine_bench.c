@@ -4,7 +4,11 @@
  * hold). Reports apply() latency on one prompt (median, p99) and
  * throughput over a corpus of 4 KB documents.
  *
- *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--source INPUT|OUTPUT]
+ *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--source INPUT|OUTPUT]
+ *
+ * On the corpus each 4 KB document is applied and raw-scanned --rounds
+ * times (default 3), in turn, and the fastest time of each is summed: a
+ * single pass on a machine shared with other jobs moved the ratio by 30%.
  */
 #include <getopt.h>
 #include <sched.h>
@@ -53,7 +57,7 @@ static int cmpd(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *gpath = NULL, *ppath = NULL, *cpath = NULL;
-    int iters = 20000, dir = BW_DIR_INPUT, c, i;
+    int iters = 20000, rounds = 3, dir = BW_DIR_INPUT, c, i;
     struct bw_guardrail *g;
     struct bw_errs errs;
     struct bw_worker w;
@@ -66,9 +70,10 @@ int main(int argc, char **argv)
     unsigned long long nm = 0;
     cpu_set_t set;
     static const struct option lo[] = {{"guardrail", 1, 0, 'g'}, {"prompt", 1, 0, 'p'}, {"corpus", 1, 0, 'c'},
-                                       {"iters", 1, 0, 'n'},     {"source", 1, 0, 's'}, {0, 0, 0, 0}};
+                                       {"iters", 1, 0, 'n'},     {"source", 1, 0, 's'}, {"rounds", 1, 0, 'r'},
+                                       {0, 0, 0, 0}};
 
-    while ((c = getopt_long(argc, argv, "g:p:c:n:s:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "g:p:c:n:s:r:", lo, NULL)) != -1) {
         if (c == 'g')
             gpath = optarg;
         else if (c == 'p')
@@ -77,11 +82,13 @@ int main(int argc, char **argv)
             cpath = optarg;
         else if (c == 'n')
             iters = (int)strtol(optarg, NULL, 10);
+        else if (c == 'r')
+            rounds = (int)strtol(optarg, NULL, 10) > 0 ? (int)strtol(optarg, NULL, 10) : 1;
         else if (c == 's')
             dir = strcmp(optarg, "OUTPUT") == 0 ? BW_DIR_OUTPUT : BW_DIR_INPUT;
     }
     if (!gpath || !ppath) {
-        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N]\n");
+        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N]\n");
         return 2;
     }
     CPU_ZERO(&set);
@@ -132,6 +139,7 @@ int main(int argc, char **argv)
     }
     if (cpath) {
         size_t clen, off = 0, ndocs = 0;
+        int r;
         char *corpus = slurp(cpath, &clen);
         const struct bw_matcher *m = bw_engine_matcher(g->eng[dir]);
         if (!corpus) {
@@ -145,20 +153,31 @@ int main(int argc, char **argv)
                 n--;
             while (n < clen - off && (corpus[off + n] & 0xc0) == 0x80)
                 n++; /* never split a UTF-8 character */
+            double best_apply = 1e9, best_raw = 1e9;
             blk = (struct bw_block){corpus + off, n, 0};
-            t0 = now();
-            if (bw_apply(g, &w, &rq, &res, err, sizeof(err)) != 0) {
-                fprintf(stderr, "apply on corpus doc %zu: %s\n", ndocs, err);
-                return 1;
+            /* each document `rounds` times, apply and raw in turn: the fastest of each (shared machines) */
+            for (r = 0; r < rounds; r++) {
+                double ta, tr;
+                t0 = now();
+                if (bw_apply(g, &w, &rq, &res, err, sizeof(err)) != 0) {
+                    fprintf(stderr, "apply on corpus doc %zu: %s\n", ndocs, err);
+                    return 1;
+                }
+                ta = now() - t0;
+                t0 = now();
+                bw_matcher_scan_raw(m, w.scratch, corpus + off, n, &nm);
+                tr = now() - t0;
+                if (ta < best_apply)
+                    best_apply = ta;
+                if (tr < best_raw)
+                    best_raw = tr;
             }
-            sum_apply += now() - t0;
-            t0 = now();
-            bw_matcher_scan_raw(m, w.scratch, corpus + off, n, &nm);
-            sum_raw += now() - t0;
+            sum_apply += best_apply;
+            sum_raw += best_raw;
             off += n;
             ndocs++;
         }
-        printf("corpus: %.1f MB in %zu documents\n", (double)clen / 1e6, ndocs);
+        printf("corpus: %.1f MB in %zu documents, fastest of %d rounds per document\n", (double)clen / 1e6, ndocs, rounds);
         printf("apply() throughput: %.1f MB/s; raw Hyperscan: %.1f MB/s; ratio %.0f%%\n", (double)clen / 1e6 / sum_apply,
                (double)clen / 1e6 / sum_raw, 100.0 * sum_raw / sum_apply);
     }

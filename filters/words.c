@@ -19,6 +19,7 @@
 #include "filters/matcher.h"
 #include "filters/norm.h"
 #include "filters/text.h"
+#include "filters/tokens.h"
 #include "filters/words.h"
 #include <utf8proc.h>
 
@@ -308,7 +309,15 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
 static size_t back_cps(const char *v, size_t to, size_t n)
 {
     int32_t cp;
+    size_t k;
 
+    /* ASCII before `to` (the usual case): n code points are n bytes */
+    if (n <= to) {
+        for (k = to - n; k < to && (unsigned char)v[k] < 0x80; k++)
+            ;
+        if (k == to)
+            return to - n;
+    }
     while (n--) {
         if (to == 0)
             return SIZE_MAX;
@@ -369,7 +378,12 @@ static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, 
         if ((e = word_at(st, &tk[k], v, len, e)) == SIZE_MAX)
             return 0;
     }
-    if ((tm->lb && bw_word_before(v, s)) || (tm->rb && bw_word_at(v, len, e)))
+    /* whole words: ASCII neighbours are read here, others through the code-point classes */
+    if (tm->lb && s > 0 &&
+        ((unsigned char)v[s - 1] < 0x80 ? bw_tok_wordc((unsigned char)v[s - 1]) || v[s - 1] == '_' : bw_word_before(v, s)))
+        return 0;
+    if (tm->rb && e < len &&
+        ((unsigned char)v[e] < 0x80 ? bw_tok_wordc((unsigned char)v[e]) || v[e] == '_' : bw_word_at(v, len, e)))
         return 0;
     memset(&f, 0, sizeof(f));
     f.policy = BW_POL_WORD;

@@ -31,7 +31,9 @@
 #include <string.h>
 
 #include "filters/errs.h"
+#include "filters/engine.h"
 #include "filters/matcher.h"
+#include "filters/sort.h"
 #include "pii/context.h"
 #include "pii/pii.h"
 #include "pii/validate.h"
@@ -182,7 +184,12 @@ static int flush(struct run *r)
     uint32_t i, j;
     int rv;
 
-    qsort(sc->c, sc->n, sizeof(sc->c[0]), cmp_cand);
+    if (sc->n > 1) {
+        void *tmp = bw_arena_alloc(&r->ev->w->arena, sc->n * sizeof(sc->c[0]));
+        if (tmp == NULL)
+            return BW_ENOMEM;
+        bw_sort_stable(sc->c, sc->n, sizeof(sc->c[0]), cmp_cand, tmp);
+    }
     for (i = 0; i < sc->n; i++) {
         if (sc->c[i].dead)
             continue;

@@ -38,9 +38,12 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t);
  * The words of one text, read once by bw_toklist_run() and shared by every
  * scorer of an evaluation (the engine keeps one per worker: bw_eval_words).
  */
+struct bw_tokmask;
 struct bw_toklist {
     struct bw_tok *t;
     size_t n, cap;
+    struct bw_tokmask *m; /* byte-class bit masks of the text, 64 bytes a chunk */
+    size_t mcap;          /* chunks */
 };
 
 /*

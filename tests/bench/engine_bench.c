@@ -4,7 +4,7 @@
  * hold). Reports apply() latency on one prompt (median, p99) and
  * throughput over a corpus of 4 KB documents.
  *
- *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--source INPUT|OUTPUT]
+ *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--cpu N] [--source INPUT|OUTPUT]
  *
  * On the corpus each 4 KB document is applied and raw-scanned --rounds
  * times (default 3), in turn, and the fastest time of each is summed: a
@@ -57,7 +57,7 @@ static int cmpd(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *gpath = NULL, *ppath = NULL, *cpath = NULL;
-    int iters = 20000, rounds = 3, dir = BW_DIR_INPUT, c, i;
+    int iters = 20000, rounds = 3, cpu = -1, dir = BW_DIR_INPUT, c, i;
     struct bw_guardrail *g;
     struct bw_errs errs;
     struct bw_worker w;
@@ -71,9 +71,9 @@ int main(int argc, char **argv)
     cpu_set_t set;
     static const struct option lo[] = {{"guardrail", 1, 0, 'g'}, {"prompt", 1, 0, 'p'}, {"corpus", 1, 0, 'c'},
                                        {"iters", 1, 0, 'n'},     {"source", 1, 0, 's'}, {"rounds", 1, 0, 'r'},
-                                       {0, 0, 0, 0}};
+                                       {"cpu", 1, 0, 'C'},       {0, 0, 0, 0}};
 
-    while ((c = getopt_long(argc, argv, "g:p:c:n:s:r:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "g:p:c:n:s:r:C:", lo, NULL)) != -1) {
         if (c == 'g')
             gpath = optarg;
         else if (c == 'p')
@@ -84,16 +84,25 @@ int main(int argc, char **argv)
             iters = (int)strtol(optarg, NULL, 10);
         else if (c == 'r')
             rounds = (int)strtol(optarg, NULL, 10) > 0 ? (int)strtol(optarg, NULL, 10) : 1;
+        else if (c == 'C')
+            cpu = (int)strtol(optarg, NULL, 10);
         else if (c == 's')
             dir = strcmp(optarg, "OUTPUT") == 0 ? BW_DIR_OUTPUT : BW_DIR_INPUT;
     }
     if (!gpath || !ppath) {
-        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N]\n");
+        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--cpu N]\n");
         return 2;
     }
+    /*
+     * One core: the one given, else the one the scheduler started us on
+     * (always pinning to CPU 0 put every benchmark of a shared machine on
+     * the same core, which made p99 a measure of the neighbours).
+     */
+    if (cpu < 0)
+        cpu = sched_getcpu() >= 0 ? sched_getcpu() : 0;
     CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    sched_setaffinity(0, sizeof(set), &set); /* one core */
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
     bw_errs_init(&errs, gpath);
     if (bw_guardrail_load(gpath, NULL, "DRAFT", &g, &errs) != 0) {
         bw_errs_print(&errs, stderr);

@@ -228,7 +228,7 @@ int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
     int rv;
 
     tl->n = 0;
-    /* a word per two bytes at most: a text this long has more words than the list keeps */
+    /* the masks take 5 bits a byte: longer texts are read by each scorer itself, as before the list */
     if (n > 2 * (size_t)BW_MAX_TOKLIST)
         return BW_ELIMIT;
     if (nch + 1 > tl->mcap) {

@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include "filters/errs.h"
-#include "filters/engine.h"
 #include "filters/matcher.h"
 #include "filters/sort.h"
 #include "pii/context.h"
@@ -185,9 +184,7 @@ static int flush(struct run *r)
     int rv;
 
     if (sc->n > 1) {
-        void *tmp = bw_arena_alloc(&r->ev->w->arena, sc->n * sizeof(sc->c[0]));
-        if (tmp == NULL)
-            return BW_ENOMEM;
+        struct cand tmp[NCAND]; /* 3 KB: per block, so not from the evaluation's arena */
         bw_sort_stable(sc->c, sc->n, sizeof(sc->c[0]), cmp_cand, tmp);
     }
     for (i = 0; i < sc->n; i++) {

@@ -1059,6 +1059,18 @@ out:
     return rv;
 }
 
+int bw_adapter_request_changed(const struct bw_areq *rq, const struct bw_iov *masked)
+{
+    size_t i;
+
+    if (rq->ed && rq->ed->n)
+        return 1;
+    for (i = 0; masked && i < rq->nblocks; i++)
+        if (masked[i].base)
+            return 1;
+    return 0;
+}
+
 int bw_adapter_request_body(const struct bw_areq *rq, const struct bw_iov *masked, struct bw_buf *out)
 {
     struct bw_arena a;

@@ -21,7 +21,8 @@
 # - beside req/s, the CPU time per request of each process (utime+stime
 #   from /proc): the proxy's, the mock's and the load generator's. On a
 #   saturated machine req/s is set by the sum of the three, so the req/s
-#   ratio is roughly (client+mock+nghttpx)/(client+mock+bulwark); the
+#   ratio is roughly (client+mock+nghttpx)/(client+mock+bulwark) (printed
+#   as the "CPU-bound estimate", steadier than req/s under outside load); the
 #   proxy's own CPU per request is the steadier figure, and
 #   nghttpx-CPU / bulwark-CPU is the share of nghttpx's req/s bulwark
 #   would serve on a core of its own.
@@ -248,6 +249,9 @@ for proto in ("h2c", "h1", "paced", "serial"):
     if b[4] is not None and n[4]:
         line += "; proxy CPU per request %.1f vs %.1f us (%.2fx: on a core each, bulwark would serve %.0f%%)" % (
             b[4], n[4], b[4] / n[4], 100 * n[4] / b[4])
+    if None not in (b[4], b[5], b[6], n[4], n[5], n[6]):
+        # what the CPU costs alone predict on a saturated machine (outside load aside)
+        line += "; CPU-bound estimate %.0f%%" % (100 * (n[4] + n[5] + n[6]) / (b[4] + b[5] + b[6]))
     line += "; p50 %+.3f ms, p99 %+.3f ms over nghttpx" % (b[1] - n[1], b[2] - n[2])
     if d:
         line += ", p99 %+.3f ms over direct" % (b[2] - d[2])

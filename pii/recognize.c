@@ -1649,37 +1649,42 @@ static void pii_free(void *st)
  * first letter (names, addresses, identifiers), or e-mail, URL and
  * identifier punctuation inside. The hold starts at the earliest of:
  *   - the trailing run of value-like tokens (an address keeps growing);
- *   - a value-like token among the last HOLD_TOKENS tokens, because some
- *     types are decided by the words after the value ("40 years old").
+ *   - a token with a digit or inner punctuation among the last HOLD_TOKENS
+ *     tokens, because some types are decided by the words after the value
+ *     ("40 years old", "12 Main Street").
+ * A capitalised word alone is held only while it ends the text: names are
+ * decided by the run of capitalised words and the one word after it ("Jane
+ * Doe Street" is not a person), so "Yesterday Maria went" releases as soon
+ * as "went" is complete, not four words later.
  * Bounded by HOLD_MAX bytes, about what the recognisers read around a value.
  */
 #define HOLD_MAX 192
 #define HOLD_TOKENS 4
 
+/* 0: not value-like; 1: by its first letter only (upper-case, non-ASCII); 2: a digit or inner punctuation. */
 static int value_like(const char *v, size_t s, size_t e)
 {
-    unsigned char c = (unsigned char)v[s];
+    unsigned char c;
     size_t i;
 
-    if ((c >= 'A' && c <= 'Z') || c >= 0x80)
-        return 1;
     for (i = s; i < e; i++) {
         c = (unsigned char)v[i];
         if (c >= '0' && c <= '9')
-            return 1;
+            return 2;
         /* punctuation inside the token, not closing it */
         if (i + 1 < e && (c == '@' || c == '.' || c == '/' || c == ':' || c == '_' || c == '#' || c == '+' ||
                           c == '-' || c == '='))
-            return 1;
+            return 2;
     }
-    return 0;
+    c = (unsigned char)v[s];
+    return (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
 static size_t pii_hold(const void *st, const struct bw_text *t)
 {
     const char *v = t->view;
     size_t e = t->len, lim = t->len > HOLD_MAX ? t->len - HOLD_MAX : 0, hold = t->len;
-    int ntok = 0, run = 1;
+    int ntok = 0, run = 1, vl;
 
     BW_UNUSED(st);
     while (e > lim) {
@@ -1692,8 +1697,8 @@ static size_t pii_hold(const void *st, const struct bw_text *t)
         while (s > lim && !bw_c_space((unsigned char)v[s - 1]))
             s--;
         ntok++;
-        if (value_like(v, s, e)) {
-            if (run || ntok <= HOLD_TOKENS)
+        if ((vl = value_like(v, s, e)) != 0) {
+            if (run || (vl == 2 && ntok <= HOLD_TOKENS))
                 hold = s;
         } else {
             run = 0;

@@ -416,8 +416,10 @@ def t_streamed(c, cl):
     check("data: " in r.body and "[DONE]" in r.body, "not SSE: %r" % r.body[:200])
     check("{EMAIL}" in c.mock("/_mock/last"), "the prompt was not masked")
     check(r.headers.get("x-bulwark-action") == "INTERVENED", "action %s" % r.headers)
-    r = c.req(cl, "/v1/chat/completions", chat("hello", stream=True))
-    check(r.status == 400 and "stream" in r.body, "a streamed answer on an output-guarded route: %s" % r)
+    # an output-guarded route guards the stream (tests/integration/stream_test.py has the rest)
+    r = c.req(cl, "/v1/chat/completions", chat("REPLY: mail bob@example.org", stream=True))
+    check(r.status == 200 and "[DONE]" in r.body, "a streamed answer on an output-guarded route: %s" % r)
+    check("bob@example.org" not in r.body and "{EMAIL}" in r.body, "not masked: %r" % r.body[-500:])
 
 
 def t_stream_paced(c, cl):

@@ -149,7 +149,13 @@ asan ubsan:
 run: all
 	$(Q)scripts/run-demo.sh $(O)/bulwark
 
-bench: all
+# the streaming benchmark's origin and client (tests/bench/stream.sh)
+$(O)/bench/stream_bench: tests/bench/stream_bench.c $(LLHTTP_OBJ) $(O)/config.mk
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(LLHTTP_INC) $(LDFLAGS) -o $@ $< $(LLHTTP_OBJ) $(DEP_LIBS)
+
+bench: all $(O)/bench/stream_bench
 	$(Q)tests/bench/run.sh $(O) $(SHARED)
 
 eval: all

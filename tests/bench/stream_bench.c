@@ -52,6 +52,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -704,6 +705,9 @@ static void oconn_read(struct oconn *c)
             return;
         }
         mark_dirty(c);
+        if (p + n == rbuf + sizeof(rbuf))
+            continue;
+        return; /* drained, most likely: level-triggered epoll reports the rest */
     }
 }
 
@@ -1247,6 +1251,8 @@ static void cc_read(struct cconn *c)
             cc_drop(c, "closed");
             return;
         }
+        if ((size_t)n < sizeof(rbuf))
+            return; /* drained, most likely: level-triggered epoll reports the rest, saving a read */
     }
 }
 
@@ -1309,6 +1315,15 @@ static void cc_start(struct cstream *s)
     cc_flush(c);
 }
 
+static double self_cpu(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int cmp64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1332,7 +1347,7 @@ static int client_main(void)
     int64_t t0, t_conn, deadline, next_sample = 0, expect_us;
     long rss_idle, rss_conn = 0, rss_open = -1, rss_peak = 0;
     unsigned open_at_peak = 0, open_max = 0;
-    double cpu0, cpu1 = -1;
+    double cpu0, cpu1 = -1, self0, self1 = -1;
     size_t ntok = 0, nd = 0, nev = 0;
     int64_t *ev, *rel, *ttft;
     unsigned nttft = 0, extra = 0;
@@ -1430,6 +1445,7 @@ static int client_main(void)
     t0 = t_conn = now_us();
     deadline = t0 + (cli.timeout_s ? (int64_t)cli.timeout_s * 1000000 : 2 * expect_us + 60000000LL);
     cpu0 = proc_cpu();
+    self0 = self_cpu();
     while (cli.nended < cli.streams && !stop) {
         int64_t t = now_us(), wake = deadline;
         int n, timeout;
@@ -1468,11 +1484,15 @@ static int client_main(void)
             else if (c->fd >= 0 && (evs[j].events & EPOLLOUT))
                 cc_flush(c);
         }
-        if (cli.nended == cli.streams && cpu1 < 0)
+        if (cli.nended == cli.streams && cpu1 < 0) {
             cpu1 = proc_cpu();
+            self1 = self_cpu();
+        }
     }
-    if (cpu1 < 0)
+    if (cpu1 < 0) {
         cpu1 = proc_cpu();
+        self1 = self_cpu();
+    }
     for (i = 0; i < cli.streams; i++)
         if (cli.st[i].state < 2)
             cs_fail(&cli.st[i], cli.st[i].state == 0 ? "not started" : "timed out");
@@ -1524,13 +1544,13 @@ static int client_main(void)
                "tokens_rx=%zu events_rx=%zu extra=%u "
                "ttft_p50_us=%lld ttft_p99_us=%lld ev_p50_us=%lld ev_p99_us=%lld ev_max_us=%lld rel_p50_us=%lld "
                "rel_p99_us=%lld cpu_s=%.2f cpu_us_per_event=%.2f rss_idle_kb=%ld rss_conn_kb=%ld rss_open_kb=%ld "
-               "open=%u open_max=%u rss_kb_per_stream=%.1f wall_s=%.1f err=%s\n",
+               "open=%u open_max=%u rss_kb_per_stream=%.1f client_cpu_s=%.2f wall_s=%.1f err=%s\n",
                cli.label, cli.proto, cli.streams, cli.tokens, cli.gap_ms, nok, nfail, nrefused, first_status, ntok,
                nev, extra, (long long)pct(ttft, nttft, 0.50), (long long)pct(ttft, nttft, 0.99),
                (long long)pct(ev, ntok, 0.50), (long long)pct(ev, ntok, 0.99), (long long)pct(ev, ntok, 1.0),
                (long long)pct(rel, nd, 0.50), (long long)pct(rel, nd, 0.99), cpu1 - cpu0,
                events > 0 ? 1e6 * (cpu1 - cpu0) / events : -1.0, rss_idle, rss_conn, rss_at, nopen, open_max,
-               nopen ? (double)(rss_at - rss_idle) / nopen : -1.0, (double)(now_us() - t_conn) / 1e6,
+               nopen ? (double)(rss_at - rss_idle) / nopen : -1.0, self1 - self0, (double)(now_us() - t_conn) / 1e6,
                first_err ? first_err : "-");
     }
     free(ev);

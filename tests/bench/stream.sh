@@ -69,6 +69,16 @@ if [ ! -x "$SB" ]; then
         { echo "stream bench: cannot build stream_bench" >&2; exit 1; }
 fi
 
+# the guard alone: hold-back in events and CPU per event, same tokens as the origin's
+SG=$O/bench/stream_guard
+if [ "${GUARD:-1}" = 1 ] && [ ! -x "$SG" ] && [ -f "$O/libbulwark.a" ]; then
+    src=$root
+    [ -f "$O/../policies/stream.h" ] && src=$(cd "$O/.." && pwd) # the headers of the library measured
+    SG=$tmp/stream_guard
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -w -I"$src" -o "$SG" "$here/stream_guard.c" "$O/libbulwark.a" \
+        $(pkg-config --libs libhs libpcre2-8 libcjson libutf8proc) -lpthread -lm 2>"$tmp/sg.err" || SG=""
+fi
+
 port_of() { # LOGFILE KIND: the port of the first "listening" line of KIND (bulwark's log)
     i=0
     while [ $i -lt 300 ]; do
@@ -194,7 +204,13 @@ if [ -n "${KEEP:-}" ]; then
     cp "$tmp/results" "$KEEP/stream-results.txt"
 fi
 
-python3 - "$tmp/results" "$STREAMS" "$TOKENS" "$GAP_MS" "$ROUNDS" <<'EOF'
+if [ "${GUARD:-1}" = 1 ] && [ -n "$SG" ] && [ -x "$SG" ]; then
+    for g in demo default; do
+        "$SG" --guardrail "$root/conf/guardrails/$g.json" --tokens "$TOKENS" --sentence "$SENTENCE" \
+            --text "$here/data/prompt4k.txt" 2>>"$tmp/sg.err" >>"$tmp/guard" || true
+    done
+fi
+python3 - "$tmp/results" "$STREAMS" "$TOKENS" "$GAP_MS" "$ROUNDS" "$tmp/guard" <<'EOF'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -298,4 +314,21 @@ for proto in protos:
             print("note: %s %s event p50 %.0f us is over %d us: the machine is saturated or shared, latencies"
                   " are mostly CPU queueing; the latency verdicts are withheld (raise GAP_MS or lower STREAMS)"
                   % (proto, name, d["ev_p50_us"], SAT_US))
+try:
+    guard = [l.split() for l in open(sys.argv[6]) if l.startswith("guard ")]
+except OSError:
+    guard = []
+if guard:
+    print()
+    print("the output guard alone (policies/stream.h, one core, no I/O), fed one token per event:"
+          " hold = events a token waits before release;")
+    print("inherent added latency = hold x %s ms in synchronous mode; feed = CPU per event" % gap)
+    print("%-13s %-8s %9s %9s %9s %9s %9s %9s %9s" % ("guardrail", "answer", "feed p50", "feed p99", "us/event",
+          "hold p50", "hold p99", "+ms p50", "+ms p99"))
+    for g in guard:
+        # guard NAME ANSWER N p50 p99 max finish perev hold50 hold99 holdmax holdmean
+        print("%-13s %-8s %9s %9s %9s %9s %9s %9.0f %9.0f" % (g[1], g[2], g[4], g[5], g[8], g[9], g[10],
+              int(g[9]) * float(gap), int(g[10]) * float(gap)))
+    print("(stamps: the benchmark's tokens; english: words of tests/bench/data/prompt4k.txt"
+          " without digits; holds are approximate where the guard masked a name)")
 EOF

@@ -339,9 +339,12 @@ static void mark_dirty(struct oconn *c)
     }
 }
 
-/* Appends the next event(s) of s to b: the role and first token at the
- * start, then one token, then the finish event and [DONE]. Sets s->eof
- * after the last. */
+/*
+ * Appends the next event(s) of s to b: the role and first token at the
+ * start, then one token; the last token goes with the finish event and
+ * [DONE], so a guard that holds the last words until the end releases them
+ * on an event whose send time the client knows. Sets s->eof after the last.
+ */
 static void next_events(struct ostream *s, struct obuf *b)
 {
     static const char head[] = "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\","
@@ -370,8 +373,8 @@ static void next_events(struct ostream *s, struct obuf *b)
                      head, s->sent ? " " : "", word,
                      org.sentence && (s->sent + 1) % org.sentence == 0 ? "." : "");
         ob_add(b, ev, (size_t)n);
-        s->sent++;
-        return;
+        if (++s->sent < s->tokens)
+            return;
     }
     n = snprintf(ev, sizeof(ev), "%s{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", head);
     ob_add(b, ev, (size_t)n);

@@ -19,7 +19,8 @@
 # Knobs (env): STREAMS=1000 TOKENS=500 GAP_MS=30 ROUNDS=1 PROTOS="h1 h2c"
 #   TARGETS="direct nghttpx plain guarded patterns" RAMP_MS=1000 PER_CONN=100
 #   SENTENCE=12 (tokens per sentence) QUICK=1 (STREAMS=100 TOKENS=100)
-#   KEEP=DIR (keep the raw result lines in DIR/stream-results.txt)
+#   KEEP=DIR (keep the raw result lines in DIR/stream-results.txt and one line per
+#   stream of each run in DIR/streams-TARGET-PROTO-ROUND.txt)
 set -eu
 O=${1:?usage: stream.sh BUILD_DIR [SHARED_DIR]}
 O=$(cd "$O" && pwd)
@@ -179,7 +180,7 @@ run_one() { # TARGET PROTO ROUND
     # shellcheck disable=SC2086
     line=$("$SB" --connect "127.0.0.1:$PORT" --path "$PREFIX/v1/chat/completions" --proto "$2" \
         --streams "$STREAMS" --tokens "$TOKENS" --gap-ms "$GAP_MS" --ramp-ms "$RAMP_MS" \
-        --per-conn "$PER_CONN" --label "$1" $pidargs) || true
+        --per-conn "$PER_CONN" --label "$1" $pidargs ${KEEP:+--dump "$KEEP/streams-$1-$2-$3.txt"}) || true
     [ -n "$line" ] || line="result label=$1 proto=$2 unavailable=1 err=stream_bench_failed"
     echo "$line round=$3" >>"$tmp/results"
     echo "  round $3: $(echo "$line" | tr ' ' '\n' |

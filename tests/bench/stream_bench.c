@@ -860,7 +860,7 @@ struct cconn {
 };
 
 static struct {
-    const char *label, *path, *proto;
+    const char *label, *path, *proto, *dump;
     struct sockaddr_in addr;
     unsigned streams, tokens, gap_ms, ramp_ms, per_conn, timeout_s;
     int pids[SB_MAX_PIDS], npids;
@@ -1541,6 +1541,25 @@ static int client_main(void)
                 ttftn[nttft - 1] = s->trecv[0] - s->t_req - (s->tsend[m] - s->tsend[0]);
         }
     }
+    if (cli.dump) { /* one line per stream, for diagnosis: where a tail comes from */
+        FILE *f = fopen(cli.dump, "w");
+        for (i = 0; f && i < cli.streams; i++) {
+            struct cstream *s = &cli.st[i];
+            int64_t mx = 0, sum = 0;
+            for (unsigned j = 0; j < s->ntok; j++) {
+                int64_t l = s->trecv[j] - s->tsend[j];
+                sum += l;
+                mx = l > mx ? l : mx;
+            }
+            fprintf(f, "stream %u conn %ld state %d status %d tokens %u reads %u ttft_us %lld ev_mean_us %lld "
+                       "ev_max_us %lld end_us %lld err %s\n",
+                    i, (long)(s->c - cli.cc), s->state, s->status, s->ntok, s->ndel,
+                    (long long)(s->ntok ? s->trecv[0] - s->t_req : -1), (long long)(s->ntok ? sum / s->ntok : -1),
+                    (long long)mx, (long long)(s->t_end - t0), s->err[0] ? s->err : "-");
+        }
+        if (f)
+            fclose(f);
+    }
     qsort(ev, ntok, sizeof(int64_t), cmp64);
     qsort(rel, nd, sizeof(int64_t), cmp64);
     qsort(ttft, nttft, sizeof(int64_t), cmp64);
@@ -1596,7 +1615,7 @@ static int usage(void)
             "usage: stream_bench --origin --listen HOST:PORT [--tokens T] [--gap-ms G] [--sentence K]\n"
             "       stream_bench --connect HOST:PORT [--proto h1|h2c] [--path P] [--streams N] [--tokens T]\n"
             "                    [--gap-ms G] [--ramp-ms R] [--per-conn M] [--pid PID]... [--label NAME]\n"
-            "                    [--timeout-s S]\n");
+            "                    [--timeout-s S] [--dump FILE]\n");
     return 2;
 }
 
@@ -1610,6 +1629,7 @@ int main(int argc, char **argv)
         {"ramp-ms", required_argument, NULL, 'r'}, {"per-conn", required_argument, NULL, 'm'},
         {"pid", required_argument, NULL, 'i'},   {"label", required_argument, NULL, 'L'},
         {"sentence", required_argument, NULL, 's'}, {"timeout-s", required_argument, NULL, 'T'},
+        {"dump", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0}};
     const char *listen_at = NULL, *connect_to = NULL;
     int origin = 0, o, rv;
@@ -1630,6 +1650,7 @@ int main(int argc, char **argv)
         case 's': org.sentence = parse_uint(optarg, 100000); break;
         case 'T': cli.timeout_s = parse_uint(optarg, 86400); break;
         case 'L': cli.label = optarg; break;
+        case 'D': cli.dump = optarg; break;
         case 'i':
             if (cli.npids < SB_MAX_PIDS)
                 cli.pids[cli.npids++] = (int)parse_uint(optarg, 1u << 30);

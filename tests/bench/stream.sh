@@ -50,6 +50,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $need ]; then
     ulimit -n $need 2>/dev/null || { echo "stream bench: ulimit -n is below $need" >&2; exit 1; }
 fi
 
+[ -z "${KEEP:-}" ] || mkdir -p "$KEEP"
 tmp=$(mktemp -d /tmp/bulwark-sbench.XXXXXX)
 pids=""
 proxy_pids=""
@@ -201,7 +202,6 @@ while [ $r -le "$ROUNDS" ]; do
     r=$((r + 1))
 done
 if [ -n "${KEEP:-}" ]; then
-    mkdir -p "$KEEP"
     cp "$tmp/results" "$KEEP/stream-results.txt"
 fi
 

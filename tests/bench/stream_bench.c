@@ -179,7 +179,7 @@ static int parse_addr(const char *s, struct sockaddr_in *a)
     host[n] = 0;
     memset(a, 0, sizeof(*a));
     a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)atol(c + 1));
+    a->sin_port = htons((uint16_t)strtoul(c + 1, NULL, 10));
     return inet_pton(AF_INET, n ? host : "127.0.0.1", &a->sin_addr) == 1 ? 0 : -1;
 }
 
@@ -1144,7 +1144,7 @@ static int h2c_header(nghttp2_session *ss, const nghttp2_frame *f, const uint8_t
     if (s && nl == 7 && memcmp(name, ":status", 7) == 0 && vl < sizeof(v)) {
         memcpy(v, value, vl);
         v[vl] = 0;
-        s->status = atoi(v);
+        s->status = (int)strtol(v, NULL, 10);
     }
     return 0;
 }

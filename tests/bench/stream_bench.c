@@ -443,7 +443,7 @@ static void ostream_step(struct ostream *s)
     struct oconn *c = s->c;
 
     if (c->h2) {
-        next_events(s, &s->pend);
+        next_events(s, &s->pend); /* nghttpx and bulwark speak HTTP/1.1 upstream; h2c is the direct floor */
         if (s->deferred) {
             s->deferred = 0;
             nghttp2_session_resume_data(c->ss, s->id);
@@ -456,9 +456,9 @@ static void ostream_step(struct ostream *s)
 
         next_events(s, &ev);
         n = snprintf(hex, sizeof(hex), "%zx\r\n", ev.len);
-        ob_add(&c->out, hex, (size_t)n);
-        ob_add(&c->out, ev.base, ev.len);
-        ob_add(&c->out, s->eof ? "\r\n0\r\n\r\n" : "\r\n", s->eof ? 7 : 2);
+        if (ob_add(&c->out, hex, (size_t)n) != 0 || ob_add(&c->out, ev.base, ev.len) != 0 ||
+            ob_add(&c->out, s->eof ? "\r\n0\r\n\r\n" : "\r\n", s->eof ? 7 : 2) != 0)
+            oconn_close(c); /* the proxy stopped reading: over SB_MAX_OUT pending */
         ob_free(&ev);
         mark_dirty(c);
         if (s->eof) {

@@ -21,6 +21,7 @@
 #include "filters/errs.h"
 #include "policies/json.h"
 #include "proxy/adapt_int.h"
+#include "proxy/stream_api.h"
 
 /* ------------------------------------------------------------------ */
 /* detection and names                                                 */
@@ -1186,6 +1187,20 @@ int bw_adapter_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int 
         return BW_EINVAL;
     if (message == NULL)
         message = "";
+    if (rq->stream && rs == NULL && rq->api != BW_API_GENERIC) {
+        /* a blocked prompt of a streamed request: the client reads a stream,
+         * and a JSON body would be an empty stream to the SDKs */
+        struct bw_senc e;
+        int rv = bw_senc_init(&e, rq, NULL);
+
+        if (rv == 0 && tr != NULL)
+            rv = bw_senc_set_trace(&e, tr);
+        if (rv == 0)
+            rv = bw_senc_blocked(&e, message, out);
+        bw_senc_free(&e);
+        *content_type = bw_api_stream_ctype(rq->api);
+        return rv;
+    }
     *content_type = "application/json";
     return ops->blocked(rq, rs, dir, message, tr, out, content_type);
 }

@@ -1193,6 +1193,9 @@ int bw_adapter_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int 
         struct bw_senc e;
         int rv = bw_senc_init(&e, rq, NULL);
 
+        /* nothing came from upstream: the blocked message goes to every choice the client asked for (OpenAI n) */
+        if (rv == 0 && rq->nchoices > 1 && (rq->api == BW_API_OPENAI_CHAT || rq->api == BW_API_OPENAI_COMPLETIONS))
+            e.seen = rq->nchoices >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << rq->nchoices) - 1;
         if (rv == 0 && tr != NULL)
             rv = bw_senc_set_trace(&e, tr);
         if (rv == 0)

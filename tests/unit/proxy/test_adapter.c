@@ -1083,7 +1083,7 @@ static void test_adapter_blocked_streamed(void)
 
     bw_buf_init(&out, 0);
     CU_ASSERT_EQUAL_FATAL(parse(BW_API_OPENAI_CHAT, "/v1/chat/completions", NULL, 0,
-                                "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                                "{\"model\":\"gpt-4o\",\"stream\":true,\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
                                 NULL, &rq),
                           0);
     CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "Sorry, blocked.", &trace_blocked, &out, &ct), 0);
@@ -1094,6 +1094,9 @@ static void test_adapter_blocked_streamed(void)
     p = strstr(out.base, "\"finish_reason\":\"content_filter\"");
     CU_ASSERT_PTR_NOT_NULL(p);
     CU_ASSERT(p && strstr(p, "data: [DONE]\n\n") != NULL);
+    /* n = 2: the message and the stop for both choices */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.base, "{\"index\":1,\"delta\":{\"role\":\"assistant\",\"content\":\"Sorry, blocked.\"}"));
+    CU_ASSERT(p && strstr(p + 1, "\"finish_reason\":\"content_filter\"") != NULL);
     bw_areq_free(&rq);
 
     bw_buf_reset(&out);

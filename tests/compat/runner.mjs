@@ -93,7 +93,8 @@ try {
         upstreams: [{name: 'mock', url: `http://127.0.0.1:${mockPort}`}],
         routes: [
             // prompts only: streamed answers pass as they come (the suite's streamed cases on a bulwark without issue 5)
-            {name: 'in-bedrock', path_prefix: '/in/model/', strip_prefix: true, upstream: 'mock', directions: ['input'],
+            // (not stripped: the API is detected from the path, and the mock answers /in/model/... as /model/...)
+            {name: 'in-bedrock', path_prefix: '/in/model/', upstream: 'mock', directions: ['input'],
              trace: true, client_guardrails: ['compat']},
             {name: 'in', path_prefix: '/in/', strip_prefix: true, upstream: 'mock', guardrail: 'compat',
              directions: ['input'], trace: true},

@@ -3,7 +3,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import {transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
+import {transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, exchanged, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
 
 // What an application changes: the base URL (and it asks for the trace).
 const client = base => new Anthropic({
@@ -19,7 +19,9 @@ for (const t of transports) {
     const c = client(t.base);
 
     test(`messages: pass-through answer [${t.name}]`, async () => {
-        const [{data, response}, calls, last] = await observed(() => ask(c, P.plain));
+        const [[{data, response}, log], calls, last] = await observed(() => exchanged(() => ask(c, P.plain)));
+        assert.equal(log.proto, 'http/1.1', "the SDK's fetch speaks HTTP/1.1");
+        assert.equal(log.api, 'anthropic');
         assert.equal(response.status, 200);
         assert.equal(response.headers.get('x-bulwark-action'), 'NONE');
         assert.equal(calls, 1);

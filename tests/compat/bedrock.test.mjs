@@ -1,8 +1,10 @@
 // The official `@aws-sdk/client-bedrock-runtime` against bulwark, its
 // endpoint pointed at bulwark, dummy credentials: ApplyGuardrail (every
 // policy type, both sources), Converse with guardrailConfig, InvokeModel with
-// the guardrail headers. Over HTTP/1.1 (the SDK's default handler) and
-// HTTP/2 (@smithy/node-http-handler's NodeHttp2Handler), cleartext and TLS.
+// the guardrail headers. Over HTTP/2 (bedrock-runtime's default handler is
+// NodeHttp2Handler: h2c on http://, h2 on https://) and HTTP/1.1
+// (@smithy/node-http-handler's NodeHttpHandler), cleartext and TLS; the
+// protocol is checked in bulwark's access log.
 // The SDK drops what its model does not name, so every field asserted here
 // is one bulwark spells as Bedrock does. Streams: bedrock_stream.test.mjs.
 import {test, after} from 'node:test';
@@ -11,21 +13,21 @@ import {
     BedrockRuntimeClient, ApplyGuardrailCommand, ConverseCommand, InvokeModelCommand,
     ResourceNotFoundException, ValidationException, AccessDeniedException,
 } from '@aws-sdk/client-bedrock-runtime';
-import {NodeHttp2Handler} from '@smithy/node-http-handler';
-import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
+import {NodeHttpHandler} from '@smithy/node-http-handler';
+import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, exchanged, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
 
 // What an application changes: the endpoint (credentials are whatever the SDK finds; bulwark does not check them).
-export const bedrock = (endpoint, h2 = false) => new BedrockRuntimeClient({
+const bedrock = (endpoint, h1 = false) => new BedrockRuntimeClient({
     endpoint, region: 'us-east-1', maxAttempts: 1,
     credentials: {accessKeyId: 'AKIDCOMPATEXAMPLE', secretAccessKey: 'compat-secret'},
-    ...(h2 ? {requestHandler: new NodeHttp2Handler({requestTimeout: 20000})} : {}),
+    ...(h1 ? {requestHandler: new NodeHttpHandler({requestTimeout: 20000})} : {}),
 });
 
 const clients = [
-    {name: 'h1', c: bedrock(env.http)},
-    {name: 'h2c', c: bedrock(env.http, true)},
-    {name: 'tls h1', c: bedrock(env.https)},
-    {name: 'tls h2', c: bedrock(env.https, true)},
+    {name: 'h2c, the default handler', proto: 'h2', c: bedrock(env.http)},
+    {name: 'h2 over TLS, the default handler', proto: 'h2', c: bedrock(env.https)},
+    {name: 'HTTP/1.1', proto: 'http/1.1', c: bedrock(env.http, true)},
+    {name: 'HTTP/1.1 over TLS', proto: 'http/1.1', c: bedrock(env.https, true)},
 ];
 after(() => clients.forEach(x => x.c.destroy()));
 const br = clients[0].c;
@@ -139,9 +141,11 @@ test('ApplyGuardrail: an unknown guardrail is ResourceNotFoundException, a bad s
         e => e instanceof ValidationException && e.$metadata.httpStatusCode === 400);
 });
 
-for (const {name, c} of clients) {
+for (const {name, c, proto} of clients) {
     test(`ApplyGuardrail INPUT masked [${name}]`, async () => {
-        const r = await apply(c, 'INPUT', texts(P.masked));
+        const [r, log] = await exchanged(() => apply(c, 'INPUT', texts(P.masked)));
+        assert.equal(log.proto, proto);
+        assert.equal(log.path, '/guardrail/compat/version/DRAFT/apply');
         assert.equal(r.action, 'GUARDRAIL_INTERVENED');
         assert.deepEqual(r.outputs, [{text: P.maskedSeen}]);
     });
@@ -241,11 +245,14 @@ test('Converse: a guardrail the route does not allow is AccessDeniedException', 
 const claudeBody = (content, extra = {}) =>
     enc({anthropic_version: 'bedrock-2023-05-31', max_tokens: 256, messages: [{role: 'user', content}], ...extra});
 
-for (const {name, c} of clients) {
+for (const {name, c, proto} of clients) {
     test(`InvokeModel with the guardrail headers: masked prompt, trace [${name}]`, async () => {
-        const [r, calls, last] = await observed(() => c.send(new InvokeModelCommand({modelId: CLAUDE, ...GR, trace: 'ENABLED',
-            contentType: 'application/json', accept: 'application/json', body: claudeBody(P.masked)})));
+        const [[r, log], calls, last] = await observed(() => exchanged(() => c.send(new InvokeModelCommand({modelId: CLAUDE,
+            ...GR, trace: 'ENABLED', contentType: 'application/json', accept: 'application/json', body: claudeBody(P.masked)}))));
         assertModelSawMasked(calls, last);
+        assert.equal(log.proto, proto);
+        assert.equal(log.api, 'bedrock-invoke');
+        assert.equal(log.input, 'MASKED');
         assert.equal(r.contentType, 'application/json');
         const b = dec(r.body);
         assert.equal(b.type, 'message');

@@ -9,24 +9,25 @@ import assert from 'node:assert/strict';
 import {
     BedrockRuntimeClient, ConverseStreamCommand, InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
-import {NodeHttp2Handler} from '@smithy/node-http-handler';
+import {NodeHttpHandler} from '@smithy/node-http-handler';
 import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
 
-const bedrock = (endpoint, h2 = false) => new BedrockRuntimeClient({
+// bedrock-runtime's default handler is HTTP/2 (h2c on http://); NodeHttpHandler is HTTP/1.1
+const bedrock = (endpoint, h1 = false) => new BedrockRuntimeClient({
     endpoint, region: 'us-east-1', maxAttempts: 1,
     credentials: {accessKeyId: 'AKIDCOMPATEXAMPLE', secretAccessKey: 'compat-secret'},
-    ...(h2 ? {requestHandler: new NodeHttp2Handler({requestTimeout: 20000})} : {}),
+    ...(h1 ? {requestHandler: new NodeHttpHandler({requestTimeout: 20000})} : {}),
 });
 
 const routes = [
-    {name: 'prompt-only route, h1', c: bedrock(`${env.http}/in`), output: false},
-    {name: 'prompt-only route, h2c', c: bedrock(`${env.http}/in`, true), output: false},
+    {name: 'prompt-only route, h2c', c: bedrock(`${env.http}/in`), output: false},
+    {name: 'prompt-only route, h1', c: bedrock(`${env.http}/in`, true), output: false},
 ];
 if (env.stream)
     routes.push(
-        {name: 'guarded, h1', c: bedrock(env.http), output: true},
-        {name: 'guarded, h2c', c: bedrock(env.http, true), output: true},
-        {name: 'guarded, tls h2', c: bedrock(env.https, true), output: true});
+        {name: 'guarded, h2c', c: bedrock(env.http), output: true},
+        {name: 'guarded, h1', c: bedrock(env.http, true), output: true},
+        {name: 'guarded, tls h2', c: bedrock(env.https), output: true});
 after(() => routes.forEach(r => r.c.destroy()));
 
 const GR = {guardrailIdentifier: 'compat', guardrailVersion: 'DRAFT'};

@@ -2,6 +2,8 @@
 // (set by runner.mjs in the environment of every test file), what the mock
 // was asked, and the texts and messages of tests/compat/guardrail.json.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 
 function need(name) {
     const v = process.env[name];
@@ -96,4 +98,25 @@ export function assertAssessmentMeta(a, id = 'compat') {
 
 export function header(h, name) {
     return typeof h.get === 'function' ? h.get(name) : h[name];
+}
+
+// bulwark's access log (runner.mjs writes it to BW_COMPAT_TMP/access.log), one JSON object per exchange.
+function accessLines() {
+    try {
+        return fs.readFileSync(path.join(env.tmp, 'access.log'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+        return [];
+    }
+}
+
+// Runs fn (one exchange through bulwark) and returns [its result, the exchange's access log line].
+export async function exchanged(fn) {
+    const n = accessLines().length;
+    const res = await fn();
+    for (let i = 0; i < 100; i++) {
+        const lines = accessLines();
+        if (lines.length > n) return [res, JSON.parse(lines.at(-1))];
+        await new Promise(r => setTimeout(r, 20));
+    }
+    throw new Error('no access log line for the exchange');
 }

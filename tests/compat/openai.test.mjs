@@ -4,7 +4,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import {transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
+import {transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, exchanged, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
 
 // What an application changes: the base URL (and it asks for the trace).
 const client = base => new OpenAI({
@@ -19,7 +19,9 @@ for (const t of transports) {
     const c = client(t.base);
 
     test(`chat: pass-through answer [${t.name}]`, async () => {
-        const [{data, response}, calls, last] = await observed(() => ask(c, P.plain));
+        const [[{data, response}, log], calls, last] = await observed(() => exchanged(() => ask(c, P.plain)));
+        assert.equal(log.proto, 'http/1.1', "the SDK's fetch speaks HTTP/1.1");
+        assert.equal(log.api, 'openai-chat');
         assert.equal(response.status, 200);
         assert.equal(response.headers.get('x-bulwark-action'), 'NONE');
         assert.equal(calls, 1);

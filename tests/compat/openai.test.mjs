@@ -117,3 +117,35 @@ test('chat: a malformed request is the SDK\'s BadRequestError', async () => {
         e => e instanceof OpenAI.BadRequestError && e.status === 400 && e.type === 'invalid_request_error' &&
             /text/.test(e.message));
 });
+
+// The Responses API: the SDK's output_text reads the blocked message.
+for (const t of transports) {
+    const c = client(t.base);
+    const respond = input => c.responses.create({model: 'gpt-4o', input}).withResponse();
+
+    test(`responses: masked prompt, pass-through status [${t.name}]`, async () => {
+        const [{data}, calls, last] = await observed(() => respond(P.masked));
+        assertModelSawMasked(calls, last);
+        assert.equal(data.object, 'response');
+        assert.equal(data.status, 'completed');
+        assert.equal(data.output_text, `You said: ${P.maskedSeen}`);
+    });
+
+    test(`responses: blocked prompt and blocked answer, status incomplete, reason content_filter [${t.name}]`, async () => {
+        let [{data, response}, calls] = await observed(() => respond(P.blocked));
+        assert.equal(calls, 0);
+        assert.equal(response.headers.get('x-bulwark-action'), 'INTERVENED');
+        assert.match(data.id, /^resp_/);
+        assert.equal(data.status, 'incomplete');
+        assert.equal(data.incomplete_details.reason, 'content_filter');
+        assert.equal(data.output_text, BLOCKED_INPUT);
+        assert.equal(data.output[0].type, 'message');
+        assert.equal(data.output[0].role, 'assistant');
+        [{data}, calls] = await observed(() => respond(P.answerBlocked));
+        assert.equal(calls, 1);
+        assert.equal(data.status, 'incomplete');
+        assert.equal(data.incomplete_details.reason, 'content_filter');
+        assert.equal(data.output_text, BLOCKED_OUTPUT);
+        assert.ok(!JSON.stringify(data.output).includes(P.answerBlockedRaw));
+    });
+}

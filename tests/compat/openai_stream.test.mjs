@@ -84,7 +84,42 @@ for (const r of routes) {
         assert.equal(done.choices[0].finish_reason, 'content_filter');
     });
 
+    test(`responses stream: masked and blocked prompts, response.incomplete [${r.name}]`, async () => {
+        const read = async input => {
+            const stream = await c.responses.create({model: 'gpt-4o', input, stream: true});
+            const out = {types: [], text: '', final: null};
+            for await (const ev of stream) {
+                out.types.push(ev.type);
+                if (ev.type === 'response.output_text.delta') out.text += ev.delta;
+                if (ev.type === 'response.completed' || ev.type === 'response.incomplete') out.final = ev.response;
+            }
+            return out;
+        };
+        let [s, calls, last] = await observed(() => read(P.masked));
+        assertModelSawMasked(calls, last);
+        assert.equal(s.text, `You said: ${P.maskedSeen}`);
+        assert.equal(s.types.at(-1), 'response.completed');
+        assert.equal(s.final.output[0].content[0].text, `You said: ${P.maskedSeen}`, 'response.completed holds the text sent');
+        [s, calls] = await observed(() => read(P.blocked));
+        assert.equal(calls, 0);
+        assert.equal(s.types[0], 'response.created');
+        assert.equal(s.types.at(-1), 'response.incomplete');
+        assert.equal(s.text, BLOCKED_INPUT);
+        assert.equal(s.final.status, 'incomplete');
+        assert.equal(s.final.incomplete_details.reason, 'content_filter');
+        assert.equal(s.final.output[0].content[0].text, BLOCKED_INPUT);
+    });
+
     if (!r.output) continue;
+
+    test(`responses stream: blocked answer, response.incomplete [${r.name}]`, async () => {
+        const stream = c.responses.stream({model: 'gpt-4o', input: P.answerBlocked});
+        const final = await stream.finalResponse();
+        assert.equal(final.status, 'incomplete');
+        assert.equal(final.incomplete_details.reason, 'content_filter');
+        assert.ok(final.output_text.endsWith(BLOCKED_OUTPUT), final.output_text);
+        assert.ok(!final.output_text.includes(P.answerBlockedRaw));
+    });
 
     test(`chat stream: PII in the answer masked across chunks [${r.name}]`, async () => {
         const [s, calls, last] = await observed(() => collect(c, P.answerMasked));

@@ -156,7 +156,11 @@ try {
         if (d.details?.type === 'suite' && !d.details.error?.cause) return;
         failed++;
         const e = d.details.error, c = e?.cause ?? e;
-        const msg = (c?.stack || c?.message || String(c)).split('\n').slice(0, 20).map(l => '      ' + l).join('\n');
+        let text = c?.stack || c?.message || String(c);
+        // AWS SDK errors: the HTTP status and the headers say more than "UnknownError"
+        if (c?.$metadata) text += `\nHTTP ${c.$metadata.httpStatusCode ?? '?'}`;
+        if (c?.$response?.headers) text += ` ${JSON.stringify(c.$response.headers)}`;
+        const msg = text.split('\n').slice(0, 20).map(l => '      ' + l).join('\n');
         console.log(`FAIL  ${short(d.file)}: ${d.name}\n${msg}`);
     });
     stream.on('test:stderr', d => process.stderr.write(`      [${short(d.file)}] ${d.message}`));

@@ -10,6 +10,7 @@
 // keeps the temporary directory (logs, config).
 import {spawn, execFileSync} from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {run} from 'node:test';
@@ -66,6 +67,18 @@ async function listening(p, want) {
 
 const port = addr => Number(addr.slice(addr.lastIndexOf(':') + 1));
 
+// A loopback port nothing listens on (bound, read, closed).
+function closedPort() {
+    return new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const p = s.address().port;
+            s.close(() => resolve(p));
+        });
+    });
+}
+
 async function stop(p) {
     if (p.exitCode !== null || p.signalCode !== null) return;
     const done = new Promise(r => p.once('exit', r));
@@ -90,8 +103,12 @@ try {
         listeners: [{address: '127.0.0.1:0'}, {address: '127.0.0.1:0', tls: {certificate: cert, private_key: key}}],
         workers: 2,
         guardrails: [{id: 'compat', version: 'DRAFT', file: path.join(here, 'guardrail.json')}],
-        upstreams: [{name: 'mock', url: `http://127.0.0.1:${mockPort}`}],
+        upstreams: [{name: 'mock', url: `http://127.0.0.1:${mockPort}`},
+            {name: 'down', url: `http://127.0.0.1:${await closedPort()}`, connect_timeout_ms: 2000, retries: 0}],
         routes: [
+            // an upstream that refuses connections: bulwark's own 502 in each API's shape
+            {name: 'down', path_prefix: '/down/', strip_prefix: true, upstream: 'down', guardrail: 'compat',
+             directions: ['input'], client_guardrails: ['compat']},
             // prompts only: streamed answers pass as they come (the suite's streamed cases on a bulwark without issue 5)
             // (not stripped: the API is detected from the path, and the mock answers /in/model/... as /model/...)
             {name: 'in-bedrock', path_prefix: '/in/model/', upstream: 'mock', directions: ['input'],

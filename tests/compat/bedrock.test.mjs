@@ -321,3 +321,20 @@ test('InvokeModel without the guardrail headers is not guarded; a version withou
         contentType: 'application/json', body: claudeBody('hi')})),
     e => e instanceof ValidationException && e.$metadata.httpStatusCode === 400);
 });
+
+test('a guardrail named by ARN and a model by inference-profile ARN (URL-encoded in the path by the SDK)', async () => {
+    const arn = 'arn:aws:bedrock:us-east-1:123456789012:guardrail/compat';
+    let r = await br.send(new ApplyGuardrailCommand({guardrailIdentifier: arn, guardrailVersion: 'DRAFT', source: 'INPUT',
+        content: texts(P.masked)}));
+    assert.deepEqual(r.outputs, [{text: P.maskedSeen}]);
+    const model = 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0';
+    const [c, calls, last] = await observed(() => br.send(new ConverseCommand({modelId: model,
+        messages: [{role: 'user', content: [{text: P.blocked}]}], guardrailConfig: {guardrailIdentifier: arn, guardrailVersion: 'DRAFT'}})));
+    assert.equal(calls, 0, last);
+    assert.equal(c.stopReason, 'guardrail_intervened');
+    r = await br.send(new InvokeModelCommand({modelId: model, guardrailIdentifier: arn, guardrailVersion: 'DRAFT',
+        contentType: 'application/json', body: claudeBody(P.masked)}));
+    const b = dec(r.body);
+    assert.equal(b.content[0].text, `You said: ${P.maskedSeen}`, 'the Anthropic family is read from the profile ARN');
+    assert.equal(b['amazon-bedrock-guardrailAction'], 'INTERVENED');
+});

@@ -6,9 +6,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import {transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, exchanged, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
 
 // What an application changes: the base URL (and it asks for the trace).
-const client = base => new Anthropic({
-    baseURL: base, apiKey: 'sk-ant-compat', maxRetries: 0, timeout: 20000,
-    defaultHeaders: {'x-bulwark-trace': 'enabled'},
+const client = t => new Anthropic({
+    baseURL: t.base, apiKey: 'sk-ant-compat', maxRetries: 0, timeout: 20000,
+    defaultHeaders: {'x-bulwark-trace': 'enabled'}, ...t.sdk,
 });
 
 const ask = (c, content) =>
@@ -16,11 +16,11 @@ const ask = (c, content) =>
         messages: [{role: 'user', content}]}).withResponse();
 
 for (const t of transports) {
-    const c = client(t.base);
+    const c = client(t);
 
     test(`messages: pass-through answer [${t.name}]`, async () => {
         const [[{data, response}, log], calls, last] = await observed(() => exchanged(() => ask(c, P.plain)));
-        assert.equal(log.proto, 'http/1.1', "the SDK's fetch speaks HTTP/1.1");
+        assert.equal(log.proto, t.proto);
         assert.equal(log.api, 'anthropic');
         assert.equal(response.status, 200);
         assert.equal(response.headers.get('x-bulwark-action'), 'NONE');
@@ -89,7 +89,7 @@ for (const t of transports) {
 }
 
 test('messages: content filter and prompt attack in a multi-turn conversation with text blocks', async () => {
-    const c = client(transports[0].base);
+    const c = client(transports[0]);
     const [r, calls] = await observed(() => c.messages.create({
         model: 'claude-sonnet-4-5', max_tokens: 64,
         messages: [

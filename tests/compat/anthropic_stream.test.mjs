@@ -5,14 +5,20 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding} from './lib.mjs';
+import {env, transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding} from './lib.mjs';
 
-const routes = [{name: 'prompt-only route', base: `${env.http}/in`, output: false}];
+const [h1, , h2] = transports;
+const routes = [
+    {name: 'prompt-only route', base: `${env.http}/in`, sdk: h1.sdk, output: false},
+    {name: 'prompt-only route, tls h2', base: `${env.https}/in`, sdk: h2.sdk, output: false},
+];
 if (env.stream)
-    routes.push({name: 'guarded route', base: env.http, output: true}, {name: 'guarded route, tls', base: env.https, output: true});
+    routes.push({name: 'guarded route', base: env.http, sdk: h1.sdk, output: true},
+        {name: 'guarded route, tls', base: env.https, sdk: {}, output: true},
+        {name: 'guarded route, tls h2', base: env.https, sdk: h2.sdk, output: true});
 
-const client = base => new Anthropic({baseURL: base, apiKey: 'sk-ant-compat', maxRetries: 0, timeout: 20000,
-    defaultHeaders: {'x-bulwark-trace': 'enabled'}});
+const client = r => new Anthropic({baseURL: r.base, apiKey: 'sk-ant-compat', maxRetries: 0, timeout: 20000,
+    defaultHeaders: {'x-bulwark-trace': 'enabled'}, ...r.sdk});
 const params = content => ({model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{role: 'user', content}]});
 
 // `stream: true`: every event, the text, the stop reason, the trace on message_stop.
@@ -47,7 +53,7 @@ async function helper(c, content) {
 }
 
 for (const r of routes) {
-    const c = client(r.base);
+    const c = client(r);
 
     test(`messages stream: pass-through answer [${r.name}]`, async () => {
         const [s, calls] = await observed(() => collect(c, P.plain));

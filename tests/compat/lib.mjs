@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import {after} from 'node:test';
+import {Agent, fetch as undiciFetch} from 'undici';
 
 function need(name) {
     const v = process.env[name];
@@ -20,11 +22,21 @@ export const env = {
     stream: process.env.BW_COMPAT_STREAM === '1', // streamed answers are guarded (issue 5)
 };
 
-// The two ways an SDK reaches bulwark: cleartext and TLS (verified against
-// the generated certificate through NODE_EXTRA_CA_CERTS, never skipped).
+// HTTP/2 for the openai and anthropic SDKs: Node's fetch speaks HTTP/1.1
+// only; undici (the project behind it) with allowH2 negotiates h2 by ALPN,
+// given to the SDKs through their `fetch` and `fetchOptions` options.
+export const h2agent = new Agent({allowH2: true});
+after(() => h2agent.close());
+
+// The ways the openai and anthropic SDKs reach bulwark: cleartext HTTP/1.1,
+// and TLS (verified against the generated certificate through
+// NODE_EXTRA_CA_CERTS, never skipped) as HTTP/1.1 and as h2. `sdk` is
+// spread into the client's options; `proto` is what bulwark's access log
+// must say.
 export const transports = [
-    {name: 'http', base: env.http},
-    {name: 'tls', base: env.https},
+    {name: 'http', base: env.http, proto: 'http/1.1', sdk: {}},
+    {name: 'tls', base: env.https, proto: 'http/1.1', sdk: {}},
+    {name: 'tls h2', base: env.https, proto: 'h2', sdk: {fetch: undiciFetch, fetchOptions: {dispatcher: h2agent}}},
 ];
 
 // The guardrail's messages (tests/compat/guardrail.json).

@@ -7,20 +7,20 @@ import OpenAI from 'openai';
 import {transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, exchanged, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
 
 // What an application changes: the base URL (and it asks for the trace).
-const client = base => new OpenAI({
-    baseURL: `${base}/v1`, apiKey: 'sk-compat', maxRetries: 0, timeout: 20000,
-    defaultHeaders: {'x-bulwark-trace': 'enabled'},
+const client = t => new OpenAI({
+    baseURL: `${t.base}/v1`, apiKey: 'sk-compat', maxRetries: 0, timeout: 20000,
+    defaultHeaders: {'x-bulwark-trace': 'enabled'}, ...t.sdk,
 });
 
 const ask = (c, content, extra = {}) =>
     c.chat.completions.create({model: 'gpt-4o', messages: [{role: 'user', content}], ...extra}).withResponse();
 
 for (const t of transports) {
-    const c = client(t.base);
+    const c = client(t);
 
     test(`chat: pass-through answer [${t.name}]`, async () => {
         const [[{data, response}, log], calls, last] = await observed(() => exchanged(() => ask(c, P.plain)));
-        assert.equal(log.proto, 'http/1.1', "the SDK's fetch speaks HTTP/1.1");
+        assert.equal(log.proto, t.proto);
         assert.equal(log.api, 'openai-chat');
         assert.equal(response.status, 200);
         assert.equal(response.headers.get('x-bulwark-action'), 'NONE');
@@ -120,7 +120,7 @@ test('chat: a malformed request is the SDK\'s BadRequestError', async () => {
 
 // The Responses API: the SDK's output_text reads the blocked message.
 for (const t of transports) {
-    const c = client(t.base);
+    const c = client(t);
     const respond = input => c.responses.create({model: 'gpt-4o', input}).withResponse();
 
     test(`responses: masked prompt, pass-through status [${t.name}]`, async () => {

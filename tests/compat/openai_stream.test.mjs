@@ -7,14 +7,20 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding} from './lib.mjs';
+import {env, transports, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding} from './lib.mjs';
 
-const routes = [{name: 'prompt-only route', base: `${env.http}/in`, output: false}];
+const [h1, , h2] = transports;
+const routes = [
+    {name: 'prompt-only route', base: `${env.http}/in`, sdk: h1.sdk, output: false},
+    {name: 'prompt-only route, tls h2', base: `${env.https}/in`, sdk: h2.sdk, output: false},
+];
 if (env.stream)
-    routes.push({name: 'guarded route', base: env.http, output: true}, {name: 'guarded route, tls', base: env.https, output: true});
+    routes.push({name: 'guarded route', base: env.http, sdk: h1.sdk, output: true},
+        {name: 'guarded route, tls', base: env.https, sdk: {}, output: true},
+        {name: 'guarded route, tls h2', base: env.https, sdk: h2.sdk, output: true});
 
-const client = base => new OpenAI({baseURL: `${base}/v1`, apiKey: 'sk-compat', maxRetries: 0, timeout: 20000,
-    defaultHeaders: {'x-bulwark-trace': 'enabled'}});
+const client = r => new OpenAI({baseURL: `${r.base}/v1`, apiKey: 'sk-compat', maxRetries: 0, timeout: 20000,
+    defaultHeaders: {'x-bulwark-trace': 'enabled'}, ...r.sdk});
 
 // Reads a whole stream: the text of choice 0, the finish reasons, the usage, the trace chunk, every chunk.
 async function collect(c, content, extra = {}) {
@@ -41,7 +47,7 @@ async function collect(c, content, extra = {}) {
 }
 
 for (const r of routes) {
-    const c = client(r.base);
+    const c = client(r);
 
     test(`chat stream: pass-through answer [${r.name}]`, async () => {
         const [s, calls] = await observed(() => collect(c, P.plain));

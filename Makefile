@@ -149,7 +149,7 @@ fuzz: fuzz-build
 
 # The same unit, CLI and integration tests, built with ASan+UBSan.
 asan ubsan:
-	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration test-policy
+	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration test-policy test-compat
 
 run: all
 	$(Q)scripts/run-demo.sh $(O)/bulwark

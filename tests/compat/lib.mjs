@@ -108,10 +108,6 @@ export function assertAssessmentMeta(a, id = 'compat') {
     assert.ok(a.invocationMetrics.guardrailCoverage.textCharacters.guarded > 0);
 }
 
-export function header(h, name) {
-    return typeof h.get === 'function' ? h.get(name) : h[name];
-}
-
 // bulwark's access log (runner.mjs writes it to BW_COMPAT_TMP/access.log), one JSON object per exchange.
 function accessLines() {
     try {

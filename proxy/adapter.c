@@ -22,6 +22,7 @@
 #include "policies/json.h"
 #include "policies/json_tree.h"
 #include "proxy/adapt_int.h"
+#include "proxy/stream_api.h"
 
 /* ------------------------------------------------------------------ */
 /* detection and names                                                 */
@@ -1202,6 +1203,23 @@ int bw_adapter_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int 
         return BW_EINVAL;
     if (message == NULL)
         message = "";
+    if (rq->stream && rs == NULL && rq->api != BW_API_GENERIC) {
+        /* a blocked prompt of a streamed request: the client reads a stream,
+         * and a JSON body would be an empty stream to the SDKs */
+        struct bw_senc e;
+        int rv = bw_senc_init(&e, rq, NULL);
+
+        /* nothing came from upstream: the blocked message goes to every choice the client asked for (OpenAI n) */
+        if (rv == 0 && rq->nchoices > 1 && (rq->api == BW_API_OPENAI_CHAT || rq->api == BW_API_OPENAI_COMPLETIONS))
+            e.seen = rq->nchoices >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << rq->nchoices) - 1;
+        if (rv == 0 && tr != NULL)
+            rv = bw_senc_set_trace(&e, tr);
+        if (rv == 0)
+            rv = bw_senc_blocked(&e, message, out);
+        bw_senc_free(&e);
+        *content_type = bw_api_stream_ctype(rq->api);
+        return rv;
+    }
     *content_type = "application/json";
     return ops->blocked(rq, rs, dir, message, tr, out, content_type);
 }

@@ -257,8 +257,10 @@ int bw_adapter_response_body(const struct bw_areq *rq, const struct bw_aresp *rs
  * Converse stopReason "guardrail_intervened" with output, usage, metrics.
  * dir (enum bw_dir) says whether the prompt or the answer was blocked; rs
  * (may be NULL) gives the upstream answer's id, model and usage. The trace
- * is added as for bw_adapter_response_body(). Sets *content_type
- * (static). Returns 0, BW_ENOMEM, BW_ELIMIT.
+ * is added as for bw_adapter_response_body(). A streamed request without
+ * an answer (its prompt was blocked) gets the whole blocked stream instead
+ * (bw_senc_blocked: SSE or event-stream, except for the generic API). Sets
+ * *content_type (static). Returns 0, BW_ENOMEM, BW_ELIMIT.
  */
 int bw_adapter_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int dir, const char *message,
                        const struct bw_trace *tr, struct bw_buf *out, const char **content_type);

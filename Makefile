@@ -3,7 +3,8 @@
 #
 #   make            build/bulwark and build/libbulwark.a
 #   make run        the proxy with its mock model and the demo guardrail
-#   make test       every test (unit, CLI, integration, policy suites)
+#   make test       every test (unit, CLI, integration, policy suites, SDK compatibility)
+#   make test-compat the official OpenAI, Anthropic and Bedrock SDKs against bulwark (node, npm)
 #   make asan       the same tests under ASan+UBSan (build/asan)
 #   make bench      benchmarks, reported as ratios to references run alongside
 #   make eval       detector quality on ../shared/data
@@ -57,7 +58,7 @@ FUZZ_TIME  ?= 300
 FUZZ_SMOKE ?= 10
 UNIT_BIN   := $(UNIT_SRC:%.c=$(O)/%)
 
-.PHONY: all test test-unit test-cli test-integration test-policy test-fuzz fuzz-build fuzzers asan ubsan run bench eval models fuzz lint install clean
+.PHONY: all test test-unit test-cli test-integration test-policy test-compat test-fuzz fuzz-build fuzzers asan ubsan run bench eval models fuzz lint install clean
 
 all: $(O)/bulwark $(O)/libbulwark.a
 
@@ -93,7 +94,7 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libbulwark.a tests/unit/testutil.h
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CUNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS) $(CUNIT_LIBS)
 
-test: all test-unit test-cli test-integration test-policy test-fuzz
+test: all test-unit test-cli test-integration test-policy test-compat test-fuzz
 
 test-unit: $(UNIT_BIN)
 	$(Q)tests/run-unit.sh $(O) $(UNIT_BIN)
@@ -106,6 +107,10 @@ test-integration: all
 
 test-policy: all
 	$(Q)if [ -x tests/policy/run.sh ]; then tests/policy/run.sh $(O)/bulwark; fi
+
+# npm ci installs the SDKs pinned by tests/compat/package-lock.json (once per lockfile change)
+test-compat: all
+	$(Q)tests/compat/run.sh $(O)/bulwark
 
 # libFuzzer targets: the engine built with coverage and ASan+UBSan in
 # build/fuzz, each target linked with it. make fuzz runs each FUZZ_TIME
@@ -144,12 +149,24 @@ fuzz: fuzz-build
 
 # The same unit, CLI and integration tests, built with ASan+UBSan.
 asan ubsan:
-	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration test-policy
+	$(Q)$(MAKE) --no-print-directory O=build/asan SAN=1 OPT=-O1 all test-unit test-cli test-integration test-policy test-compat
 
 run: all
 	$(Q)scripts/run-demo.sh $(O)/bulwark
 
-bench: all
+# the streaming benchmark's origin and client (tests/bench/stream.sh)
+$(O)/bench/stream_bench: tests/bench/stream_bench.c $(LLHTTP_OBJ) $(O)/config.mk
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(LLHTTP_INC) $(LDFLAGS) -o $@ $< $(LLHTTP_OBJ) $(DEP_LIBS)
+
+# the streaming output guard alone, fed one token per event (tests/bench/stream.sh)
+$(O)/bench/stream_guard: tests/bench/stream_guard.c $(O)/libbulwark.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
+
+bench: all $(O)/bench/stream_bench $(O)/bench/stream_guard
 	$(Q)tests/bench/run.sh $(O) $(SHARED)
 
 eval: all

@@ -217,6 +217,13 @@ void bw_areq_free(struct bw_areq *rq);
 int bw_adapter_request_body(const struct bw_areq *rq, const struct bw_iov *masked, struct bw_buf *out);
 
 /*
+ * Would bw_adapter_request_body() change anything (a masked text, a
+ * guardrail field or input tag to strip)? When not, the original body can
+ * go upstream as it is, without a copy. Returns 1 or 0.
+ */
+int bw_adapter_request_changed(const struct bw_areq *rq, const struct bw_iov *masked);
+
+/*
  * Parses a non-streamed answer of rq's api (body borrowed, must outlive
  * rs). Returns 0; BW_EINVAL (with err) when it is not that API's JSON, or
  * when it is an error object: the caller forwards upstream errors as they
@@ -250,8 +257,10 @@ int bw_adapter_response_body(const struct bw_areq *rq, const struct bw_aresp *rs
  * Converse stopReason "guardrail_intervened" with output, usage, metrics.
  * dir (enum bw_dir) says whether the prompt or the answer was blocked; rs
  * (may be NULL) gives the upstream answer's id, model and usage. The trace
- * is added as for bw_adapter_response_body(). Sets *content_type
- * (static). Returns 0, BW_ENOMEM, BW_ELIMIT.
+ * is added as for bw_adapter_response_body(). A streamed request without
+ * an answer (its prompt was blocked) gets the whole blocked stream instead
+ * (bw_senc_blocked: SSE or event-stream, except for the generic API). Sets
+ * *content_type (static). Returns 0, BW_ENOMEM, BW_ELIMIT.
  */
 int bw_adapter_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int dir, const char *message,
                        const struct bw_trace *tr, struct bw_buf *out, const char **content_type);

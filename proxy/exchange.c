@@ -1363,7 +1363,7 @@ static void guarded(struct ex *x)
     }
     x->up_body = s->req.body.base;
     x->up_len = s->req.body.len;
-    if (masked || x->rq.ed) {
+    if (bw_adapter_request_changed(&x->rq, masked)) {
         bw_buf_init(&x->body_up, BW_MAX_BODY_BYTES);
         if (bw_adapter_request_body(&x->rq, masked, &x->body_up) != 0) {
             reply_error(x, 500, "bulwark: cannot rewrite the request");

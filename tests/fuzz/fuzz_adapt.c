@@ -21,6 +21,9 @@
 #include "proxy/adapt_bedrock.c"
 #include "proxy/adapt_generic.c"
 #include "proxy/adapt_openai.c"
+#include "proxy/evstream.c"
+#include "proxy/sse.c"
+#include "proxy/stream_api.c"
 
 static const struct {
     int api;

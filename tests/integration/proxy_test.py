@@ -452,6 +452,21 @@ def t_body_too_large(c, cl):
     check("error" in r.json(), "body %r" % r.body)
 
 
+def t_json_tree_too_large(c, cl):
+    # under max_body_bytes, but 30,000 tiny values make a tree of ~2 MB, over the
+    # request's memory cap (4 x max_body_bytes + 4 x max_header_bytes + 1 MiB)
+    before = c.mock_calls()
+    body = chat("hi")[:-1] + ',"x":[' + ",".join(["0"] * 30000) + "]}"
+    check(len(body) < 65536, "body of %d bytes" % len(body))
+    r = c.req(cl, "/v1/chat/completions", body)
+    check(r.status == 413, "status %s" % r)
+    check("memory" in r.json().get("error", {}).get("message", ""), "body %r" % r.body)
+    check(c.mock_calls() == before, "the model was called")
+    # the same values, fewer of them: accepted
+    r = c.req(cl, "/v1/chat/completions", chat("hi")[:-1] + ',"x":[' + ",".join(["0"] * 3000) + "]}")
+    check(r.status == 200, "status %s" % r)
+
+
 def t_headers_too_large(c, cl):
     r = c.req(cl, "/v1/chat/completions", chat("hi"), headers={"x-big": "y" * 9000})
     check(r.status == 431, "status %s" % r)
@@ -535,7 +550,7 @@ def t_forwarded_headers(c, cl):
 
 CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output, t_streamed,
          t_stream_paced,
-         t_malformed_json, t_body_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
+         t_malformed_json, t_body_too_large, t_json_tree_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
          t_upstream_slow, t_upstream_h2, t_upstream_tls, t_sigv4_resign, t_apply_endpoint, t_forwarded_headers]
 
 # ---------------------------------------------------------------- API shapes (need the adapters)

@@ -6,6 +6,9 @@
  * the strict JSON check, and the splicer.
  */
 #include "tests/unit/proxy/units.h"
+#include "proxy/evstream.c"
+#include "proxy/sse.c"
+#include "proxy/stream_api.c"
 #include "tests/unit/testutil.h"
 
 static struct bw_arena ar;
@@ -178,7 +181,7 @@ static void test_adapter_strict_json(void)
 
     for (i = 0; i < BW_NELEMS(bad); i++) {
         err[0] = 0;
-        CU_ASSERT_EQUAL(bw_px_json_parse(bad[i].in, strlen(bad[i].in), &r, err, sizeof(err)), BW_EINVAL);
+        CU_ASSERT_EQUAL(bw_px_json_parse(bad[i].in, strlen(bad[i].in), &ar, &r, err, sizeof(err)), BW_EINVAL);
         CU_ASSERT_STRING_EQUAL(err, bad[i].msg);
         if (strcmp(err, bad[i].msg) != 0)
             fprintf(stderr, "%s -> %s\n", bad[i].in, err);
@@ -186,11 +189,11 @@ static void test_adapter_strict_json(void)
     /* depth 64 is fine, 65 is not */
     memset(deep, '[', 64);
     memset(deep + 64, ']', 64);
-    CU_ASSERT_EQUAL(bw_px_json_parse(deep, 128, &r, err, sizeof(err)), 0);
-    cJSON_Delete(r);
+    CU_ASSERT_EQUAL(bw_px_json_parse(deep, 128, &ar, &r, err, sizeof(err)), 0);
+
     memset(deep, '[', 65);
     memset(deep + 65, ']', 65);
-    CU_ASSERT_EQUAL(bw_px_json_parse(deep, 130, &r, err, sizeof(err)), BW_EINVAL);
+    CU_ASSERT_EQUAL(bw_px_json_parse(deep, 130, &ar, &r, err, sizeof(err)), BW_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "nest"));
     /* a valid body through the request parser reports the same words */
     {
@@ -211,7 +214,7 @@ static void splice_case(const char *in, const char *const *del, size_t ndel, con
     struct bw_buf out;
     size_t i, n = 0;
 
-    CU_ASSERT_EQUAL_FATAL(bw_px_json_parse(in, strlen(in), &r, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(bw_px_json_parse(in, strlen(in), &ar, &r, err, sizeof(err)), 0);
     for (i = 0; i < ndel; i++)
         e[n++] = (struct bw_edit){BW_ED_DEL, cJSON_GetObjectItemCaseSensitive(r, del[i]), NULL, NULL, 0, 0};
     if (ins)
@@ -222,7 +225,7 @@ static void splice_case(const char *in, const char *const *del, size_t ndel, con
     if (strcmp(out.base, want) != 0)
         fprintf(stderr, "splice %s -> %s (want %s)\n", in, out.base, want);
     bw_buf_free(&out);
-    cJSON_Delete(r);
+
 }
 
 static void test_adapter_splice_members(void)
@@ -553,8 +556,11 @@ static void test_adapter_anthropic(void)
     CU_ASSERT_EQUAL(at(j, "usage.input_tokens")->valueint, 2095);
     CHECK_STR(j, "bulwark_trace.action", "INTERVENED");
     cJSON_Delete(j);
-    /* blocked prompt: no upstream answer */
+    /* blocked prompt: no upstream answer (the fixture asks for a stream: the
+     * JSON shape is for non-streamed requests, test_adapter_blocked_streamed
+     * has the streamed one) */
     bw_buf_reset(&out);
+    rq.stream = 0;
     CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "No.", NULL, &out, &ct), 0);
     j = jparse(&out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
@@ -1067,6 +1073,88 @@ static void test_adapter_too_many_blocks(void)
     bw_buf_free(&b);
 }
 
+/* A blocked prompt of a streamed request is a complete stream, not a JSON body the SDKs would read as an empty stream. */
+static void test_adapter_blocked_streamed(void)
+{
+    struct bw_areq rq;
+    struct bw_buf out;
+    const char *ct = NULL;
+    const char *p;
+
+    bw_buf_init(&out, 0);
+    CU_ASSERT_EQUAL_FATAL(parse(BW_API_OPENAI_CHAT, "/v1/chat/completions", NULL, 0,
+                                "{\"model\":\"gpt-4o\",\"stream\":true,\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                                NULL, &rq),
+                          0);
+    CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "Sorry, blocked.", &trace_blocked, &out, &ct), 0);
+    CU_ASSERT_STRING_EQUAL(ct, "text/event-stream");
+    bw_buf_addc(&out, 0);
+    CU_ASSERT(strncmp(out.base, "data: {", 7) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.base, "\"content\":\"Sorry, blocked.\""));
+    p = strstr(out.base, "\"finish_reason\":\"content_filter\"");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    CU_ASSERT(p && strstr(p, "data: [DONE]\n\n") != NULL);
+    /* n = 2: the message and the stop for both choices */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.base, "{\"index\":1,\"delta\":{\"role\":\"assistant\",\"content\":\"Sorry, blocked.\"}"));
+    CU_ASSERT(p && strstr(p + 1, "\"finish_reason\":\"content_filter\"") != NULL);
+    bw_areq_free(&rq);
+
+    bw_buf_reset(&out);
+    CU_ASSERT_EQUAL_FATAL(parse(BW_API_ANTHROPIC, "/v1/messages", NULL, 0,
+                                "{\"model\":\"claude\",\"max_tokens\":9,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                                NULL, &rq),
+                          0);
+    CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "No.", &trace_blocked, &out, &ct), 0);
+    CU_ASSERT_STRING_EQUAL(ct, "text/event-stream");
+    bw_buf_addc(&out, 0);
+    CU_ASSERT(strncmp(out.base, "event: message_start\n", 21) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.base, "\"text\":\"No.\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.base, "\"stop_reason\":\"guardrail_intervened\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.base, "event: message_stop\n"));
+    bw_areq_free(&rq);
+
+    bw_buf_reset(&out);
+    CU_ASSERT_EQUAL_FATAL(parse(BW_API_BEDROCK_CONVERSE, "/model/m/converse-stream", NULL, 0,
+                                "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}]}", NULL, &rq),
+                          0);
+    CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "No.", &trace_blocked, &out, &ct), 0);
+    CU_ASSERT_STRING_EQUAL(ct, "application/vnd.amazon.eventstream");
+    {
+        /* whole event-stream messages, the last one the metadata event */
+        size_t off = 0, n = 0;
+        struct bw_evs_msg m;
+        const struct bw_iov *et = NULL;
+
+        while (off + 12 <= out.len) {
+            uint32_t tl = (uint32_t)(unsigned char)out.base[off] << 24 | (uint32_t)(unsigned char)out.base[off + 1] << 16 |
+                          (uint32_t)(unsigned char)out.base[off + 2] << 8 | (unsigned char)out.base[off + 3];
+            CU_ASSERT_FATAL(tl >= 16 && off + tl <= out.len);
+            CU_ASSERT_EQUAL_FATAL(bw_evs_parse(out.base + off, tl, &m), 0);
+            et = bw_evs_header_str(&m, ":event-type");
+            off += tl;
+            n++;
+        }
+        CU_ASSERT_EQUAL(off, out.len);
+        CU_ASSERT(n >= 4);
+        CU_ASSERT(et && et->len == 8 && memcmp(et->base, "metadata", 8) == 0);
+    }
+    bw_areq_free(&rq);
+
+    /* the generic API has no stream form: JSON as before */
+    bw_buf_reset(&out);
+    {
+        const char *in_ptrs[] = {"/q"};
+        struct bw_adapter_opts o = {in_ptrs, 1, NULL, 0, 0};
+
+        CU_ASSERT_EQUAL_FATAL(parse(BW_API_GENERIC, "/api", NULL, 0, "{\"stream\":true,\"q\":\"hi\"}", &o, &rq), 0);
+        CU_ASSERT_EQUAL(rq.stream, 1);
+        CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "No.", NULL, &out, &ct), 0);
+        CU_ASSERT_STRING_EQUAL(ct, "text/plain; charset=utf-8"); /* no answer pointer: the message as text */
+        bw_areq_free(&rq);
+    }
+    bw_buf_free(&out);
+}
+
 static const struct bw_test tests[] = {
     {"test_adapter_detect", test_adapter_detect},
     {"test_adapter_strict_json", test_adapter_strict_json},
@@ -1086,6 +1174,7 @@ static const struct bw_test tests[] = {
     {"test_adapter_generic", test_adapter_generic},
     {"test_adapter_error_shapes", test_adapter_error_shapes},
     {"test_adapter_too_many_blocks", test_adapter_too_many_blocks},
+    {"test_adapter_blocked_streamed", test_adapter_blocked_streamed},
 };
 
 static int setup_main(void)

@@ -103,7 +103,7 @@ free_port() {
 ORIGIN_PID=$!
 pids="$pids $ORIGIN_PID"
 i=0
-until grep -q '^listening' "$tmp/origin.log" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+until grep -qs '^listening' "$tmp/origin.log" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 ORIGIN=$(awk '/^listening/ {print $2}' "$tmp/origin.log")
 [ -n "$ORIGIN" ] || { echo "stream bench: the origin did not start" >&2; cat "$tmp/origin.log" >&2; exit 1; }
 

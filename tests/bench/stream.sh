@@ -207,7 +207,7 @@ fi
 
 if [ "${GUARD:-1}" = 1 ] && [ -n "$SG" ] && [ -x "$SG" ]; then
     for g in demo default; do
-        "$SG" --guardrail "$root/conf/guardrails/$g.json" --tokens "$TOKENS" --sentence "$SENTENCE" \
+        "$SG" --guardrail "$root/conf/guardrails/$g.json" --tokens "$TOKENS" --sentence "$SENTENCE" --gap-ms "$GAP_MS" \
             --text "$here/data/prompt4k.txt" 2>>"$tmp/sg.err" >>"$tmp/guard" || true
     done
 fi

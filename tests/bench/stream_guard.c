@@ -15,7 +15,7 @@
  * --sentence tokens; no pattern ever matches) and "english" (the words of
  * --text, e.g. tests/bench/data/prompt4k.txt, repeated to --tokens words).
  *
- *   stream_guard --guardrail FILE [--tokens T] [--sentence K] [--text FILE] [--rounds N]
+ *   stream_guard --guardrail FILE [--tokens T] [--sentence K] [--gap-ms G] [--text FILE] [--rounds N]
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -71,10 +71,10 @@ struct answer {
     size_t *tok, ntok;
 };
 
-static void stamps(struct answer *a, size_t n, unsigned sentence)
+/* The origin's tokens: its clock in microseconds, base 20, one token every gap_us. */
+static void stamps(struct answer *a, size_t n, unsigned sentence, unsigned long gap_us)
 {
     size_t i, len = 0;
-    unsigned long v = 1234567;
 
     a->text = malloc(n * 11 + 1);
     a->tok = malloc((n + 1) * sizeof(*a->tok));
@@ -83,10 +83,12 @@ static void stamps(struct answer *a, size_t n, unsigned sentence)
         a->tok[i] = len;
         if (i)
             a->text[len++] = ' ';
-        for (k = 0; k < 8; k++) {
-            a->text[len++] = SG_ALPHA[v % 20];
-            v = v * 1103515245 + 12345;
+        unsigned long long v = (123456789012ULL + (unsigned long long)i * gap_us) % 25600000000ULL;
+        for (k = 7; k >= 0; k--) {
+            a->text[len + (size_t)k] = SG_ALPHA[v % 20];
+            v /= 20;
         }
+        len += 8;
         if (sentence && (i + 1) % sentence == 0)
             a->text[len++] = '.';
     }
@@ -227,9 +229,11 @@ int main(int argc, char **argv)
 {
     static const struct option lo[] = {{"guardrail", 1, 0, 'g'}, {"tokens", 1, 0, 't'}, {"sentence", 1, 0, 's'},
                                        {"text", 1, 0, 'x'},      {"rounds", 1, 0, 'r'}, {"header", 0, 0, 'H'},
+                                       {"gap-ms", 1, 0, 'G'},
                                        {0, 0, 0, 0}};
     const char *gpath = NULL, *tpath = NULL, *gname;
     unsigned tokens = 500, sentence = 12, rounds = 20;
+    unsigned long gap_us = 30000;
     int c, rv = 0, header = 0;
     struct bw_guardrail *g;
     struct bw_errs errs;
@@ -244,6 +248,7 @@ int main(int argc, char **argv)
         case 'x': tpath = optarg; break;
         case 'r': rounds = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'H': header = 1; break;
+        case 'G': gap_us = strtoul(optarg, NULL, 10) * 1000; break;
         default: goto usage;
         }
     }
@@ -259,7 +264,7 @@ int main(int argc, char **argv)
     }
     gname = strrchr(gpath, '/') ? strrchr(gpath, '/') + 1 : gpath;
     bw_worker_init(&w);
-    stamps(&st, tokens, sentence);
+    stamps(&st, tokens, sentence, gap_us);
     rv = measure("stamps", gname, g, &w, &st, rounds);
     if (rv == 0 && tpath) {
         if (english(&en, tpath, tokens) != 0) {
@@ -277,7 +282,7 @@ int main(int argc, char **argv)
     bw_errs_free(&errs);
     return rv;
 usage:
-    fprintf(stderr, "usage: stream_guard --guardrail FILE [--tokens T] [--sentence K] [--text FILE] [--rounds N]"
+    fprintf(stderr, "usage: stream_guard --guardrail FILE [--tokens T] [--sentence K] [--gap-ms G] [--text FILE] [--rounds N]"
                     " [--header]\n");
     return 2;
 }

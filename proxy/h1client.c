@@ -55,6 +55,7 @@ struct bw_px_h1conn {
     struct bw_px_h1conn *next;  /* idle list */
     struct bw_px_timer idle_timer;
     struct bw_px_defer free_later;
+    struct bw_px_defer send_later;
     llhttp_t p;
     struct bw_buf field, value;
     int state;
@@ -161,6 +162,7 @@ static void conn_shut(struct bw_px_h1conn *c)
     if (c->state == C_IDLE)
         unlink_idle(c);
     bw_px_timer_stop(l, &c->idle_timer);
+    bw_px_defer_cancel(l, &c->send_later);
     if (c->io.fd >= 0) {
         int fd = c->io.fd;
         bw_px_io_stop(l, &c->io);
@@ -491,6 +493,14 @@ static struct bw_px_h1conn *connect_new(struct bw_px_upreq *r, struct bw_px_h1po
     return c;
 }
 
+static void send_now(struct bw_px_defer *d)
+{
+    struct bw_px_h1conn *c = (struct bw_px_h1conn *)((char *)d - offsetof(struct bw_px_h1conn, send_later));
+
+    if (!c->dead && c->r && c->state == C_SENDING)
+        do_send(c);
+}
+
 /* Puts r on an idle connection of its pool, or on a new one. */
 static int attach(struct bw_px_upreq *r)
 {
@@ -527,8 +537,14 @@ static int attach(struct bw_px_upreq *r)
     c->sent = 0;
     c->got_bytes = c->complete = 0;
     r->c = c;
+    /*
+     * Written after this batch of events, not now: the requests a batch
+     * starts go out together, so the upstream wakes once for them instead
+     * of once per request (on a VM a wake-up of an idle upstream is an
+     * interrupt to another vCPU), and reads them in one go.
+     */
     if (c->state == C_SENDING)
-        do_send(c);
+        bw_px_defer(&r->u->w->loop, &c->send_later, send_now);
     return BW_OK;
 }
 

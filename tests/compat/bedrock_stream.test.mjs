@@ -7,7 +7,7 @@
 import {test, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-    BedrockRuntimeClient, ConverseStreamCommand, InvokeModelWithResponseStreamCommand,
+    BedrockRuntimeClient, ConverseStreamCommand, InvokeModelWithResponseStreamCommand, ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import {NodeHttpHandler} from '@smithy/node-http-handler';
 import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
@@ -166,5 +166,12 @@ for (const r of routes) {
         assert.equal(stop, 'guardrail_intervened');
         finding(meta.trace.guardrail.outputAssessments.compat[0].contextualGroundingPolicy.filters,
             {type: 'GROUNDING', action: 'BLOCKED'});
+    });
+
+    test(`ConverseStream: streamProcessingMode async with a masking guardrail is ValidationException [${r.name}]`, async () => {
+        // masking is impossible when text is forwarded before it is checked (as in Bedrock)
+        await assert.rejects(c.send(new ConverseStreamCommand({modelId: CLAUDE, messages: [{role: 'user', content: [{text: P.plain}]}],
+            guardrailConfig: {...GR, streamProcessingMode: 'async'}})),
+        e => e instanceof ValidationException && e.$metadata.httpStatusCode === 400);
     });
 }

@@ -154,7 +154,19 @@ asan ubsan:
 run: all
 	$(Q)scripts/run-demo.sh $(O)/bulwark
 
-bench: all
+# the streaming benchmark's origin and client (tests/bench/stream.sh)
+$(O)/bench/stream_bench: tests/bench/stream_bench.c $(LLHTTP_OBJ) $(O)/config.mk
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(LLHTTP_INC) $(LDFLAGS) -o $@ $< $(LLHTTP_OBJ) $(DEP_LIBS)
+
+# the streaming output guard alone, fed one token per event (tests/bench/stream.sh)
+$(O)/bench/stream_guard: tests/bench/stream_guard.c $(O)/libbulwark.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
+
+bench: all $(O)/bench/stream_bench $(O)/bench/stream_guard
 	$(Q)tests/bench/run.sh $(O) $(SHARED)
 
 eval: all

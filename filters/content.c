@@ -29,6 +29,7 @@
 #include "filters/content.h"
 #include "filters/lexicon.h"
 #include "filters/linear.h"
+#include "filters/tokens.h"
 
 /* lexicon score cut-offs of the confidence levels (docs/classifiers.md) */
 #define BW_LEX_LOW 1.0f
@@ -257,6 +258,33 @@ static int add_feats(void *ctx, const uint32_t *h, size_t k)
 
     for (j = 0; j < K; j++)
         acc[j] = 0;
+    /*
+     * The shipped bank has three models: that case unrolled, the rows of
+     * later features prefetched (one random row per feature). Each sum gets
+     * the same terms in the same order as the general loop.
+     */
+    if (K == 3) {
+        double a0 = 0, a1 = 0, a2 = 0;
+        for (i = 0; i < k; i++) {
+            const float *row = bank.w + (size_t)(h[i] & mask) * 3;
+            if (i + 8 < k)
+                __builtin_prefetch(bank.w + (size_t)(h[i + 8] & mask) * 3);
+            if (h[i] & 0x80000000u) {
+                a0 -= row[0];
+                a1 -= row[1];
+                a2 -= row[2];
+            } else {
+                a0 += row[0];
+                a1 += row[1];
+                a2 += row[2];
+            }
+        }
+        es->acc[0] += a0;
+        es->acc[1] += a1;
+        es->acc[2] += a2;
+        es->nfeat += k;
+        return 0;
+    }
     for (i = 0; i < k; i++) {
         const float *row = bank.w + (size_t)(h[i] & mask) * K;
         if (h[i] & 0x80000000u)
@@ -282,8 +310,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     memset(es->acc, 0, sizeof(es->acc));
     es->nfeat = 0;
     es->lex[BW_CAT_PROMPT_ATTACK] += bw_lex_encoded(ev->text->view, ev->text->len);
-    if (bank.k)
-        bw_feat_run(ev->text->view, ev->text->len, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+    if (bank.k) {
+        struct bw_tokit it;
+        bw_tokit_init(&it, bw_eval_words(ev), ev->text->view, ev->text->len);
+        bw_feat_run_words(&it, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+    }
     bw_content_dense(es->lex, x);
     for (i = 0; i < st->n; i++) {
         int c = st->items[i].cat;

@@ -114,6 +114,7 @@ void bw_worker_free(struct bw_worker *w)
     uint32_t i;
 
     bw_mscratch_free(w->scratch);
+    bw_toklist_free(&w->toks);
     for (i = 0; i < w->ntexts_cap; i++)
         bw_norm_free(&w->norms[i]);
     free(w->norms);
@@ -139,6 +140,17 @@ int bw_eval_add(struct bw_eval *ev, const struct bw_finding *f)
     }
     w->f[w->nf++] = *f;
     return BW_OK;
+}
+
+const struct bw_toklist *bw_eval_words(struct bw_eval *ev)
+{
+    struct bw_worker *w = ev->w;
+
+    if (ev->text == NULL)
+        return NULL;
+    if (w->toks_state == 0)
+        w->toks_state = bw_toklist_run(&w->toks, ev->text->view, ev->text->len) == BW_OK ? 1 : -1;
+    return w->toks_state > 0 ? &w->toks : NULL;
 }
 
 int bw_eval_add_span(struct bw_eval *ev, struct bw_finding *f, size_t from, size_t to)
@@ -314,6 +326,7 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
             continue;
         ev.block = (uint32_t)i;
         ev.text = &w->texts[i];
+        w->toks_state = 0;
         for (m = 0; m < e->nmods; m++)
             if (e->mods[m].ops->begin_block && (rv = e->mods[m].ops->begin_block(e->mods[m].st, &ev, es[m])) != 0)
                 return rv;

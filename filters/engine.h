@@ -14,6 +14,7 @@
 #include "filters/arena.h"
 #include "filters/matcher.h"
 #include "filters/module.h"
+#include "filters/tokens.h"
 
 struct bw_engine;
 
@@ -25,6 +26,9 @@ struct bw_worker {
     struct bw_finding *f;      /* findings of the last evaluation */
     size_t nf, fcap;
     struct bw_arena arena;     /* per evaluation: module scratch, joined texts */
+    /* the words of the block being scanned, read on first use (bw_eval_words) */
+    struct bw_toklist toks;
+    int toks_state;            /* 0 not read yet, 1 read, -1 too long to keep */
 };
 
 /* A block handed to bw_engine_eval(). */

@@ -271,8 +271,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
     const struct bw_text *tx = ev->text;
-    struct bw_tok t;
-    size_t pos = 0;
+    struct bw_tokit it;
+    const struct bw_tok *t;
     uint32_t prev = 0;
     int rv;
 
@@ -280,22 +280,23 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     if (!es->built && (rv = build(ev, es)) != 0)
         return rv;
     es->any = 1;
-    while (bw_tok_next(tx->view, tx->len, &pos, &t)) {
+    bw_tokit_init(&it, bw_eval_words(ev), tx->view, tx->len);
+    while ((t = bw_tokit_next(&it)) != NULL) {
         uint32_t h;
         double w;
         int fact = 0;
-        if (!content(&t))
+        if (!content(t))
             continue;
-        if (t.flags & BW_TOKF_DIGIT) {
+        if (t->flags & BW_TOKF_DIGIT) {
             w = 3;
             fact = 1;
-        } else if ((t.flags & BW_TOKF_ALLCAP) || ((t.flags & BW_TOKF_UPPER) && !(t.flags & BW_TOKF_SENT))) {
+        } else if ((t->flags & BW_TOKF_ALLCAP) || ((t->flags & BW_TOKF_UPPER) && !(t->flags & BW_TOKF_SENT))) {
             w = 2;
             fact = 1;
         } else {
             w = 1;
         }
-        h = shash(&t);
+        h = shash(t);
         if (prev) {
             es->npairs++;
             es->sup_pairs += hs_has(&es->pairs, pair(prev, h));

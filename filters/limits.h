@@ -23,6 +23,12 @@
 #define BW_MAX_CONFIG_ERRORS 200
 /* One request or response body held by the proxy. */
 #define BW_MAX_BODY_BYTES (64u * 1024 * 1024)
+/*
+ * Words of one block kept for the scorers to share (bw_eval_words): about
+ * 80 bytes each, so 1.3 MB per worker at most; a longer block is tokenised
+ * by each scorer on its own instead.
+ */
+#define BW_MAX_TOKLIST 16384u
 /* PCRE2 limits for user regexes that Hyperscan cannot take. */
 #define BW_PCRE2_MATCH_LIMIT 1000000u
 #define BW_PCRE2_DEPTH_LIMIT 10000u

@@ -33,16 +33,16 @@ static uint32_t fold(uint64_t h)
         }                                                                                                          \
     } while (0)
 
-int bw_feat_run(const char *s, size_t n, unsigned flags, uint32_t *buf, size_t cap, bw_feat_fn fn, void *ctx)
+int bw_feat_run_words(struct bw_tokit *it, unsigned flags, uint32_t *buf, size_t cap, bw_feat_fn fn, void *ctx)
 {
-    struct bw_tok t;
-    size_t pos = 0, k = 0;
+    const struct bw_tok *t;
+    size_t k = 0;
     uint64_t prev = 0;
     int have_prev = 0, rv;
     char b[BW_TOK_MAX + 2];
 
-    while (bw_tok_next(s, n, &pos, &t)) {
-        uint64_t hw = bw_hash64(t.w, t.len, SEED_W1);
+    while ((t = bw_tokit_next(it)) != NULL) {
+        uint64_t hw = bw_hash64(t->w, t->len, SEED_W1);
         if (flags & BW_LIN_WORD1)
             PUSH(fold(hw));
         if ((flags & BW_LIN_WORD2) && have_prev)
@@ -50,10 +50,10 @@ int bw_feat_run(const char *s, size_t n, unsigned flags, uint32_t *buf, size_t c
         prev = hw;
         have_prev = 1;
         if (flags & (BW_LIN_CHAR3 | BW_LIN_CHAR4 | BW_LIN_CHAR5)) {
-            size_t L = t.len + 2, i;
+            size_t L = t->len + 2, i;
             b[0] = '<';
-            memcpy(b + 1, t.w, t.len);
-            b[t.len + 1] = '>';
+            memcpy(b + 1, t->w, t->len);
+            b[t->len + 1] = '>';
             for (i = 0; i < L; i++) {
                 if ((flags & BW_LIN_CHAR3) && i + 3 <= L)
                     PUSH(fold(bw_hash64(b + i, 3, SEED_C3)));
@@ -67,6 +67,14 @@ int bw_feat_run(const char *s, size_t n, unsigned flags, uint32_t *buf, size_t c
     if (k)
         return fn(ctx, buf, k);
     return 0;
+}
+
+int bw_feat_run(const char *s, size_t n, unsigned flags, uint32_t *buf, size_t cap, bw_feat_fn fn, void *ctx)
+{
+    struct bw_tokit it;
+
+    bw_tokit_init(&it, NULL, s, n);
+    return bw_feat_run_words(&it, flags, buf, cap, fn, ctx);
 }
 
 struct sumctx {

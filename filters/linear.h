@@ -83,6 +83,9 @@ uint32_t bw_crc32(const void *p, size_t n);
  */
 typedef int (*bw_feat_fn)(void *ctx, const uint32_t *h, size_t k);
 int bw_feat_run(const char *s, size_t n, unsigned flags, uint32_t *buf, size_t cap, bw_feat_fn fn, void *ctx);
+/* The same over words already read (a shared list, see filters/tokens.h). */
+struct bw_tokit;
+int bw_feat_run_words(struct bw_tokit *it, unsigned flags, uint32_t *buf, size_t cap, bw_feat_fn fn, void *ctx);
 
 /* Probability of the positive class for s, with dense features x[m->ndense]. */
 float bw_lin_prob(const struct bw_linear *m, const char *s, size_t n, const float *x);

@@ -124,4 +124,15 @@ struct bw_module_ops {
 int bw_eval_add_span(struct bw_eval *ev, struct bw_finding *f, size_t from, size_t to);
 int bw_eval_add(struct bw_eval *ev, const struct bw_finding *f);
 
+/*
+ * The words of the block being scanned (bw_tok_next over ev->text->view),
+ * read once per block and shared by every scorer that needs them (content
+ * models, topics, grounding): each used to read the text on its own. The
+ * list belongs to the worker and is valid until the next block. NULL when
+ * there is no block or it has too many words to keep (BW_MAX_TOKLIST): the
+ * caller then reads the view itself (bw_tokit_init takes either).
+ */
+struct bw_toklist;
+const struct bw_toklist *bw_eval_words(struct bw_eval *ev);
+
 #endif

@@ -34,6 +34,60 @@ struct bw_tok {
  */
 int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t);
 
+/*
+ * The words of one text, read once by bw_toklist_run() and shared by every
+ * scorer of an evaluation (the engine keeps one per worker: bw_eval_words).
+ */
+struct bw_tokmask;
+struct bw_toklist {
+    struct bw_tok *t;
+    size_t n, cap;
+    struct bw_tokmask *m; /* byte-class bit masks of the text, 64 bytes a chunk */
+    size_t mcap;          /* chunks */
+};
+
+/*
+ * Reads every word of s[0..n) into tl (its memory reused, grown as needed).
+ * Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
+ * caller reads the text with bw_tok_next), or BW_ENOMEM.
+ */
+int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n);
+void bw_toklist_free(struct bw_toklist *tl);
+
+/*
+ * Iterates the words of a text from a shared list when there is one, else
+ * by reading the text: bw_tokit_next() returns the next word or NULL. The
+ * word returned stays valid until the call after next (a scorer may keep
+ * the previous word).
+ */
+struct bw_tokit {
+    const struct bw_tok *list;
+    size_t nlist, i;
+    const char *s;
+    size_t n, pos;
+    struct bw_tok tmp[2];
+};
+
+static inline void bw_tokit_init(struct bw_tokit *it, const struct bw_toklist *tl, const char *s, size_t n)
+{
+    it->list = tl ? tl->t : NULL;
+    it->nlist = tl ? tl->n : 0;
+    it->i = 0;
+    it->s = s;
+    it->n = n;
+    it->pos = 0;
+}
+
+static inline const struct bw_tok *bw_tokit_next(struct bw_tokit *it)
+{
+    struct bw_tok *t;
+
+    if (it->list)
+        return it->i < it->nlist ? &it->list[it->i++] : NULL;
+    t = &it->tmp[it->i++ & 1];
+    return bw_tok_next(it->s, it->n, &it->pos, t) ? t : NULL;
+}
+
 /* Is byte c part of a word? */
 static inline int bw_tok_wordc(unsigned char c)
 {

@@ -567,8 +567,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     const struct tstate *st = stp;
     struct tscratch *es = esp;
     const struct bw_text *tx = ev->text;
-    struct bw_tok tb[2], *tp = &tb[0], *pp = &tb[1];
-    size_t pos = 0;
+    struct bw_tokit it;
+    const struct bw_tok *t, *prev = NULL;
     uint32_t i, k, nseen = 0;
     uint64_t ph = 0;
     int have_prev = 0;
@@ -580,9 +580,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     memset(es->seen, 0, sizeof(es->seen));
     if (st->nex)
         memset(es->bigs, 0, sizeof(es->bigs));
-    memset(pp, 0, sizeof(*pp));
-    while (bw_tok_next(tx->view, tx->len, &pos, tp)) {
-        const struct bw_tok *t = tp, *prev = pp;
+    bw_tokit_init(&it, bw_eval_words(ev), tx->view, tx->len);
+    for (; (t = bw_tokit_next(&it)) != NULL; prev = t) {
         uint64_t h;
         uint32_t s;
         es->nwords++;
@@ -595,8 +594,6 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             es->cue |= 1;
         if (cue_word(t))
             es->cue |= 1;
-        tp = pp; /* this word is the previous one of the next */
-        pp = (struct bw_tok *)t;
         h = stemhash(t->w, t->len);
         if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
             uint64_t b = bigram(ph, h);

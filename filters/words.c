@@ -19,6 +19,7 @@
 #include "filters/matcher.h"
 #include "filters/norm.h"
 #include "filters/text.h"
+#include "filters/tokens.h"
 #include "filters/words.h"
 #include <utf8proc.h>
 
@@ -51,7 +52,20 @@ struct words_state {
     uint64_t *pre;
     size_t npre, precap; /* precap: power of two */
     size_t maxlen;       /* longest term, in view bytes */
+    /*
+     * Terms that share a trigger literal ("ass", "ass hole", "ass-hat" all
+     * wait for "ass") share one pattern: the matcher reports its item, the
+     * first such term, and next[] chains the others in term order. One
+     * pattern per term made 168 callbacks per 4 KB of text where 78 end
+     * offsets matched.
+     */
+    uint32_t *next;      /* next term with the same trigger, or NO_TERM */
+    uint32_t *trig_tab;  /* compile only: trigger hash -> first term + 1 */
+    uint32_t *trig_last; /* compile only: last term of each chain, by first term */
+    size_t trig_cap;     /* power of two */
 };
+
+#define NO_TERM UINT32_MAX
 
 /* Case-folded, space-collapsed hashing shared by terms and texts. */
 #define FNV_OFF 0xcbf29ce484222325ull
@@ -114,6 +128,9 @@ static void st_free(void *p)
     free(st->tok);
     free(st->pool);
     free(st->pre);
+    free(st->next);
+    free(st->trig_tab);
+    free(st->trig_last);
     free(st);
 }
 
@@ -135,6 +152,79 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
         return BW_ENOMEM;
     *p = np;
     *cap = ncap;
+    return BW_OK;
+}
+
+/* Term arrays: t, next and trig_last grow together. */
+static int grow_terms(struct words_state *st, size_t need)
+{
+    size_t cap = st->cap, ncap;
+    uint32_t *nn, *nl;
+
+    if (need <= cap)
+        return BW_OK;
+    if (grow((void **)&st->t, &st->cap, need, sizeof(*st->t)) != 0)
+        return BW_ENOMEM;
+    ncap = st->cap;
+    st->cap = cap; /* put back until every array has grown */
+    if ((nn = realloc(st->next, ncap * sizeof(*nn))) == NULL)
+        return BW_ENOMEM;
+    st->next = nn;
+    if ((nl = realloc(st->trig_last, ncap * sizeof(*nl))) == NULL)
+        return BW_ENOMEM;
+    st->trig_last = nl;
+    st->cap = ncap;
+    return BW_OK;
+}
+
+static uint64_t trig_hash(const char *w, size_t n)
+{
+    uint64_t h = FNV_OFF;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * FNV_MUL;
+    return h;
+}
+
+/*
+ * The first term whose trigger literal is exactly the bytes of k (*first,
+ * NO_TERM when none yet: then k's term, st->n, is recorded as the first).
+ * Returns 0 or BW_ENOMEM.
+ */
+static int trig_find(struct words_state *st, const struct tokn *k, uint32_t *first)
+{
+    const char *w = st->pool + k->off;
+    size_t i;
+
+    if ((st->n + 1) * 2 > st->trig_cap) {
+        size_t ncap = st->trig_cap ? st->trig_cap * 2 : 1024;
+        uint32_t *nt = calloc(ncap, sizeof(*nt));
+        if (nt == NULL)
+            return BW_ENOMEM;
+        for (i = 0; i < st->trig_cap; i++)
+            if (st->trig_tab[i]) {
+                const struct term *o = &st->t[st->trig_tab[i] - 1];
+                const struct tokn *ok = &st->tok[o->tok + o->trig];
+                size_t j = trig_hash(st->pool + ok->off, ok->len) & (ncap - 1);
+                while (nt[j])
+                    j = (j + 1) & (ncap - 1);
+                nt[j] = st->trig_tab[i];
+            }
+        free(st->trig_tab);
+        st->trig_tab = nt;
+        st->trig_cap = ncap;
+    }
+    for (i = trig_hash(w, k->len) & (st->trig_cap - 1); st->trig_tab[i]; i = (i + 1) & (st->trig_cap - 1)) {
+        const struct term *o = &st->t[st->trig_tab[i] - 1];
+        const struct tokn *ok = &st->tok[o->tok + o->trig];
+        if (ok->len == k->len && memcmp(st->pool + ok->off, w, k->len) == 0) {
+            *first = st->trig_tab[i] - 1;
+            return BW_OK;
+        }
+    }
+    st->trig_tab[i] = (uint32_t)st->n + 1;
+    *first = NO_TERM;
     return BW_OK;
 }
 
@@ -181,7 +271,7 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         t++, n--;
     if (n == 0)
         return BW_OK;
-    if ((rv = grow((void **)&st->t, &st->cap, st->n + 1, sizeof(*st->t))) != 0 ||
+    if ((rv = grow_terms(st, st->n + 1)) != 0 ||
         (rv = grow((void **)&st->pool, &st->poolcap, st->npool + n, 1)) != 0)
         return rv;
     tm = &st->t[st->n];
@@ -217,6 +307,19 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         return rv;
     {
         const struct tokn *k = &st->tok[tm->tok + best];
+        uint32_t first = NO_TERM;
+        if ((rv = trig_find(st, k, &first)) != 0)
+            return rv;
+        if (first != NO_TERM) {
+            /* the same literal as an earlier term: chained to its pattern */
+            st->next[st->trig_last[first]] = (uint32_t)st->n;
+            st->trig_last[first] = (uint32_t)st->n;
+            st->next[st->n] = NO_TERM;
+            st->n++;
+            return BW_OK;
+        }
+        st->next[st->n] = NO_TERM;
+        st->trig_last[st->n] = (uint32_t)st->n;
         rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, st->pool + k->off, k->len, BW_PAT_LITERAL | BW_PAT_CASELESS,
                            &perr);
     }
@@ -300,6 +403,11 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
         st_free(st);
         return rv;
     }
+    /* the trigger table is for compiling only */
+    free(st->trig_tab);
+    free(st->trig_last);
+    st->trig_tab = st->trig_last = NULL;
+    st->trig_cap = 0;
     *out = st;
     return BW_OK;
 }
@@ -308,7 +416,15 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
 static size_t back_cps(const char *v, size_t to, size_t n)
 {
     int32_t cp;
+    size_t k;
 
+    /* ASCII before `to` (the usual case): n code points are n bytes */
+    if (n <= to) {
+        for (k = to - n; k < to && (unsigned char)v[k] < 0x80; k++)
+            ;
+        if (k == to)
+            return to - n;
+    }
     while (n--) {
         if (to == 0)
             return SIZE_MAX;
@@ -335,9 +451,9 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
     return j;
 }
 
-static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+/* Term `item` ending at `to`: a finding when its other words and its boundaries are there. */
+static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to)
 {
-    const struct words_state *st = p;
     const struct term *tm = &st->t[item];
     const struct tokn *tk = &st->tok[tm->tok];
     const char *v = ev->text->view;
@@ -345,8 +461,6 @@ static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, 
     struct bw_finding f;
     int k;
 
-    BW_UNUSED(es);
-    BW_UNUSED(from);
     if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
         return 0;
     /* the words before the trigger, right to left, each after a run of spaces */
@@ -369,7 +483,12 @@ static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, 
         if ((e = word_at(st, &tk[k], v, len, e)) == SIZE_MAX)
             return 0;
     }
-    if ((tm->lb && bw_word_before(v, s)) || (tm->rb && bw_word_at(v, len, e)))
+    /* whole words: ASCII neighbours are read here, others through the code-point classes */
+    if (tm->lb && s > 0 &&
+        ((unsigned char)v[s - 1] < 0x80 ? bw_tok_wordc((unsigned char)v[s - 1]) || v[s - 1] == '_' : bw_word_before(v, s)))
+        return 0;
+    if (tm->rb && e < len &&
+        ((unsigned char)v[e] < 0x80 ? bw_tok_wordc((unsigned char)v[e]) || v[e] == '_' : bw_word_at(v, len, e)))
         return 0;
     memset(&f, 0, sizeof(f));
     f.policy = BW_POL_WORD;
@@ -379,6 +498,19 @@ static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, 
     f.action = tm->action;
     f.detected = 1;
     return bw_eval_add_span(ev, &f, s, e);
+}
+
+static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+{
+    const struct words_state *st = p;
+    int rv;
+
+    BW_UNUSED(es);
+    BW_UNUSED(from);
+    for (; item != NO_TERM; item = st->next[item])
+        if ((rv = match_term(st, ev, item, to)) != 0)
+            return rv;
+    return 0;
 }
 
 /*

@@ -81,27 +81,13 @@ static int lexf(const char *v, size_t s, size_t e, unsigned f)
     return e > s && (bw_pii_lex(v + s, e - s) & f) != 0;
 }
 
-static int ieq(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (bw_c_upper(c))
-            c = (unsigned char)(c + 32);
-        if (!lit[i] || c != (unsigned char)lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
-}
-
 static int ends_with(const char *s, size_t n, const char *const *l, size_t nl)
 {
     size_t i;
 
     for (i = 0; i < nl; i++) {
         size_t k = strlen(l[i]);
-        if (n > k + 2 && ieq(s + n - k, k, l[i]))
+        if (n > k + 2 && bw_pii_ieq(s + n - k, k, l[i]))
             return 1;
     }
     return 0;
@@ -298,10 +284,10 @@ static size_t corner_start(const char *v, size_t s)
     static const char lit[] = "corner of ";
     size_t n = sizeof(lit) - 1;
 
-    if (s < n || !ieq(v + s - n, n - 1, "corner of"))
+    if (s < n || !bw_pii_ieq(v + s - n, n - 1, "corner of"))
         return s;
     s -= n;
-    if (s >= 4 && ieq(v + s - 4, 3, "the") && v[s - 1] == ' ')
+    if (s >= 4 && bw_pii_ieq(v + s - 4, 3, "the") && v[s - 1] == ' ')
         s -= 4;
     return s;
 }
@@ -326,7 +312,7 @@ static int cue_before(const char *v, size_t s)
         size_t n = cues[i].n;
         if (e < n || (v[e - 1] | 0x20) != cues[i].s[n - 1])
             continue;
-        if (ieq(v + e - n, n, cues[i].s) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
+        if (bw_pii_ieq(v + e - n, n, cues[i].s) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
             return 1;
     }
     return 0;
@@ -345,7 +331,7 @@ static size_t corner(const char *v, size_t len, size_t s, size_t *e)
     k = *e;
     while (k < len && v[k] == ' ')
         k++;
-    if (k + 4 < len && ieq(v + k, 3, "and") && v[k + 3] == ' ') {
+    if (k + 4 < len && bw_pii_ieq(v + k, 3, "and") && v[k + 3] == ' ') {
         size_t a = k + 4, b;
         /* "and 25 Dili Gianni Street": a number may lead the second street */
         if ((b = num_end(v, len, a, 5)) != 0 && b < len && v[b] == ' ')
@@ -497,16 +483,16 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
     }
     /* post boxes */
     if ((c == 'P' || c == 'U' || c == 'B') &&
-        ((ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || ieq(v + i, we - i, "po") ||
-        ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit") || ieq(v + i, we - i, "box") ||
-        ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc"))) {
+        ((bw_pii_ieq(v + i, we - i, "p") && we + 1 < len && v[we] == '.') || bw_pii_ieq(v + i, we - i, "po") ||
+        bw_pii_ieq(v + i, we - i, "psc") || bw_pii_ieq(v + i, we - i, "unit") || bw_pii_ieq(v + i, we - i, "box") ||
+        bw_pii_ieq(v + i, we - i, "usns") || bw_pii_ieq(v + i, we - i, "uscgc"))) {
         size_t k = i, ne = 0;
         int boxed = 0;
-        if (ieq(v + i, we - i, "usns") || ieq(v + i, we - i, "uscgc")) {
+        if (bw_pii_ieq(v + i, we - i, "usns") || bw_pii_ieq(v + i, we - i, "uscgc")) {
             /* ship addresses: "USNS Bergman\nFPO AP 93757" */
             size_t a = skip_sp(v, len, we), b = word_end(v, len, a);
-            if (b > a && b + 5 < len && v[b] == '\n' && (ieq(v + b + 1, 3, "fpo") || ieq(v + b + 1, 3, "apo") ||
-                                                         ieq(v + b + 1, 3, "dpo")))
+            if (b > a && b + 5 < len && v[b] == '\n' && (bw_pii_ieq(v + b + 1, 3, "fpo") || bw_pii_ieq(v + b + 1, 3, "apo") ||
+                                                         bw_pii_ieq(v + b + 1, 3, "dpo")))
                 boxed = 1, ne = b;
         } else {
             while (k < len && k - i < 24 && !bw_c_digit((unsigned char)v[k]) && v[k] != '\n')
@@ -517,23 +503,23 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
                 /* the words before the number must be box words */
                 while (a < k) {
                     b = word_end(v, len, a);
-                    if (b > a && !(ieq(v + a, b - a, "p") || ieq(v + a, b - a, "o") || ieq(v + a, b - a, "po") ||
-                                   ieq(v + a, b - a, "box") || ieq(v + a, b - a, "psc") ||
-                                   ieq(v + a, b - a, "unit") || ieq(v + a, b - a, "post") ||
-                                   ieq(v + a, b - a, "office")))
+                    if (b > a && !(bw_pii_ieq(v + a, b - a, "p") || bw_pii_ieq(v + a, b - a, "o") || bw_pii_ieq(v + a, b - a, "po") ||
+                                   bw_pii_ieq(v + a, b - a, "box") || bw_pii_ieq(v + a, b - a, "psc") ||
+                                   bw_pii_ieq(v + a, b - a, "unit") || bw_pii_ieq(v + a, b - a, "post") ||
+                                   bw_pii_ieq(v + a, b - a, "office")))
                         break;
-                    if (b > a && ieq(v + a, b - a, "box"))
+                    if (b > a && bw_pii_ieq(v + a, b - a, "box"))
                         boxed = 1;
                     a = b > a ? b : a + 1;
                 }
                 if (a < k)
                     boxed = 0;
-                if (!boxed && (ieq(v + i, we - i, "psc") || ieq(v + i, we - i, "unit"))) {
+                if (!boxed && (bw_pii_ieq(v + i, we - i, "psc") || bw_pii_ieq(v + i, we - i, "unit"))) {
                     /* "PSC 3294, Box 9168": the box follows */
                     size_t b2 = ne;
                     while (b2 < len && (v[b2] == ',' || v[b2] == ' '))
                         b2++;
-                    if (b2 + 3 < len && ieq(v + b2, 3, "box")) {
+                    if (b2 + 3 < len && bw_pii_ieq(v + b2, 3, "box")) {
                         size_t n4 = num_end(v, len, skip_sp(v, len, b2 + 3), 6);
                         if (n4)
                             ne = n4, boxed = 1;
@@ -562,7 +548,7 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
         pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
         /* a unit alone: "Apt. 595", "Suite 282" */
         if ((c == 'A' || c == 'S') &&
-            (ieq(v + i, we - i, "apt") || ieq(v + i, we - i, "apartment") || ieq(v + i, we - i, "suite"))) {
+            (bw_pii_ieq(v + i, we - i, "apt") || bw_pii_ieq(v + i, we - i, "apartment") || bw_pii_ieq(v + i, we - i, "suite"))) {
             if (k < len && v[k] == '.')
                 k++;
             ne = num_end(v, len, skip_sp(v, len, k), 5);

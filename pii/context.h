@@ -112,6 +112,25 @@ static inline int bw_c_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
+/*
+ * Is s[0..n) the lower-case ASCII literal lit, ignoring the case of s? The
+ * one caseless compare of names.c, address.c and recognize.c (each had a
+ * copy).
+ */
+static inline int bw_pii_ieq(const char *s, size_t n, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (bw_c_upper(c))
+            c = (unsigned char)(c + 32);
+        if (lit[i] == '\0' || c != (unsigned char)lit[i])
+            return 0;
+    }
+    return lit[n] == '\0';
+}
+
 /* A byte of a word: ASCII letters and digits, and any non-ASCII UTF-8 byte. */
 static inline int bw_c_word(unsigned char c)
 {

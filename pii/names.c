@@ -60,20 +60,6 @@ static int lower_at(const char *s, size_t len)
     return utf8proc_get_property(cp)->category == UTF8PROC_CATEGORY_LL;
 }
 
-static int ieq(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (bw_c_upper(c))
-            c = (unsigned char)(c + 32);
-        if (!lit[i] || c != (unsigned char)lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
-}
-
 static const char *const honorifics[] = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "dame",
                                          "lady", "lord", "mister", "professor", "doctor", "rev", "fr", "sr", "sra",
                                          "herr", "frau", "mme", "mlle", "m", "monsieur", "madame", "señor", "señora"};
@@ -337,19 +323,19 @@ static int cue_ok(const char *v, size_t ws, size_t we, char punct)
     size_t ws2, we2;
     char p2;
 
-    if (ieq(v + ws, we - ws, "is") || ieq(v + ws, we - ws, "am")) {
+    if (bw_pii_ieq(v + ws, we - ws, "is") || bw_pii_ieq(v + ws, we - ws, "am")) {
         if (!prev_word(v, ws, &ws2, &we2, &p2) || p2)
             return 0;
-        return ieq(v + ws, we - ws, "is") ? ieq(v + ws2, we2 - ws2, "name") : ieq(v + ws2, we2 - ws2, "i");
+        return bw_pii_ieq(v + ws, we - ws, "is") ? bw_pii_ieq(v + ws2, we2 - ws2, "name") : bw_pii_ieq(v + ws2, we2 - ws2, "i");
     }
-    if (ieq(v + ws, we - ws, "from") || ieq(v + ws, we - ws, "to") || ieq(v + ws, we - ws, "name") ||
-        ieq(v + ws, we - ws, "attn") || ieq(v + ws, we - ws, "patient") || ieq(v + ws, we - ws, "client") ||
-        ieq(v + ws, we - ws, "customer") || ieq(v + ws, we - ws, "contact"))
+    if (bw_pii_ieq(v + ws, we - ws, "from") || bw_pii_ieq(v + ws, we - ws, "to") || bw_pii_ieq(v + ws, we - ws, "name") ||
+        bw_pii_ieq(v + ws, we - ws, "attn") || bw_pii_ieq(v + ws, we - ws, "patient") || bw_pii_ieq(v + ws, we - ws, "client") ||
+        bw_pii_ieq(v + ws, we - ws, "customer") || bw_pii_ieq(v + ws, we - ws, "contact"))
         return punct == ':';
     if (punct == ',') /* sign-offs: "Regards, Ann" */
-        return ieq(v + ws, we - ws, "regards") || ieq(v + ws, we - ws, "sincerely") || ieq(v + ws, we - ws, "thanks") ||
-               ieq(v + ws, we - ws, "cheers") || ieq(v + ws, we - ws, "signed") || ieq(v + ws, we - ws, "yours") ||
-               ieq(v + ws, we - ws, "dear");
+        return bw_pii_ieq(v + ws, we - ws, "regards") || bw_pii_ieq(v + ws, we - ws, "sincerely") || bw_pii_ieq(v + ws, we - ws, "thanks") ||
+               bw_pii_ieq(v + ws, we - ws, "cheers") || bw_pii_ieq(v + ws, we - ws, "signed") || bw_pii_ieq(v + ws, we - ws, "yours") ||
+               bw_pii_ieq(v + ws, we - ws, "dear");
     return punct == 0;
 }
 
@@ -488,7 +474,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
                                                 "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
             size_t q;
             for (q = 0; q < BW_NELEMS(place); q++)
-                if (ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
+                if (bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
                     break;
             if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
                 nt = 0;
@@ -496,7 +482,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             }
             if (t[0].lex & BW_LEX_HONOR)
                 strong = 2;
-            else if (ieq(v + t[0].s, t[0].e - t[0].s, "dear") && !strong)
+            else if (bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, "dear") && !strong)
                 strong = 1;
             memmove(&t[0], &t[1], sizeof(t[0]) * (size_t)(nt - 1));
             nt--;

@@ -32,6 +32,7 @@
 
 #include "filters/errs.h"
 #include "filters/matcher.h"
+#include "filters/sort.h"
 #include "pii/context.h"
 #include "pii/pii.h"
 #include "pii/validate.h"
@@ -182,7 +183,10 @@ static int flush(struct run *r)
     uint32_t i, j;
     int rv;
 
-    qsort(sc->c, sc->n, sizeof(sc->c[0]), cmp_cand);
+    if (sc->n > 1) {
+        struct cand tmp[NCAND]; /* 3 KB: per block, so not from the evaluation's arena */
+        bw_sort_stable(sc->c, sc->n, sizeof(sc->c[0]), cmp_cand, tmp);
+    }
     for (i = 0; i < sc->n; i++) {
         if (sc->c[i].dead)
             continue;
@@ -227,24 +231,10 @@ static int before(const struct run *r, size_t i)
     return i > 0 && i <= r->len ? (unsigned char)r->v[i - 1] : 0;
 }
 
-static int lower_eq(const char *s, size_t n, const char *lit)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (bw_c_upper(c))
-            c = (unsigned char)(c + 32);
-        if (lit[i] == '\0' || c != (unsigned char)lit[i])
-            return 0;
-    }
-    return lit[n] == '\0';
-}
-
 /* Does the text at i start with lit (ASCII, caseless)? */
 static int starts_n(const struct run *r, size_t i, const char *lit, size_t n)
 {
-    return i + n <= r->len && lower_eq(r->v + i, n, lit);
+    return i + n <= r->len && bw_pii_ieq(r->v + i, n, lit);
 }
 #define starts(r, i, lit) starts_n((r), (i), (lit), sizeof(lit) - 1)
 
@@ -394,9 +384,9 @@ static int age_before(const struct run *r, size_t s)
     if (b == e || (b > 0 && bw_c_alnum((unsigned char)r->v[b - 1])))
         return 0;
     for (k = 0; k < BW_NELEMS(one); k++)
-        if (lower_eq(r->v + b, e - b, one[k]))
+        if (bw_pii_ieq(r->v + b, e - b, one[k]))
             return 1;
-    if (!(lower_eq(r->v + b, e - b, "of") || lower_eq(r->v + b, e - b, "is") || lower_eq(r->v + b, e - b, "was")))
+    if (!(bw_pii_ieq(r->v + b, e - b, "of") || bw_pii_ieq(r->v + b, e - b, "is") || bw_pii_ieq(r->v + b, e - b, "was")))
         return 0;
     e2 = b;
     while (e2 > 0 && r->v[e2 - 1] == ' ')
@@ -404,7 +394,7 @@ static int age_before(const struct run *r, size_t s)
     b2 = e2;
     while (b2 > 0 && bw_c_alpha((unsigned char)r->v[b2 - 1]) && e2 - b2 < 4)
         b2--;
-    return lower_eq(r->v + b2, e2 - b2, "age");
+    return bw_pii_ieq(r->v + b2, e2 - b2, "age");
 }
 
 static int layout(const struct win *w, int a, int b, int c)
@@ -462,7 +452,7 @@ static size_t month_before(const struct run *r, size_t pos)
     if (s == e || (s > 0 && bw_c_alnum((unsigned char)r->v[s - 1])))
         return SIZE_MAX;
     for (i = 0; i < BW_NELEMS(mon); i++)
-        if (lower_eq(r->v + s, e - s, mon[i]))
+        if (bw_pii_ieq(r->v + s, e - s, mon[i]))
             return s;
     return SIZE_MAX;
 }
@@ -1082,13 +1072,13 @@ static size_t host_ok(const struct run *r, size_t s, size_t e, int bare)
         return 0;
     if (bare) {
         int second_level = sld_e > sld_s && sld_e - sld_s <= 3 &&
-                           (lower_eq(r->v + sld_s, sld_e - sld_s, "co") ||
-                            lower_eq(r->v + sld_s, sld_e - sld_s, "com") ||
-                            lower_eq(r->v + sld_s, sld_e - sld_s, "org") ||
-                            lower_eq(r->v + sld_s, sld_e - sld_s, "net") ||
-                            lower_eq(r->v + sld_s, sld_e - sld_s, "ac") ||
-                            lower_eq(r->v + sld_s, sld_e - sld_s, "gov") ||
-                            lower_eq(r->v + sld_s, sld_e - sld_s, "edu"));
+                           (bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "co") ||
+                            bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "com") ||
+                            bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "org") ||
+                            bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "net") ||
+                            bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "ac") ||
+                            bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "gov") ||
+                            bw_pii_ieq(r->v + sld_s, sld_e - sld_s, "edu"));
         /* the TLD as written in lower case ("it.It was" is a sentence) */
         for (i = tld_s; i < e; i++)
             if (bw_c_upper((unsigned char)r->v[i]))
@@ -1173,7 +1163,7 @@ static int on_scheme(struct run *r, size_t to)
     while (s > 0 && bw_c_alpha((unsigned char)r->v[s - 1]) && c - s < 6)
         s--;
     for (k = 0; k < BW_NELEMS(schemes); k++)
-        if (lower_eq(r->v + s, c - s, schemes[k]))
+        if (bw_pii_ieq(r->v + s, c - s, schemes[k]))
             ok = 1;
     if (!ok || bw_c_alnum((unsigned char)before(r, s)))
         return 0;
@@ -1196,7 +1186,7 @@ static int on_scheme(struct run *r, size_t to)
         if ((he = host_ok(r, hs, e, 0)) == 0) {
             while (e > hs && r->v[e - 1] == '.')
                 e--;
-            if (!(bw_pii_ipv4_valid(r->v + hs, e - hs) || lower_eq(r->v + hs, e - hs, "localhost")))
+            if (!(bw_pii_ipv4_valid(r->v + hs, e - hs) || bw_pii_ieq(r->v + hs, e - hs, "localhost")))
                 return 0;
             he = e;
         }
@@ -1326,7 +1316,7 @@ static int stopword(const char *s, size_t n)
     size_t i;
 
     for (i = 0; i < BW_NELEMS(stop); i++)
-        if (lower_eq(s, n, stop[i]))
+        if (bw_pii_ieq(s, n, stop[i]))
             return 1;
     return 0;
 }
@@ -1659,37 +1649,42 @@ static void pii_free(void *st)
  * first letter (names, addresses, identifiers), or e-mail, URL and
  * identifier punctuation inside. The hold starts at the earliest of:
  *   - the trailing run of value-like tokens (an address keeps growing);
- *   - a value-like token among the last HOLD_TOKENS tokens, because some
- *     types are decided by the words after the value ("40 years old").
+ *   - a token with a digit or inner punctuation among the last HOLD_TOKENS
+ *     tokens, because some types are decided by the words after the value
+ *     ("40 years old", "12 Main Street").
+ * A capitalised word alone is held only while it ends the text: names are
+ * decided by the run of capitalised words and the one word after it ("Jane
+ * Doe Street" is not a person), so "Yesterday Maria went" releases as soon
+ * as "went" is complete, not four words later.
  * Bounded by HOLD_MAX bytes, about what the recognisers read around a value.
  */
 #define HOLD_MAX 192
 #define HOLD_TOKENS 4
 
+/* 0: not value-like; 1: by its first letter only (upper-case, non-ASCII); 2: a digit or inner punctuation. */
 static int value_like(const char *v, size_t s, size_t e)
 {
-    unsigned char c = (unsigned char)v[s];
+    unsigned char c;
     size_t i;
 
-    if ((c >= 'A' && c <= 'Z') || c >= 0x80)
-        return 1;
     for (i = s; i < e; i++) {
         c = (unsigned char)v[i];
         if (c >= '0' && c <= '9')
-            return 1;
+            return 2;
         /* punctuation inside the token, not closing it */
         if (i + 1 < e && (c == '@' || c == '.' || c == '/' || c == ':' || c == '_' || c == '#' || c == '+' ||
                           c == '-' || c == '='))
-            return 1;
+            return 2;
     }
-    return 0;
+    c = (unsigned char)v[s];
+    return (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
 static size_t pii_hold(const void *st, const struct bw_text *t)
 {
     const char *v = t->view;
     size_t e = t->len, lim = t->len > HOLD_MAX ? t->len - HOLD_MAX : 0, hold = t->len;
-    int ntok = 0, run = 1;
+    int ntok = 0, run = 1, vl;
 
     BW_UNUSED(st);
     while (e > lim) {
@@ -1702,8 +1697,8 @@ static size_t pii_hold(const void *st, const struct bw_text *t)
         while (s > lim && !bw_c_space((unsigned char)v[s - 1]))
             s--;
         ntok++;
-        if (value_like(v, s, e)) {
-            if (run || ntok <= HOLD_TOKENS)
+        if ((vl = value_like(v, s, e)) != 0) {
+            if (run || (vl == 2 && ntok <= HOLD_TOKENS))
                 hold = s;
         } else {
             run = 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/sort.h"
 #include "policies/apply.h"
 
 static int severity(const struct bw_finding *f)
@@ -66,8 +67,12 @@ int bw_findings_resolve(struct bw_worker *w)
     size_t n = w->nf, i = 0, k, out;
     uint8_t *st;
 
-    if (n > 1)
-        qsort(f, n, sizeof(*f), by_pos);
+    if (n > 1) {
+        void *tmp = bw_arena_alloc(&w->arena, n * sizeof(*f));
+        if (tmp == NULL)
+            return BW_ENOMEM;
+        bw_sort_stable(f, n, sizeof(*f), by_pos, tmp);
+    }
     if ((st = bw_arena_calloc(&w->arena, n + 1)) == NULL)
         return BW_ENOMEM;
     while (i < n) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "filters/grounding.h"
 #include "filters/limits.h"
 #include "policies/apply.h"
 #include "policies/stream.h"
@@ -163,8 +164,15 @@ static int by_start(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Runs the classifier engine on the text so far of channel c. */
-static int check_cls(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, size_t b)
+/*
+ * Runs the classifier engine on the text so far of channel c (final: the
+ * whole answer). Grounding is scored with the rest: at the end, and at
+ * sentence ends, where a GROUNDING finding set to BLOCK stops the answer
+ * before the unsupported sentence goes out (its unsupported facts only ever
+ * lower the score). RELEVANCE blocks only at the end: an answer is relevant
+ * when any part of it is (Bedrock), which a part alone cannot tell.
+ */
+static int check_cls(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, size_t b, int final)
 {
     struct chan *c = &sg->ch[chid];
     struct bw_block blk[3];
@@ -176,7 +184,7 @@ static int check_cls(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, s
         while (from < b && ((unsigned char)c->t.base[from] & 0xc0) == 0x80)
             from++;
     }
-    blk[0] = (struct bw_block){c->t.base + from, b - from, 0};
+    blk[0] = (struct bw_block){c->t.base ? c->t.base + from : "", b - from, 0}; /* no text yet: base is NULL */
     if (sg->o.source) {
         blk[nb++] = (struct bw_block){sg->o.source, sg->o.source_len, BW_QUAL_GROUNDING};
         blk[0].quals = BW_QUAL_GUARD;
@@ -194,7 +202,8 @@ static int check_cls(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, s
         f.start = f.end = 0;
         if ((rv = push(&sg->cf, &sg->ncf, &sg->cfcap, &f)) != 0)
             return rv;
-        if (f.detected && f.action == BW_ACT_BLOCK)
+        if (f.detected && f.action == BW_ACT_BLOCK &&
+            (final || !(f.policy == BW_POL_GROUNDING && f.type == BW_GROUND_RELEVANCE)))
             sg->blocked = 1;
     }
     c->checked = b;
@@ -273,7 +282,7 @@ static int step(struct bw_sguard *sg, struct bw_worker *w, unsigned chid, size_t
         }
     }
     if (sg->cls && (final || sentence_end(t, b) || b - c->checked > MAX_SENTENCE)) {
-        if ((rv = check_cls(sg, w, chid, b)) != 0)
+        if ((rv = check_cls(sg, w, chid, b, final)) != 0)
             return rv;
         if (sg->blocked)
             return BW_OK;
@@ -334,7 +343,7 @@ int bw_sguard_finish(struct bw_sguard *sg, struct bw_worker *w, bw_release_fn fn
         rv = step(sg, w, i, sg->ch[i].t.len, 1, fn, ctx);
     /* no text at all: classifiers (grounding, relevance) still judge the answer */
     if (sg->nch == 0 && sg->cls && rv == 0 && chan_get(sg, 0) != NULL)
-        rv = check_cls(sg, w, 0, 0);
+        rv = check_cls(sg, w, 0, 0, 1);
     sg->ns += now_ns() - t0;
     return rv;
 }
@@ -372,6 +381,12 @@ const struct bw_finding *bw_sguard_findings(struct bw_sguard *sg, size_t *n)
     *n = sg->nf;
     sg->nf = span;
     return sg->f;
+}
+
+void bw_sguard_pos(const struct bw_sguard *sg, unsigned ch, size_t *fed, size_t *released)
+{
+    *fed = ch < sg->nch ? sg->ch[ch].t.len : 0;
+    *released = ch < sg->nch ? sg->ch[ch].r : 0;
 }
 
 uint64_t bw_sguard_ns(const struct bw_sguard *sg)

@@ -87,6 +87,14 @@ struct bw_iov bw_sguard_text(const struct bw_sguard *sg, unsigned ch);
  */
 const struct bw_finding *bw_sguard_findings(struct bw_sguard *sg, size_t *n);
 
+/*
+ * Channel ch's progress in its original text: bytes fed so far and bytes
+ * released so far (a release callback sees the new released end). Callers
+ * use them to keep other events in order with the text. 0s for an unknown
+ * channel.
+ */
+void bw_sguard_pos(const struct bw_sguard *sg, unsigned ch, size_t *fed, size_t *released);
+
 /* Processing time spent in the guard, nanoseconds. */
 uint64_t bw_sguard_ns(const struct bw_sguard *sg);
 

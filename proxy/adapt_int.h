@@ -76,13 +76,16 @@ extern const struct bw_adapter_ops bw_adapter_generic_ops;
 /* ---- JSON ---- */
 
 /*
- * Parses len bytes of strict JSON (RFC 8259) into *root: no trailing
- * bytes, no raw control characters or "\u0000" in strings, nesting at
- * most BW_MAX_JSON_DEPTH, no duplicate keys (after unescaping). err gets
- * "malformed JSON at byte N: ..." or "duplicate key "k" at $.a.b".
- * Returns 0, BW_EINVAL, BW_ENOMEM.
+ * Parses len bytes of strict JSON (RFC 8259) into *root, a tree in a (see
+ * policies/json_tree.h: never cJSON_Delete it): no trailing bytes, no raw
+ * control characters or "\u0000" in strings, nesting at most
+ * BW_MAX_JSON_DEPTH, no duplicate keys (after unescaping). err gets
+ * "malformed JSON: body:LINE:COL: ..." or "malformed JSON: body: $.a.k:
+ * duplicate key". Returns 0; BW_EINVAL; BW_ELIMIT when the tree would take
+ * a over its cap (a 413: a small body of many tiny values makes a tree
+ * tens of times its size); BW_ENOMEM.
  */
-int bw_px_json_parse(const char *body, size_t len, cJSON **root, char *err, size_t errlen);
+int bw_px_json_parse(const char *body, size_t len, struct bw_arena *a, cJSON **root, char *err, size_t errlen);
 
 /*
  * Appends raw with the edits applied (STR, RAW, DEL, INS; edits of a node

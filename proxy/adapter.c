@@ -20,6 +20,7 @@
 #include "filters/limits.h"
 #include "filters/errs.h"
 #include "policies/json.h"
+#include "policies/json_tree.h"
 #include "proxy/adapt_int.h"
 #include "proxy/stream_api.h"
 
@@ -155,31 +156,40 @@ static const struct bw_adapter_ops *ops_of(int api)
 /* strict JSON                                                         */
 
 /*
- * Bodies are parsed with the strict scanner of the configuration loader
- * (policies/json.h): duplicate keys (cJSON keeps the first copy, most
+ * Bodies are parsed once, strictly, into the request's arena
+ * (policies/json_tree.h): duplicate keys (cJSON keeps the first copy, most
  * servers the last, so guard and model could read different messages),
  * \u0000 (it would cut the string the guard reads), invalid UTF-8, deep
- * nesting and trailing bytes are all refused with a 400.
+ * nesting and trailing bytes are all refused with a 400. Only a refused
+ * body goes through the configuration loader's scanner (policies/json.h),
+ * for the message that says what is wrong and where.
  */
-int bw_px_json_parse(const char *body, size_t len, cJSON **root, char *err, size_t errlen)
+int bw_px_json_parse(const char *body, size_t len, struct bw_arena *a, cJSON **root, char *err, size_t errlen)
 {
     struct bw_errs e;
+    cJSON *j = NULL;
     int rv;
 
-    *root = NULL;
-    bw_errs_init(&e, "body");
-    rv = bw_json_parse(body, len, root, &e);
-    if (rv != 0) {
-        if (*root) {
-            cJSON_Delete(*root);
-            *root = NULL;
-        }
-        snprintf(err, errlen, "malformed JSON: %s", e.n ? e.msg[0] : bw_strerror(rv));
-        bw_errs_free(&e);
-        return rv == BW_ENOMEM ? BW_ENOMEM : BW_EINVAL;
+    rv = bw_json_tree_parse(body, len, a, root);
+    if (rv == 0 || rv == BW_ENOMEM)
+        return rv;
+    if (rv == BW_ELIMIT) {
+        snprintf(err, errlen, "the JSON body needs more memory than allowed for one request (%zu bytes)", a->max);
+        return BW_ELIMIT;
     }
+    bw_errs_init(&e, "body");
+    rv = bw_json_parse(body, len, &j, &e);
+    cJSON_Delete(j);
+    if (rv == BW_ENOMEM) {
+        bw_errs_free(&e);
+        return BW_ENOMEM;
+    }
+    /* the two parsers disagreeing would be a bug (tests/fuzz/fuzz_json_tree.c): still refused */
+    if (BW_NEVER(rv == 0))
+        rv = BW_EINVAL;
+    snprintf(err, errlen, "malformed JSON: %s", e.n ? e.msg[0] : "not accepted");
     bw_errs_free(&e);
-    return 0;
+    return BW_EINVAL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -901,7 +911,7 @@ int bw_adapter_parse_request(int api, const char *path, const struct bw_adapter_
     }
     /* the generic API may take a non-JSON body whole */
     if (!(api == BW_API_GENERIC && (o == NULL || o->nin == 0))) {
-        if ((rv = bw_px_json_parse(body, len, &rq->root, err, errlen)) != 0)
+        if ((rv = bw_px_json_parse(body, len, a, &rq->root, err, errlen)) != 0)
             return rv;
         if (!cJSON_IsObject(rq->root) && api != BW_API_GENERIC) {
             snprintf(err, errlen, "the request body must be a JSON object");
@@ -918,18 +928,15 @@ int bw_adapter_parse_request(int api, const char *path, const struct bw_adapter_
     rq->has_tags = c.ntags > 0;
     return 0;
 fail:
-    cJSON_Delete(rq->root);
-    rq->root = NULL;
+    rq->root = NULL; /* in the arena */
     rq->nblocks = 0;
     return rv;
 }
 
 void bw_areq_free(struct bw_areq *rq)
 {
-    if (rq) {
-        cJSON_Delete(rq->root);
-        rq->root = NULL;
-    }
+    if (rq)
+        rq->root = NULL; /* the tree goes with the arena */
 }
 
 /* One change to a string: replace [off, off+len) with text. */
@@ -1053,6 +1060,18 @@ out:
     return rv;
 }
 
+int bw_adapter_request_changed(const struct bw_areq *rq, const struct bw_iov *masked)
+{
+    size_t i;
+
+    if (rq->ed && rq->ed->n)
+        return 1;
+    for (i = 0; masked && i < rq->nblocks; i++)
+        if (masked[i].base)
+            return 1;
+    return 0;
+}
+
 int bw_adapter_request_body(const struct bw_areq *rq, const struct bw_iov *masked, struct bw_buf *out)
 {
     struct bw_arena a;
@@ -1095,7 +1114,7 @@ int bw_adapter_parse_response(const struct bw_areq *rq, const struct bw_adapter_
     c.err = err;
     c.errlen = errlen;
     if (!(rq->api == BW_API_GENERIC && (o == NULL || o->nout == 0))) {
-        if ((rv = bw_px_json_parse(body, len, &rs->root, err, errlen)) != 0)
+        if ((rv = bw_px_json_parse(body, len, a, &rs->root, err, errlen)) != 0)
             return rv;
         if (!cJSON_IsObject(rs->root) && rq->api != BW_API_GENERIC) {
             snprintf(err, errlen, "the answer is not a JSON object");
@@ -1137,17 +1156,14 @@ int bw_adapter_parse_response(const struct bw_areq *rq, const struct bw_adapter_
     rs->nblocks = c.n;
     return 0;
 fail:
-    cJSON_Delete(rs->root);
-    rs->root = NULL;
+    rs->root = NULL; /* in the arena */
     return rv;
 }
 
 void bw_aresp_free(struct bw_aresp *rs)
 {
-    if (rs) {
-        cJSON_Delete(rs->root);
-        rs->root = NULL;
-    }
+    if (rs)
+        rs->root = NULL; /* the tree goes with the arena */
 }
 
 int bw_adapter_response_body(const struct bw_areq *rq, const struct bw_aresp *rs, const struct bw_iov *masked,

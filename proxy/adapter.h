@@ -217,6 +217,13 @@ void bw_areq_free(struct bw_areq *rq);
 int bw_adapter_request_body(const struct bw_areq *rq, const struct bw_iov *masked, struct bw_buf *out);
 
 /*
+ * Would bw_adapter_request_body() change anything (a masked text, a
+ * guardrail field or input tag to strip)? When not, the original body can
+ * go upstream as it is, without a copy. Returns 1 or 0.
+ */
+int bw_adapter_request_changed(const struct bw_areq *rq, const struct bw_iov *masked);
+
+/*
  * Parses a non-streamed answer of rq's api (body borrowed, must outlive
  * rs). Returns 0; BW_EINVAL (with err) when it is not that API's JSON, or
  * when it is an error object: the caller forwards upstream errors as they

@@ -29,6 +29,7 @@
 #include "proxy/exchange.h"
 #include "proxy/log.h"
 #include "proxy/sigv4.h"
+#include "proxy/spipe.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 
@@ -71,6 +72,18 @@ struct ex {
     int streaming;                /* the answer goes to the client as it comes (not guarded) */
     int cut;                      /* the streamed answer was reset */
     int paused;                   /* the upstream waits for the client to read */
+    /* guarded streams (spipe.h) */
+    struct bw_spipe *sp[2];       /* the streamed answer is guarded through them, one per guardrail, in a row */
+    size_t nsp;
+    struct bw_areq rq0;           /* the first of two pipelines: the request without trace (the last one has it) */
+    struct sp_end {
+        struct ex *x;
+        struct bw_guardrail *g;
+    } sp_end[2];
+    int sp_pass;                  /* not a stream to guard (an error status): as is */
+    int sp_ended;                 /* the pipeline's end was counted */
+    int ending;                   /* the stream ended before the upstream: end_timer finishes */
+    struct bw_px_timer end_timer;
     const char *note;             /* why, for the access log */
     char rid[72];
 };
@@ -239,6 +252,15 @@ static void access_log(struct ex *x)
 /* Releases everything but the arena (which goes with the stream). */
 static void cleanup(struct ex *x)
 {
+    if (x->ending)
+        bw_px_timer_stop(&x->w->loop, &x->end_timer);
+    x->ending = 0;
+    while (x->nsp > 0) {
+        x->nsp--;
+        bw_spipe_free(x->sp[x->nsp]);
+        free(x->sp[x->nsp]);
+        x->sp[x->nsp] = NULL;
+    }
     if (x->ur)
         bw_px_up_release(x->ur);
     x->ur = NULL;
@@ -793,18 +815,286 @@ static char *model_output(struct ex *x)
     return r;
 }
 
+/*
+ * Guarded streams. The pipeline (spipe.h) turns the upstream's bytes into
+ * the client's; this part does the I/O around it. The pipeline may end
+ * before the upstream (a block, a malformed event, a limit): its last
+ * bytes go out at once, and the rest (end of the response, cancelling
+ * the upstream request) waits for end_timer, because the upstream cannot
+ * be released from inside its own callbacks. A client that goes away
+ * meanwhile aborts the exchange (on_abort), which cancels the upstream.
+ */
+
+/* The verdict of the guarded stream: audit lines, metrics, the trace of its final event. */
+static void stream_on_end(void *ud, struct bw_spipe *p)
+{
+    struct sp_end *se = ud;
+    struct ex *x = se->x;
+    struct bw_guardrail *g = se->g;
+    int v;
+    struct bw_apply_res res;
+    struct bw_apply_req ar;
+    struct bw_block *blk = NULL;
+    struct bw_trace tr;
+    const char *mo = NULL;
+    /* a guardrail without answer policies has no guard: only the trace (and Bedrock's action) to give */
+    unsigned i, nch = p->sg ? bw_sguard_nchannels(p->sg) : 0;
+    uint64_t ns = p->sg ? bw_sguard_ns(p->sg) : 0;
+
+    memset(&res, 0, sizeof(res));
+    if (p->sg)
+        res.f = bw_sguard_findings(p->sg, &res.nf);
+    res.blocked = p->state == BW_SPIPE_BLOCKED;
+    res.masked = !res.blocked && p->sg && bw_sguard_masked(p->sg);
+    res.intervened = res.blocked || res.masked;
+    res.latency_ns = ns;
+    for (i = 0; i < nch; i++)
+        res.chars_total += (unsigned)bw_sguard_text(p->sg, i).len;
+    res.chars_guarded = res.chars_total;
+    for (i = 0; i < BW_POL__N; i++)
+        if (bw_guardrail_has_policy(g, BW_DIR_OUTPUT, (int)i))
+            res.units[i] = (res.chars_total + 999) / 1000;
+    x->guard_ns[1] += ns;
+    bw_px_metrics_observe(x->w->m, BW_H_GUARD_OUT, ns);
+    audit(x, g, BW_DIR_OUTPUT, &res);
+    v = res.blocked ? V_BLOCKED : res.masked ? V_MASKED : V_NONE;
+    if (v > x->verdict[1])
+        x->verdict[1] = v; /* with two guardrails, the first's block reaches the second as text */
+    if (res.blocked)
+        x->blocked_by = g;
+    if (x->trace != BW_TRACE_OFF && (blk = bw_arena_calloc(&x->s->arena, (nch ? nch : 1) * sizeof(*blk))) != NULL) {
+        struct bw_buf mb;
+
+        bw_buf_init(&mb, BW_MAX_BODY_BYTES);
+        for (i = 0; i < nch; i++) {
+            struct bw_iov t = bw_sguard_text(p->sg, i);
+            blk[i].text = t.base;
+            blk[i].len = t.len;
+            if (i)
+                bw_buf_addc(&mb, '\n');
+            bw_buf_add(&mb, t.base, t.len);
+        }
+        memset(&ar, 0, sizeof(ar));
+        ar.dir = BW_DIR_OUTPUT;
+        ar.scope = x->trace == BW_TRACE_FULL ? BW_SCOPE_FULL : BW_SCOPE_INTERVENTIONS;
+        ar.blocks = blk;
+        ar.nblocks = nch;
+        bw_buf_reset(&x->tr[1]);
+        bw_apply_render_assessment(g, &ar, &res, &x->tr[1]);
+        x->tr_id = g->id;
+        if (res.blocked)
+            mo = bw_arena_strndup(&x->s->arena, mb.base ? mb.base : "", mb.len);
+        bw_buf_free(&mb);
+    }
+    fill_trace(x, &tr, mo);
+    bw_senc_set_trace(&p->enc, &tr);
+}
+
+/*
+ * Sets up the guarded stream of a request that asks for one on a route
+ * that guards answers. Returns 0, or -1 after answering an error.
+ */
+static int stream_setup(struct ex *x)
+{
+    struct bw_spipe_opts o;
+    struct bw_errs errs;
+    char msg[400];
+    size_t i, k;
+    int rv, async = x->rt->stream_async || x->rq.async;
+
+    for (k = 0; k < x->ngr; k++) {
+        if (async && bw_px_anonymizes_output(x->gr[k])) {
+            snprintf(msg, sizeof(msg),
+                     "guardrail %s masks sensitive information in answers, which asynchronous stream processing "
+                     "cannot do; use synchronous processing",
+                     x->gr[k]->id);
+            reply_error(x, 400, msg);
+            return -1;
+        }
+        bw_errs_init(&errs, NULL);
+        rv = bw_guardrail_streaming(x->gr[k], &errs);
+        bw_errs_free(&errs);
+        if (rv != 0) {
+            bw_px_ctr_add(&x->w->m->guard_errors[1], 1);
+            reply_error(x, 500, "bulwark: the output guardrail cannot guard streams; the request is refused");
+            return -1;
+        }
+    }
+    /* nothing to guard in answers, nothing to add to them: the stream passes as it comes */
+    for (k = 0; k < x->ngr && !x->gr[k]->sspan && !x->gr[k]->scls; k++)
+        ;
+    if (k == x->ngr && x->trace == BW_TRACE_OFF && x->rq.gr_id == NULL)
+        return 0;
+    /*
+     * Two guardrails (the route's, then the client's): two pipelines in a
+     * row, the first one's client bytes are the second one's upstream. Only
+     * the last renders the trace and Bedrock's guardrail action.
+     */
+    x->rq0 = x->rq;
+    x->rq0.trace = BW_TRACE_OFF;
+    x->rq0.gr_id = NULL;
+    for (k = 0; k < x->ngr; k++) {
+        struct bw_guardrail *g = x->gr[k];
+
+        memset(&o, 0, sizeof(o));
+        o.rq = k + 1 < x->ngr ? &x->rq0 : &x->rq;
+        o.mode = async ? BW_STREAM_ASYNC : BW_STREAM_SYNC;
+        o.span = g->sspan;
+        o.cls = g->scls;
+        o.conf = g->conf;
+        o.w = &x->w->eng;
+        o.max_text = x->conf->limits.max_stream_bytes;
+        o.blocked_msg = bw_guardrail_blocked_message(g, BW_DIR_OUTPUT);
+        for (i = 0; i < x->rq.nblocks; i++) {
+            const struct bw_block *b = &x->rq.blocks[i];
+            if ((b->quals & BW_QUAL_GROUNDING) && o.source == NULL) {
+                o.source = b->text;
+                o.source_len = b->len;
+            } else if ((b->quals & BW_QUAL_QUERY) && o.query == NULL) {
+                o.query = b->text;
+                o.query_len = b->len;
+            }
+        }
+        x->sp_end[k].x = x;
+        x->sp_end[k].g = g;
+        o.on_end = stream_on_end;
+        o.ud = &x->sp_end[k];
+        if ((x->sp[k] = calloc(1, sizeof(*x->sp[k]))) == NULL) {
+            reply_error(x, 500, "bulwark: out of memory");
+            return -1;
+        }
+        if ((rv = bw_spipe_init(x->sp[k], &o)) != 0) {
+            free(x->sp[k]);
+            x->sp[k] = NULL;
+            reply_error(x, rv == BW_EINVAL ? 400 : 500,
+                        rv == BW_EINVAL ? "bulwark: streamed answers of this API cannot be guarded; ask without stream"
+                                        : "bulwark: out of memory");
+            return -1;
+        }
+        x->nsp = k + 1;
+    }
+    return 0;
+}
+
+/* The pipeline whose bytes go to the client. */
+static struct bw_spipe *sp_last(const struct ex *x)
+{
+    return x->sp[x->nsp - 1];
+}
+
+/* Moves the first pipeline's bytes into the second (two guardrails); its end ends the second's input. */
+static void chain(struct ex *x)
+{
+    struct bw_spipe *a = x->sp[0], *b;
+
+    if (x->nsp < 2)
+        return;
+    b = x->sp[1];
+    if (a->out.len)
+        bw_spipe_feed(b, a->out.base, a->out.len);
+    bw_buf_reset(&a->out);
+    if (a->state != BW_SPIPE_RUN && b->state == BW_SPIPE_RUN) {
+        if (a->state == BW_SPIPE_FAILED)
+            bw_spipe_fail(b, a->err, 502, a->why ? a->why : "bulwark: the streamed answer failed");
+        else
+            bw_spipe_end(b);
+    }
+}
+
+/* How the pipeline ended, for the metric. */
+static int send_reason(const struct bw_spipe *p, int at_eof)
+{
+    switch (p->state) {
+    case BW_SPIPE_DONE: return BW_SEND_DONE;
+    case BW_SPIPE_BLOCKED: return BW_SEND_BLOCKED;
+    }
+    switch (p->err) {
+    case BW_EIO: return BW_SEND_UPSTREAM_ERROR;
+    case BW_EPROTO: return at_eof ? BW_SEND_CUT : BW_SEND_MALFORMED;
+    case BW_ELIMIT: return BW_SEND_TOO_LONG;
+    case BW_ETIMEOUT: return BW_SEND_IDLE;
+    }
+    return BW_SEND_GUARD_ERROR;
+}
+
+/* Records the end of the pipeline once: metrics and the access log's note. */
+static void stream_count(struct ex *x, int at_eof)
+{
+    struct bw_px_metrics *m = x->w->m;
+    /* the reason is the first pipeline's when it failed (its error event only passed through the second) */
+    struct bw_spipe *p = x->sp[0]->state == BW_SPIPE_FAILED ? x->sp[0] : sp_last(x);
+    int reason = at_eof < 0 ? BW_SEND_CLIENT_GONE : send_reason(p, at_eof);
+
+    if (x->sp_ended)
+        return;
+    x->sp_ended = 1;
+    bw_px_ctr_add(&m->stream_ends[reason], 1);
+    bw_px_ctr_add(&m->stream_events[0], x->sp[0]->ev_in);
+    bw_px_ctr_add(&m->stream_events[1], sp_last(x)->ev_out);
+    if (p->state == BW_SPIPE_FAILED && x->note == NULL)
+        x->note = p->why;
+    if (p->state == BW_SPIPE_FAILED)
+        bw_px_log(BW_LOG_WARN, "request %s: streamed answer of %s ended with an error: %s", x->rid, x->up->name,
+                  p->why ? p->why : "?");
+}
+
+/* Sends what the pipeline produced; eof ends the response. */
+static void stream_out(struct ex *x, int eof)
+{
+    struct bw_px_stream *s = x->s;
+    struct bw_buf *o = &sp_last(x)->out;
+
+    if (!x->cut && !s->done && s->status && (o->len || eof) && s->ops->send_body(s, o->base, o->len, eof) != 0) {
+        x->note = "the client does not keep up with the streamed answer";
+        x->cut = 1;
+        s->ops->reset(s);
+    }
+    bw_buf_reset(o);
+}
+
+/* The pipeline ended before the upstream: end the response and cancel the upstream, outside its callbacks. */
+static void stream_end_cb(struct bw_px_timer *t)
+{
+    struct ex *x = (struct ex *)((char *)t - offsetof(struct ex, end_timer));
+
+    x->ending = 0;
+    stream_out(x, 1);
+    finish(x);
+}
+
+static void stream_data(struct ex *x, const char *p, size_t n)
+{
+    if (x->ending || x->sp_ended)
+        return;
+    if (n)
+        bw_spipe_feed(x->sp[0], p, n);
+    chain(x);
+    stream_out(x, 0);
+    if (sp_last(x)->state != BW_SPIPE_RUN) {
+        stream_count(x, 0);
+        x->ending = 1;
+        bw_px_up_pause(x->ur, 1);
+        bw_px_timer_start(&x->w->loop, &x->end_timer, 0, stream_end_cb);
+    }
+}
+
 /* Streamed pass-through: the upstream's head goes out with bulwark's headers. */
 static void on_upstream_head(void *ud, struct bw_px_upres *res)
 {
     struct ex *x = ud;
     struct bw_px_stream *s = x->s;
-    const struct bw_hdr *cl = res_header(res, "content-length");
+    const struct bw_hdr *cl = res_header(res, "content-length"), *ce;
     struct bw_hdr *h;
     int64_t clen = -1;
     size_t n = 0, i;
 
     x->res = res;
     x->status = res->status;
+    /* only a successful generation is guarded; errors go back as they are */
+    if (x->nsp && (res->status < 200 || res->status > 299 || s->req.is_head))
+        x->sp_pass = 1;
+    if (x->nsp && !x->sp_pass)
+        cl = NULL; /* the guarded body is not the upstream's */
     if (cl && cl->value.len && cl->value.len < 19) {
         clen = 0;
         for (i = 0; i < cl->value.len && clen >= 0; i++)
@@ -815,20 +1105,43 @@ static void on_upstream_head(void *ud, struct bw_px_upres *res)
         s->ops->reset(s);
         return;
     }
-    for (i = 0; i < res->nh; i++)
-        if (!(res->h[i].name.len > 10 && strncasecmp(res->h[i].name.base, "x-bulwark-", 10) == 0))
-            h[n++] = res->h[i];
+    for (i = 0; i < res->nh; i++) {
+        if (res->h[i].name.len > 10 && strncasecmp(res->h[i].name.base, "x-bulwark-", 10) == 0)
+            continue;
+        if (x->nsp && !x->sp_pass &&
+            (name_is(&res->h[i].name, "content-length") || name_is(&res->h[i].name, "content-encoding")))
+            continue;
+        h[n++] = res->h[i];
+    }
+    /* a guarded stream's head goes before its answer is known: the input's verdict; the final event has the rest */
     add_hdr(h, &n, "x-bulwark-action", intervened(x) ? "INTERVENED" : "NONE");
     add_hdr(h, &n, "x-bulwark-request-id", x->rid);
     if (s->ops->send_head(s, res->status, h, n, clen) != 0) {
         x->cut = 1;
         s->ops->reset(s);
+        return;
+    }
+    if (x->nsp && !x->sp_pass && (ce = res_header(res, "content-encoding")) != NULL &&
+        !(ce->value.len == 8 && strncasecmp(ce->value.base, "identity", 8) == 0)) {
+        /* cannot be read, so cannot be guarded: the API's error event instead */
+        x->fault[1] = 1;
+        bw_spipe_fail(x->sp[0], BW_EPROTO, 502, "bulwark: the upstream answer is compressed and cannot be guarded");
+        stream_data(x, NULL, 0);
     }
 }
 
 static void on_upstream_data(void *ud, const char *p, size_t n)
 {
     struct ex *x = ud;
+
+    if (x->nsp && !x->sp_pass) {
+        stream_data(x, p, n);
+        if (!x->paused && !x->ending && x->ur && x->s->ops->pending(x->s) > STREAM_HIGH) {
+            x->paused = 1;
+            bw_px_up_pause(x->ur, 1);
+        }
+        return;
+    }
 
     /*
      * A client that went away: its abort (deferred) releases the upstream
@@ -859,6 +1172,26 @@ static void on_upstream(void *ud, struct bw_px_upres *res)
 
     x->res = res;
     bw_px_metrics_observe(x->w->m, BW_H_UPSTREAM, res->ns);
+    if (res->head_sent && x->nsp && !x->sp_pass) {
+        /* a guarded stream: the pipeline ends it in the API's own way */
+        if (res->rv != 0) {
+            unsigned slot = x->rt ? x->rt->metric_slot : 0;
+            bw_px_ctr_add(&x->w->m->upstream_fail[slot][res->fail], 1);
+            if (res->rv == BW_ETIMEOUT)
+                bw_spipe_fail(x->sp[0], BW_ETIMEOUT, 504, "bulwark: the upstream stopped sending in time");
+            else
+                bw_spipe_fail(x->sp[0], BW_EPROTO, 502, "bulwark: the upstream broke off the streamed answer");
+            if (x->note == NULL)
+                x->note = res->err;
+        } else {
+            bw_spipe_end(x->sp[0]);
+        }
+        chain(x);
+        stream_out(x, 1);
+        stream_count(x, 1);
+        finish(x);
+        return;
+    }
     if (res->head_sent) {
         /* streamed: the head went out already; end the body, or cut it off */
         if (res->rv != 0) {
@@ -1007,11 +1340,9 @@ static void guarded(struct ex *x)
     x->trace = x->rt->trace ? x->rq.trace : BW_TRACE_OFF;
     bw_buf_init(&x->tr[0], BW_MAX_BODY_BYTES);
     bw_buf_init(&x->tr[1], BW_MAX_BODY_BYTES);
-    if (x->rq.stream && x->ngr && x->rt->output) {
-        /* issue 5: the streaming output guard; until then refuse rather than pass unguarded */
-        reply_error(x, 400, "bulwark: streamed answers are not guarded yet on this route; ask without stream");
+    /* a streamed answer on a route that guards answers goes through the streaming output guard */
+    if (x->rq.stream && x->ngr && x->rt->output && stream_setup(x) != 0)
         return;
-    }
     if (x->ngr && x->rt->input && x->rq.nblocks) {
         rv = guard(x, BW_DIR_INPUT, x->rq.blocks, x->rq.nblocks, &masked, &v);
         if (rv == BW_EUTF8) {
@@ -1032,7 +1363,7 @@ static void guarded(struct ex *x)
     }
     x->up_body = s->req.body.base;
     x->up_len = s->req.body.len;
-    if (masked || x->rq.ed) {
+    if (bw_adapter_request_changed(&x->rq, masked)) {
         bw_buf_init(&x->body_up, BW_MAX_BODY_BYTES);
         if (bw_adapter_request_body(&x->rq, masked, &x->body_up) != 0) {
             reply_error(x, 500, "bulwark: cannot rewrite the request");
@@ -1174,7 +1505,7 @@ static void on_writable(struct bw_px_stream *s)
 {
     struct ex *x = s->hdata;
 
-    if (x && x->paused && x->ur && s->ops->pending(s) < STREAM_LOW) {
+    if (x && x->paused && !x->ending && x->ur && s->ops->pending(s) < STREAM_LOW) {
         x->paused = 0;
         bw_px_up_pause(x->ur, 0);
     }
@@ -1187,6 +1518,8 @@ static void on_abort(struct bw_px_stream *s)
     if (x == NULL)
         return;
     /* the client went away first: nginx's 499 */
+    if (x->nsp && !x->sp_pass && !x->sp_ended && sp_last(x)->state == BW_SPIPE_RUN)
+        stream_count(x, -1);
     x->status = 499;
     x->note = "client closed the connection";
     finish(x);

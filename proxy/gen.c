@@ -50,6 +50,23 @@ int bw_px_gen_load(const char *path, const struct bw_px_gen *prev, struct bw_px_
     return bw_px_gen_build(c, prev, out, errs);
 }
 
+int bw_px_anonymizes_output(const struct bw_guardrail *g)
+{
+    const struct bw_gconf *c = g->conf;
+    size_t i;
+
+    if (c == NULL)
+        return 0;
+    for (i = 0; i < c->pii.n; i++)
+        if (c->pii.items[i].ac.enabled[BW_DIR_OUTPUT] && c->pii.items[i].ac.action[BW_DIR_OUTPUT] == BW_ACT_ANONYMIZE)
+            return 1;
+    for (i = 0; i < c->regex.n; i++)
+        if (c->regex.items[i].ac.enabled[BW_DIR_OUTPUT] &&
+            c->regex.items[i].ac.action[BW_DIR_OUTPUT] == BW_ACT_ANONYMIZE)
+            return 1;
+    return 0;
+}
+
 int bw_px_gen_build(struct bw_pconf *c, const struct bw_px_gen *prev, struct bw_px_gen **out, struct bw_errs *errs)
 {
     struct bw_px_gen *g;
@@ -102,6 +119,17 @@ int bw_px_gen_build(struct bw_pconf *c, const struct bw_px_gen *prev, struct bw_
         if (r->guardrail >= 0) {
             const struct bw_px_grd_conf *gc = &c->guardrails[r->guardrail];
             g->route_gr[i] = bw_registry_get(g->reg, gc->id, gc->version);
+            if (g->route_gr[i] && r->stream_async && bw_px_anonymizes_output(g->route_gr[i])) {
+                /* Bedrock: masking is not possible when text goes out before it is checked */
+                bw_errs_add(errs, NULL,
+                            "routes[%zu].stream_mode: \"async\" cannot mask: guardrail \"%s\" version \"%s\" "
+                            "anonymizes answers (ANONYMIZE on the output side); use \"sync\" or BLOCK/NONE actions",
+                            i, gc->id, gc->version);
+                bad = 1;
+            }
+            /* the streaming engines, built now so no streamed request waits for them */
+            if (g->route_gr[i] && r->output && bw_guardrail_streaming(g->route_gr[i], errs) != 0)
+                bad = 1;
         }
     }
     if (bad) {

@@ -40,6 +40,8 @@ int bw_px_gen_load(const char *path, const struct bw_px_gen *prev, struct bw_px_
 /* The same from a loaded configuration, which the generation takes over (freed on failure too). */
 int bw_px_gen_build(struct bw_pconf *c, const struct bw_px_gen *prev, struct bw_px_gen **out, struct bw_errs *errs);
 void bw_px_gen_ref(struct bw_px_gen *g);
+/* Does g mask (ANONYMIZE) anything in answers? Such a guardrail cannot guard asynchronous streams. */
+int bw_px_anonymizes_output(const struct bw_guardrail *g);
 void bw_px_gen_unref(struct bw_px_gen *g);
 
 #endif

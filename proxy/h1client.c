@@ -65,6 +65,8 @@ struct bw_px_h1conn {
     unsigned dead : 1;
 };
 
+static void arm(struct bw_px_upreq *r);
+
 static void on_conn_io(struct bw_px_io *io, uint32_t ev);
 static void req_timer(struct bw_px_timer *t);
 
@@ -399,6 +401,7 @@ static void do_recv(struct bw_px_h1conn *c)
         if (!c->got_bytes) {
             c->got_bytes = 1;
             r->got_head = 1;
+            arm(r); /* from now on the idle timeout counts, not response_timeout_ms */
         }
         r->last_io = bw_px_loop_now(&c->u->w->loop);
         e = llhttp_execute(&c->p, buf, (size_t)n);

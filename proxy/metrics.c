@@ -206,6 +206,24 @@ int bw_px_metrics_render(struct bw_px_metrics *const *ms, size_t n, struct bw_bu
     gauge(o, "bulwark_open_connections", "Downstream connections open.", "gauge", SUM(conns_open));
     gauge(o, "bulwark_open_streams", "Requests in flight (HTTP/1.1 requests and HTTP/2 streams).", "gauge",
           SUM(streams_open));
+    {
+        static const char *const ends[BW_SEND__N] = {"done",       "blocked",  "upstream_error",
+                                                     "malformed",  "cut",      "idle_timeout",
+                                                     "too_long",   "guard_error", "client_gone"};
+        unsigned e;
+
+        bw_buf_adds(o, "# HELP bulwark_stream_events_total Events of guarded streamed answers, by direction.\n"
+                       "# TYPE bulwark_stream_events_total counter\n");
+        bw_buf_printf(o, "bulwark_stream_events_total{direction=\"upstream\"} %llu\n",
+                      (unsigned long long)SUM(stream_events[0]));
+        bw_buf_printf(o, "bulwark_stream_events_total{direction=\"client\"} %llu\n",
+                      (unsigned long long)SUM(stream_events[1]));
+        bw_buf_adds(o, "# HELP bulwark_guarded_streams_total Guarded streamed answers, by how they ended.\n"
+                       "# TYPE bulwark_guarded_streams_total counter\n");
+        for (e = 0; e < BW_SEND__N; e++)
+            bw_buf_printf(o, "bulwark_guarded_streams_total{end=\"%s\"} %llu\n", ends[e],
+                          (unsigned long long)SUM(stream_ends[e]));
+    }
     gauge(o, "bulwark_reloads_total", "Configuration reloads applied.", "counter", SUM(reloads));
     gauge(o, "bulwark_reload_failures_total", "Configuration reloads rejected.", "counter", SUM(reload_failures));
     return o->base ? BW_OK : BW_ENOMEM;

@@ -31,6 +31,20 @@ struct bw_px_hist {
 };
 
 enum bw_px_upfail { BW_UPF_CONNECT = 0, BW_UPF_TIMEOUT, BW_UPF_RESET, BW_UPF_TLS, BW_UPF_PROTOCOL, BW_UPF__N };
+/* how a guarded stream ended (bulwark_guarded_streams_total{end=...}) */
+enum bw_px_send {
+    BW_SEND_DONE = 0,   /* the answer ended normally */
+    BW_SEND_BLOCKED,    /* the guardrail blocked it mid-stream */
+    BW_SEND_UPSTREAM_ERROR, /* the upstream sent an error event */
+    BW_SEND_MALFORMED,  /* malformed SSE / event-stream frame, CRC mismatch */
+    BW_SEND_CUT,        /* the upstream broke off mid-stream */
+    BW_SEND_IDLE,       /* the upstream went idle past idle_timeout_ms */
+    BW_SEND_TOO_LONG,   /* longer than max_stream_bytes */
+    BW_SEND_GUARD_ERROR, /* the output guard failed (fail closed) */
+    BW_SEND_CLIENT_GONE, /* the client went away; the upstream was cancelled */
+    BW_SEND__N
+};
+
 enum bw_px_hist_id { BW_H_GUARD_IN = 0, BW_H_GUARD_OUT, BW_H_UPSTREAM, BW_H_REQUEST, BW_H__N };
 
 struct bw_px_metrics {
@@ -43,6 +57,8 @@ struct bw_px_metrics {
     bw_px_ctr conns_open;   /* gauge */
     bw_px_ctr streams_open; /* gauge */
     bw_px_ctr reloads, reload_failures;
+    bw_px_ctr stream_events[2];        /* guarded streams: [0] events from upstreams, [1] events to clients */
+    bw_px_ctr stream_ends[BW_SEND__N]; /* guarded streams by how they ended */
     struct bw_px_hist h[BW_H__N];
 };
 

@@ -69,9 +69,9 @@ void bw_mock_opts_parse(const char *path, const struct bw_hdr *h, size_t nh, str
     static const struct {
         const char *q, *hdr;
         unsigned max;
-    } keys[3] = {{"tokens", "x-mock-tokens", MK_MAX_TOKENS}, {"delay_ms", "x-mock-delay-ms", 60000},
-                 {"status", "x-mock-status", 599}};
-    unsigned *dst[3];
+    } keys[4] = {{"tokens", "x-mock-tokens", MK_MAX_TOKENS}, {"delay_ms", "x-mock-delay-ms", 60000},
+                 {"status", "x-mock-status", 599}, {"split", "x-mock-split", 1u << 20}};
+    unsigned *dst[4];
     unsigned st = 0;
     size_t i, n;
     const char *v;
@@ -81,7 +81,8 @@ void bw_mock_opts_parse(const char *path, const struct bw_hdr *h, size_t nh, str
     dst[0] = &o->tokens;
     dst[1] = &o->delay_ms;
     dst[2] = &st;
-    for (i = 0; i < 3; i++) {
+    dst[3] = &o->split;
+    for (i = 0; i < 4; i++) {
         if ((hv = bw_hdr_get(h, nh, keys[i].hdr)) != NULL)
             mk_uint(hv->base, hv->len, keys[i].max, dst[i]);
         if ((v = mk_qparam(path, keys[i].q, &n)) != NULL)
@@ -271,6 +272,24 @@ static int mk_cut(struct bw_buf *ans, unsigned tokens, size_t **cuts, size_t *nc
     return 0;
 }
 
+/* Deltas of `split` bytes each, cut at character boundaries (tests: PII split across events). */
+static int mk_cut_bytes(struct bw_buf *ans, unsigned split, size_t **cuts, size_t *ncut)
+{
+    size_t n = 0, at = 0;
+
+    if ((*cuts = malloc((ans->len / split + 2) * sizeof(size_t))) == NULL)
+        return BW_ENOMEM;
+    do {
+        (*cuts)[n++] = at;
+        at += split;
+        while (at < ans->len && ((unsigned char)ans->base[at] & 0xc0) == 0x80)
+            at++;
+    } while (at < ans->len);
+    (*cuts)[n] = ans->len;
+    *ncut = n;
+    return 0;
+}
+
 static uint32_t mk_hash(const char *p, size_t n)
 {
     uint32_t h = 2166136261u;
@@ -346,11 +365,13 @@ static int mk_prepare(int api, const char *path, const struct bw_mock_opts *o, c
     mk_reply(prompt.base ? prompt.base : "", &m->ans);
     m->ptok = (unsigned)BW_MAX(mk_words(prompt.base ? prompt.base : ""), 1);
     bw_buf_free(&prompt);
-    if (mk_cut(&m->ans, o ? o->tokens : 0, &m->cuts, &m->ncut) != 0) {
+    if ((o && o->split ? mk_cut_bytes(&m->ans, o->split, &m->cuts, &m->ncut)
+                       : mk_cut(&m->ans, o ? o->tokens : 0, &m->cuts, &m->ncut)) != 0) {
         cJSON_Delete(root);
         return BW_ENOMEM;
     }
-    m->ctok = (unsigned)m->ncut;
+    /* usage counts words whatever the split, so a re-split answer differs only in its deltas */
+    m->ctok = (unsigned)(o && o->split ? BW_MAX(mk_words(m->ans.base ? m->ans.base : ""), 1) : m->ncut);
     model = bw_jstr(root, "model");
     if (model == NULL && (api == BW_API_BEDROCK_INVOKE || api == BW_API_BEDROCK_CONVERSE)) {
         const char *p = path ? strstr(path, "/model/") : NULL;

@@ -11,7 +11,8 @@
  * parameters "tokens" (split the answer into that many deltas; the answer
  * is repeated to reach at least that many words) and "delay_ms" (asked
  * pause between chunks), or the headers X-Mock-Tokens / X-Mock-Delay-Ms,
- * set them for benchmarks. "status=NNN" (or X-Mock-Status) answers that
+ * set them for benchmarks; "split" (X-Mock-Split: N) cuts the deltas every N
+ * bytes instead of at words, for tests of values split across events. "status=NNN" (or X-Mock-Status) answers that
  * HTTP error in the API's error shape.
  */
 #ifndef BW_MOCK_API_H
@@ -35,6 +36,7 @@ struct bw_mock_opts {
     unsigned tokens;   /* 0: one delta per word of the answer */
     unsigned delay_ms;
     int status;        /* 0: 200 */
+    unsigned split;    /* "split" / X-Mock-Split: deltas of N bytes (at character boundaries); 0: by words */
 };
 
 /* Reads the mock settings from the path's query string and headers h[0..nh). */

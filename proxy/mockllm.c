@@ -13,6 +13,10 @@
  *   x-mock-delay-ms: N   wait N ms before answering (and between chunks)
  *   x-mock-status: N     answer that HTTP error in the API's shape
  *   x-mock-close: 1      close the connection without answering
+ *   x-mock-fault: F      a streamed answer that goes wrong halfway: "cut" (ends
+ *                        inside an event, connection reset), "garble" (a
+ *                        malformed event), "crc" (event-stream: a payload byte
+ *                        flipped), "stall" (stops sending, never ends)
  * and, from mock_api.h, "REPLY: text" in the last user message makes the
  * model say exactly that.
  */
@@ -30,6 +34,7 @@
 
 struct mock_state {
     atomic_ulong calls, requests;
+    atomic_ulong cancelled; /* streamed answers the client (bulwark) went away from before their end */
     atomic_ulong by_api[BW_API__N];
     pthread_mutex_t mu;
     struct bw_buf last;    /* body of the last model call */
@@ -48,7 +53,10 @@ struct mreq {
     int status;
     const char *ctype;
     struct bw_buf out;
+    int fault;             /* FAULT_* */
 };
+
+enum { FAULT_NONE = 0, FAULT_CUT, FAULT_GARBLE, FAULT_CRC, FAULT_STALL };
 
 static struct bw_px_loop *loop_of(struct bw_px_stream *s)
 {
@@ -69,6 +77,38 @@ static void mreq_free(struct mreq *m)
         bw_mock_stream_free(&m->ms);
     bw_buf_free(&m->out);
     m->s->hdata = NULL;
+}
+
+/* The fault of a streamed answer at chunk i. 1: the answer stops here (cut, stall). */
+static int fault(struct mreq *m, size_t i)
+{
+    struct bw_px_stream *s = m->s;
+    char *c = m->ms.buf.base + m->ms.off[i];
+    size_t n = m->ms.off[i + 1] - m->ms.off[i];
+    int evs = strcmp(m->ctype, "text/event-stream") != 0;
+
+    switch (m->fault) {
+    case FAULT_CUT:
+        s->ops->send_body(s, c, n / 2, 0);
+        s->ops->reset(s);
+        mreq_free(m);
+        return 1;
+    case FAULT_STALL:
+        return 1; /* the client's abort frees it */
+    case FAULT_CRC:
+        if (evs && n > 16) {
+            c[n - 6] ^= 0x20; /* in the payload: the message CRC no longer matches */
+            return 0;
+        }
+        __attribute__((fallthrough)); /* SSE has no CRC */
+    case FAULT_GARBLE:
+        if (evs)
+            s->ops->send_body(s, "\0\0\0\x10\0\0\0\0\xde\xad\xbe\xefgarbage!", 20, 0);
+        else
+            s->ops->send_body(s, "data: {not json\n\n", 18, 0);
+        return 0;
+    }
+    return 0;
 }
 
 static void send_next(struct bw_px_timer *t)
@@ -92,6 +132,8 @@ static void send_next(struct bw_px_timer *t)
     while (m->next < m->ms.nchunks) {
         size_t i = m->next++;
         int last = m->next == m->ms.nchunks;
+        if (m->fault && i == m->ms.nchunks / 2 && fault(m, i))
+            return;
         if (s->ops->send_body(s, m->ms.buf.base + m->ms.off[i], m->ms.off[i + 1] - m->ms.off[i], last) != 0) {
             mreq_free(m);
             return;
@@ -120,8 +162,8 @@ static void stats(struct bw_px_stream *s)
     int i, first = 1;
 
     bw_buf_init(&b, 64 * 1024);
-    bw_buf_printf(&b, "{\"calls\":%lu,\"requests\":%lu,\"by_api\":{", atomic_load(&st.calls),
-                  atomic_load(&st.requests));
+    bw_buf_printf(&b, "{\"calls\":%lu,\"requests\":%lu,\"cancelled\":%lu,\"by_api\":{", atomic_load(&st.calls),
+                  atomic_load(&st.requests), atomic_load(&st.cancelled));
     for (i = 1; i < BW_API__N; i++) {
         unsigned long v = atomic_load(&st.by_api[i]);
         if (v == 0)
@@ -213,6 +255,13 @@ static void on_request(struct bw_px_stream *s)
     bw_buf_init(&m->out, 0);
     bw_mock_opts_parse(r->path.base, r->h, r->nh, &o);
     m->delay_ms = o.delay_ms;
+    if ((h = hdr(r, "x-mock-fault")) != NULL) {
+        static const char *const faults[] = {"", "cut", "garble", "crc", "stall"};
+        int k;
+        for (k = 1; k < 5; k++)
+            if (h->value.len == strlen(faults[k]) && memcmp(h->value.base, faults[k], h->value.len) == 0)
+                m->fault = k;
+    }
     m->ctype = "application/json";
     m->status = 200;
     if (bw_mock_wants_stream(api, r->path.base, r->body.base ? r->body.base : "", r->body.len)) {
@@ -242,6 +291,8 @@ static void on_abort(struct bw_px_stream *s)
 {
     struct mreq *m = s->hdata;
 
+    if (m && m->streaming)
+        atomic_fetch_add(&st.cancelled, 1);
     if (m)
         mreq_free(m);
 }

@@ -595,9 +595,11 @@ static void load_route(struct ld *l, const cJSON *o, struct bw_px_route_conf *r,
 {
     static const char *const keys[] = {"name", "host", "path_prefix", "upstream", "api", "guardrail",
                                        "guardrail_version", "directions", "on_error", "trace",
-                                       "client_guardrails", "generic", "passthrough_unknown", "strip_prefix", NULL};
+                                       "client_guardrails", "generic", "passthrough_unknown", "strip_prefix",
+                                       "stream_mode", NULL};
     static const char *const apis[] = {"auto", "openai", "anthropic", "bedrock", "generic", NULL};
     static const char *const onerr[] = {"block", "pass", NULL};
+    static const char *const smodes[] = {"sync", "async", NULL};
     static const char *const gen_keys[] = {"input", "output", NULL};
     struct bw_pconf *c = l->c;
     const cJSON *t;
@@ -690,6 +692,7 @@ static void load_route(struct ld *l, const cJSON *o, struct bw_px_route_conf *r,
     r->trace = get_bool(l, o, "trace", 0);
     r->passthrough_unknown = get_bool(l, o, "passthrough_unknown", 0);
     r->strip_prefix = get_bool(l, o, "strip_prefix", 0);
+    r->stream_async = get_enum(l, o, "stream_mode", smodes, 0) == 1;
     if ((t = get(o, "client_guardrails")) != NULL) {
         size_t i;
         old = push_key(l, "client_guardrails");
@@ -797,7 +800,7 @@ static void load_limits(struct ld *l, const cJSON *o)
 {
     static const char *const keys[] = {"max_body_bytes", "max_header_bytes", "idle_timeout_ms",
                                        "request_timeout_ms", "drain_timeout_ms", "max_connections",
-                                       "max_concurrent_streams", NULL};
+                                       "max_concurrent_streams", "max_stream_bytes", NULL};
     struct bw_px_limits *m = &l->c->limits;
 
     if (o && check_obj(l, o, keys) != 0)
@@ -809,6 +812,7 @@ static void load_limits(struct ld *l, const cJSON *o)
     m->drain_timeout_ms = (unsigned)get_uint(l, o, "drain_timeout_ms", 30000, 0, 3600000);
     m->max_connections = (unsigned)get_uint(l, o, "max_connections", 10000, 1, 1000000);
     m->max_concurrent_streams = (unsigned)get_uint(l, o, "max_concurrent_streams", 100, 1, 10000);
+    m->max_stream_bytes = (size_t)get_uint(l, o, "max_stream_bytes", 4u << 20, 64, BW_MAX_TEXT_BYTES);
 }
 
 static const char *log_target(struct ld *l, const cJSON *o, const char *key)

@@ -99,6 +99,7 @@ struct bw_px_route_conf {
     size_t ngen_in, ngen_out;
     int passthrough_unknown; /* forward bodies of requests no adapter knows, unguarded */
     int strip_prefix;        /* the upstream (and the API detection) sees the path without path_prefix */
+    int stream_async;        /* "stream_mode": "async": streamed answers are checked beside, not before */
     unsigned metric_slot;    /* set by the metrics layer */
 };
 
@@ -109,6 +110,7 @@ struct bw_px_limits {
     unsigned drain_timeout_ms;   /* SIGTERM: how long in-flight exchanges get */
     unsigned max_connections;    /* per process */
     unsigned max_concurrent_streams; /* HTTP/2, per connection */
+    size_t max_stream_bytes;     /* text of one guarded streamed answer */
 };
 
 struct bw_pconf {

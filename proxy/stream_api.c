@@ -105,6 +105,14 @@ static int jpint(cJSON *j, const char *path, int dflt)
     return (int)n->valuedouble;
 }
 
+/* A peer's timestamp: only values an int64_t holds convert (0: none). */
+static int64_t jtime(const cJSON *n)
+{
+    if (!cJSON_IsNumber(n) || !(n->valuedouble >= -9.2e18 && n->valuedouble <= 9.2e18))
+        return 0;
+    return (int64_t)n->valuedouble;
+}
+
 static void setstr(char *dst, size_t cap, const char *s)
 {
     if (s)
@@ -301,8 +309,8 @@ static void learn_openai(struct bw_sdec *d, cJSON *root)
         setstr(d->ctx.model, sizeof(d->ctx.model), bw_jstr(root, "model"));
     if (!d->ctx.fingerprint[0])
         setstr(d->ctx.fingerprint, sizeof(d->ctx.fingerprint), bw_jstr(root, "system_fingerprint"));
-    if (d->ctx.created == 0 && cJSON_IsNumber(cr))
-        d->ctx.created = (int64_t)cr->valuedouble;
+    if (d->ctx.created == 0)
+        d->ctx.created = jtime(cr);
 }
 
 /* OpenAI chat.completion.chunk and text_completion chunks. */
@@ -415,8 +423,8 @@ static int dec_responses(struct bw_sdec *d, const char *name, size_t nlen, const
             setstr(d->ctx.id, sizeof(d->ctx.id), bw_jstr(r, "id"));
         if (!d->ctx.model[0])
             setstr(d->ctx.model, sizeof(d->ctx.model), bw_jstr(r, "model"));
-        if (d->ctx.created == 0 && cJSON_IsNumber(ca))
-            d->ctx.created = (int64_t)ca->valuedouble;
+        if (d->ctx.created == 0)
+            d->ctx.created = jtime(ca);
     } else if (strcmp(t, "response.output_item.added") == 0) {
         rv = set_item_id(&d->ctx, (uint32_t)jpint(root, "output_index", 0), jpstr(root, "item.id"));
     }

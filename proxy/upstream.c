@@ -237,14 +237,19 @@ void bw_px_up_report(struct bw_px_upreq *r)
     r->done(r->ud, &r->res);
 }
 
+static void arm(struct bw_px_upreq *r);
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct bw_px_upreq *r = ud;
     size_t len = size * n, nl, vl;
     const char *colon, *v, *end = p + len;
 
-    r->got_head = 1;
     r->last_io = bw_px_loop_now(&r->u->w->loop);
+    if (!r->got_head) {
+        r->got_head = 1;
+        arm(r); /* from now on the idle timeout counts, not response_timeout_ms */
+    }
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         /* a new header block (after 1xx): only the last one counts */
         bw_buf_reset(&r->hbuf);

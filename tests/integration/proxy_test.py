@@ -416,8 +416,10 @@ def t_streamed(c, cl):
     check("data: " in r.body and "[DONE]" in r.body, "not SSE: %r" % r.body[:200])
     check("{EMAIL}" in c.mock("/_mock/last"), "the prompt was not masked")
     check(r.headers.get("x-bulwark-action") == "INTERVENED", "action %s" % r.headers)
-    r = c.req(cl, "/v1/chat/completions", chat("hello", stream=True))
-    check(r.status == 400 and "stream" in r.body, "a streamed answer on an output-guarded route: %s" % r)
+    # an output-guarded route guards the stream (tests/integration/stream_test.py has the rest)
+    r = c.req(cl, "/v1/chat/completions", chat("REPLY: mail bob@example.org", stream=True))
+    check(r.status == 200 and "[DONE]" in r.body, "a streamed answer on an output-guarded route: %s" % r)
+    check("bob@example.org" not in r.body and "{EMAIL}" in r.body, "not masked: %r" % r.body[-500:])
 
 
 def t_stream_paced(c, cl):
@@ -448,6 +450,21 @@ def t_body_too_large(c, cl):
     r = c.req(cl, "/v1/chat/completions", chat("x" * 100000))
     check(r.status == 413, "status %s" % r)
     check("error" in r.json(), "body %r" % r.body)
+
+
+def t_json_tree_too_large(c, cl):
+    # under max_body_bytes, but 30,000 tiny values make a tree of ~2 MB, over the
+    # request's memory cap (4 x max_body_bytes + 4 x max_header_bytes + 1 MiB)
+    before = c.mock_calls()
+    body = chat("hi")[:-1] + ',"x":[' + ",".join(["0"] * 30000) + "]}"
+    check(len(body) < 65536, "body of %d bytes" % len(body))
+    r = c.req(cl, "/v1/chat/completions", body)
+    check(r.status == 413, "status %s" % r)
+    check("memory" in r.json().get("error", {}).get("message", ""), "body %r" % r.body)
+    check(c.mock_calls() == before, "the model was called")
+    # the same values, fewer of them: accepted
+    r = c.req(cl, "/v1/chat/completions", chat("hi")[:-1] + ',"x":[' + ",".join(["0"] * 3000) + "]}")
+    check(r.status == 200, "status %s" % r)
 
 
 def t_headers_too_large(c, cl):
@@ -533,7 +550,7 @@ def t_forwarded_headers(c, cl):
 
 CASES = [t_pass_through, t_plain_route_get, t_blocked_before_model, t_masked_input, t_masked_output, t_streamed,
          t_stream_paced,
-         t_malformed_json, t_body_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
+         t_malformed_json, t_body_too_large, t_json_tree_too_large, t_headers_too_large, t_unknown_route, t_upstream_down,
          t_upstream_slow, t_upstream_h2, t_upstream_tls, t_sigv4_resign, t_apply_endpoint, t_forwarded_headers]
 
 # ---------------------------------------------------------------- API shapes (need the adapters)

@@ -305,6 +305,47 @@ static void test_tokens_stem_stop(void)
     CU_ASSERT_FALSE(bw_tok_stopword("", 0));
 }
 
+/* The shared word list is exactly what bw_tok_next() reads, word by word (the list reads most words from bit masks). */
+static void test_tokens_list(void)
+{
+    static const char *const parts[] = {"a", "B", "z", "Q", "0", "9", " ", "'", "`", ".", "\n", "\xe2\x80\x99",
+                                        "\xe2\x80\x94", "\xc3\xa9", "aaaaaaaaaaaaaaaaaaaaaaa", "XYZ", "(", "\"",
+                                        ":", "Hello", "WORLD", "  ", "don't", "McDonald's"};
+    struct bw_toklist tl = {0};
+    uint32_t seed = 12345;
+    char *b = malloc(4096);
+    int round;
+
+    CU_ASSERT_FATAL(b != NULL);
+    for (round = 0; round < 2000; round++) {
+        size_t n = 0, pos = 0, k = 0;
+        int np = (int)(seed % 400), i, same = 1;
+        struct bw_tok t;
+        for (i = 0; i < np; i++) {
+            const char *p;
+            size_t l;
+            seed = seed * 1103515245u + 12345u;
+            p = parts[(seed >> 8) % BW_NELEMS(parts)];
+            l = strlen(p);
+            if (n + l > 4096)
+                break;
+            memcpy(b + n, p, l);
+            n += l;
+        }
+        seed = seed * 1103515245u + 12345u;
+        CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&tl, b, n), BW_OK);
+        while (bw_tok_next(b, n, &pos, &t)) {
+            const struct bw_tok *x = k < tl.n ? &tl.t[k] : NULL;
+            same &= x && x->len == t.len && memcmp(x->w, t.w, t.len) == 0 && x->start == t.start && x->end == t.end &&
+                    x->flags == t.flags;
+            k++;
+        }
+        CU_ASSERT(same && k == tl.n);
+    }
+    bw_toklist_free(&tl);
+    free(b);
+}
+
 /* Last: frees the fixture rows (leak checkers run at exit). */
 static void test_linear_cleanup(void)
 {
@@ -329,6 +370,7 @@ static const struct bw_test tests[] = {
     {"test_linear_shipped_models", test_linear_shipped_models},
     {"test_tokens_words", test_tokens_words},
     {"test_tokens_stem_stop", test_tokens_stem_stop},
+    {"test_tokens_list", test_tokens_list},
     {"test_linear_cleanup", test_linear_cleanup},
 };
 

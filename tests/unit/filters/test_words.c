@@ -136,7 +136,31 @@ static void test_words_managed_profanity(void)
     done();
 }
 
+/* Terms that wait for the same word share one pattern: each still reports, in term order. */
+static void test_words_shared_trigger(void)
+{
+    static const struct bw_word_item same[] = {
+        {"ass hat", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"big ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"ASS", {{BW_ACT_NONE, BW_ACT_NONE}, {1, 1}}},
+    };
+    size_t i, n;
+    unsigned seen = 0;
+
+    build(same, 4, 0);
+    n = scan("what a big ass hat", NULL, NULL);
+    /* "ass hat", "ass" and "big ass" (the trigger of each is "ass"), and "ASS" as its own term */
+    CU_ASSERT_EQUAL(n, 4);
+    for (i = 0; i < w.nf; i++)
+        seen |= 1u << w.f[i].item;
+    CU_ASSERT_EQUAL(seen, 0xfu);
+    CU_ASSERT_EQUAL(scan("a big assistant", NULL, NULL), 0);
+    done();
+}
+
 static const struct bw_test tests[] = {
+    {"test_words_shared_trigger", test_words_shared_trigger},
     {"test_words_whole_word", test_words_whole_word},
     {"test_words_phrase_any_spacing", test_words_phrase_any_spacing},
     {"test_words_punctuation_term", test_words_punctuation_term},

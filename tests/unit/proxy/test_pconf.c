@@ -131,6 +131,32 @@ static void test_pconf_route_options(void)
     bw_errs_free(&e);
 }
 
+static void test_pconf_stream_keys(void)
+{
+    struct bw_errs e;
+    struct bw_pconf *c = load("{" MIN ",\"routes\":[{\"upstream\":\"u\",\"stream_mode\":\"async\"},"
+                              "{\"upstream\":\"u\"}],\"limits\":{\"max_stream_bytes\":100000}}",
+                              &e);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT(c->routes[0].stream_async && !c->routes[1].stream_async);
+    CU_ASSERT_EQUAL(c->limits.max_stream_bytes, 100000);
+    bw_pconf_free(c);
+    bw_errs_free(&e);
+    c = load("{" MIN ",\"routes\":[{\"upstream\":\"u\"}]}", &e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(c->limits.max_stream_bytes, 4u << 20);
+    bw_pconf_free(c);
+    bw_errs_free(&e);
+    c = load("{" MIN ",\"routes\":[{\"upstream\":\"u\",\"stream_mode\":\"later\"}],"
+             "\"limits\":{\"max_stream_bytes\":1}}",
+             &e);
+    CU_ASSERT_PTR_NULL(c);
+    CU_ASSERT(has(&e, "routes[0].stream_mode"));
+    CU_ASSERT(has(&e, "limits.max_stream_bytes"));
+    bw_errs_free(&e);
+}
+
 static void test_pconf_addr(void)
 {
     struct sockaddr_storage sa;
@@ -197,6 +223,7 @@ static void test_pconf_golden_errors(void)
 static const struct bw_test tests[] = {
     {"test_pconf_demo_config", test_pconf_demo_config},
     {"test_pconf_defaults", test_pconf_defaults},
+    {"test_pconf_stream_keys", test_pconf_stream_keys},
     {"test_pconf_env_and_paths", test_pconf_env_and_paths},
     {"test_pconf_duplicate_key", test_pconf_duplicate_key},
     {"test_pconf_route_options", test_pconf_route_options},

@@ -2,7 +2,7 @@
 // ConverseStreamCommand with guardrailConfig (trace enabled) and
 // InvokeModelWithResponseStreamCommand with the guardrail headers, the SDK
 // decoding bulwark's AWS event-stream. Prompt-side cases on the prompt-only
-// route always; with BW_COMPAT_STREAM=1 also on the route that guards
+// route, and (unless BW_COMPAT_STREAM=0) on the route that guards
 // answers (masked and blocked answers, the trace in the final event).
 import {test, after} from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,9 @@ import {test, after} from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import {BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, ModelErrorException} from '@aws-sdk/client-bedrock-runtime';
+import {
+    BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, ModelErrorException, ThrottlingException,
+} from '@aws-sdk/client-bedrock-runtime';
 import {env, P, mockLast} from './lib.mjs';
 
 const down = `${env.http}/down`; // runner.mjs: a route to a port nothing listens on
@@ -41,7 +43,7 @@ test('upstream down: Bedrock ModelErrorException 502 (Converse and ConverseStrea
         e => e instanceof ModelErrorException && e.$metadata.httpStatusCode === 502);
 });
 
-test('the model\'s own 429 is passed on: RateLimitError (openai, anthropic), status and body (Bedrock)', async () => {
+test('the model\'s own 429 is passed on: RateLimitError, ThrottlingException', async () => {
     await assert.rejects(oa(env.http, {'x-mock-status': '429'}).chat.completions.create(chat),
         e => e instanceof OpenAI.RateLimitError && e.status === 429);
     await assert.rejects(an(env.http, {'x-mock-status': '429'}).messages.create(msg),
@@ -52,10 +54,9 @@ test('the model\'s own 429 is passed on: RateLimitError (openai, anthropic), sta
         return next(args);
     }, {step: 'build'});
     try {
-        // the mock's Bedrock errors carry no x-amzn-ErrorType, so the SDK cannot name the class
-        // (ThrottlingException from Bedrock itself); what bulwark owes is the status and body as sent
+        // the SDK names the class from x-amzn-ErrorType: bulwark passes the model's error as it came
         await assert.rejects(c.send(new ConverseCommand(conv)),
-            e => e.$metadata.httpStatusCode === 429 && e.message === 'mock error requested');
+            e => e instanceof ThrottlingException && e.$metadata.httpStatusCode === 429 && e.message === 'mock error requested');
     } finally {
         c.destroy();
     }

@@ -405,10 +405,22 @@ static int bk_usage_num(const struct bw_aresp *rs, const char *k)
     return cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble <= INT_MAX ? (int)n->valuedouble : 0;
 }
 
+/* The answer's own member k as JSON (malloc'd, cJSON_free it) when it is an object, else NULL. */
+static char *bk_member_json(const struct bw_aresp *rs, const char *k)
+{
+    cJSON *v = rs ? bw_jget(rs->root, k) : NULL;
+
+    return cJSON_IsObject(v) ? cJSON_PrintUnformatted(v) : NULL;
+}
+
 static int bk_invoke_blocked(const struct bw_areq *rq, const struct bw_aresp *rs, int dir, const char *msg,
                              const struct bw_trace *tr, struct bw_buf *out, const char **ct)
 {
     int rv = 0;
+    /* a blocked answer keeps the model's usage and id, as Converse and the other APIs do */
+    char *usage = NULL;
+    const char *id = rs ? bw_jstr(rs->root, "id") : NULL;
+    cJSON *created = rs ? bw_jget(rs->root, "created") : NULL;
 
     (void)dir;
     *ct = "application/json";
@@ -424,10 +436,10 @@ static int bk_invoke_blocked(const struct bw_areq *rq, const struct bw_aresp *rs
              bw_buf_jstr(out, msg) || bw_buf_adds(out, ",\"completionReason\":\"CONTENT_FILTERED\"}]");
         break;
     case BW_NAT_NOVA:
+        usage = bk_member_json(rs, "usage");
         rv = bw_buf_adds(out, "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"text\":") ||
-             bw_buf_jstr(out, msg) ||
-             bw_buf_adds(out, "}]}},\"stopReason\":\"guardrail_intervened\","
-                              "\"usage\":{\"inputTokens\":0,\"outputTokens\":0,\"totalTokens\":0}");
+             bw_buf_jstr(out, msg) || bw_buf_adds(out, "}]}},\"stopReason\":\"guardrail_intervened\",\"usage\":") ||
+             bw_buf_adds(out, usage ? usage : "{\"inputTokens\":0,\"outputTokens\":0,\"totalTokens\":0}");
         break;
     case BW_NAT_LLAMA:
         rv = bw_buf_adds(out, "{\"generation\":") || bw_buf_jstr(out, msg) ||
@@ -439,13 +451,16 @@ static int bk_invoke_blocked(const struct bw_areq *rq, const struct bw_aresp *rs
              bw_buf_adds(out, ",\"stop_reason\":\"stop\"}]");
         break;
     case BW_NAT_CHAT:
-        rv = bw_buf_adds(out, "{\"id\":\"") || bw_rand_id(out, "chatcmpl-bw") ||
-             bw_buf_printf(out, "\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":", (long long)time(NULL)) ||
+        usage = bk_member_json(rs, "usage");
+        rv = bw_buf_adds(out, "{\"id\":") ||
+             (id ? bw_buf_jstr(out, id) : bw_buf_addc(out, '"') || bw_rand_id(out, "chatcmpl-bw") || bw_buf_addc(out, '"')) ||
+             bw_buf_printf(out, ",\"object\":\"chat.completion\",\"created\":%lld,\"model\":",
+                           cJSON_IsNumber(created) && created->valuedouble >= 0 && created->valuedouble < 1e15
+                               ? (long long)created->valuedouble : (long long)time(NULL)) ||
              bw_buf_jstr(out, rq->model ? rq->model : "unknown") ||
              bw_buf_adds(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":") ||
-             bw_buf_jstr(out, msg) ||
-             bw_buf_adds(out, "},\"finish_reason\":\"content_filter\"}],"
-                              "\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}");
+             bw_buf_jstr(out, msg) || bw_buf_adds(out, "},\"finish_reason\":\"content_filter\"}],\"usage\":") ||
+             bw_buf_adds(out, usage ? usage : "{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}");
         break;
     case BW_NAT_COHERE:
         rv = bw_buf_adds(out, "{\"response_id\":\"") || bw_rand_id(out, "") ||
@@ -468,6 +483,7 @@ static int bk_invoke_blocked(const struct bw_areq *rq, const struct bw_aresp *rs
         break;
     default: rv = bw_buf_adds(out, "{\"text\":") || bw_buf_jstr(out, msg); break;
     }
+    cJSON_free(usage);
     if (rv)
         return BW_ENOMEM;
     rv = bw_buf_adds(out, ",\"amazon-bedrock-guardrailAction\":\"INTERVENED\"");

@@ -52,6 +52,7 @@ struct mreq {
     unsigned delay_ms;
     int status;
     const char *ctype;
+    const char *errtype;   /* Bedrock errors: the x-amzn-ErrorType the SDKs read the error class from */
     struct bw_buf out;
     int fault;             /* FAULT_* */
 };
@@ -115,17 +116,24 @@ static void send_next(struct bw_px_timer *t)
 {
     struct mreq *m = (struct mreq *)((char *)t - offsetof(struct mreq, timer));
     struct bw_px_stream *s = m->s;
-    struct bw_hdr h[1];
+    struct bw_hdr h[2];
+    size_t nh = 1;
 
     h[0].name = BW_IOV("content-type");
     h[0].value.base = m->ctype;
     h[0].value.len = strlen(m->ctype);
+    if (m->errtype) {
+        h[1].name = BW_IOV("x-amzn-ErrorType");
+        h[1].value.base = m->errtype;
+        h[1].value.len = strlen(m->errtype);
+        nh = 2;
+    }
     if (!m->streaming) {
-        bw_px_respond(s, m->status, h, 1, m->out.base ? m->out.base : "", m->out.len);
+        bw_px_respond(s, m->status, h, nh, m->out.base ? m->out.base : "", m->out.len);
         mreq_free(m);
         return;
     }
-    if (m->next == 0 && s->ops->send_head(s, m->status, h, 1, -1) != 0) {
+    if (m->next == 0 && s->ops->send_head(s, m->status, h, nh, -1) != 0) {
         mreq_free(m);
         return;
     }
@@ -281,6 +289,8 @@ static void on_request(struct bw_px_stream *s)
         bw_px_respond_error(s, 500, "mock-llm: cannot build the answer", NULL, 0);
         return;
     }
+    if (m->status >= 400 && bw_api_family(api) == BW_FAM_BEDROCK)
+        m->errtype = bw_adapter_error_type(api, m->status);
     if (o.delay_ms)
         bw_px_timer_start(loop_of(s), &m->timer, o.delay_ms, send_next);
     else

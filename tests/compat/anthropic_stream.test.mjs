@@ -1,6 +1,6 @@
 // The official `@anthropic-ai/sdk`, streamed messages: `stream: true` (the
 // raw events) and the messages.stream() helper. Prompt-side cases on the
-// prompt-only route always; with BW_COMPAT_STREAM=1 also on the route that
+// prompt-only route, and (unless BW_COMPAT_STREAM=0) on the route that
 // guards answers (masked and blocked answers, the trace on message_stop).
 import {test} from 'node:test';
 import assert from 'node:assert/strict';

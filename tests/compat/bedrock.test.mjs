@@ -293,6 +293,16 @@ test('InvokeModel with the guardrail headers: blocked answer (Titan body), CONTE
     finding(b['amazon-bedrock-trace'].guardrail.outputs[0].compat.wordPolicy.customWords, {match: 'lifetime guarantee'});
 });
 
+test('InvokeModel with the guardrail headers: blocked answer (Nova body) keeps the model\'s usage, as Converse', async () => {
+    const r = await br.send(new InvokeModelCommand({modelId: 'amazon.nova-lite-v1:0', ...GR, contentType: 'application/json',
+        body: enc({messages: [{role: 'user', content: [{text: P.answerBlocked}]}]})}));
+    const b = dec(r.body);
+    assert.deepEqual(b.output.message.content, [{text: BLOCKED_OUTPUT}]);
+    assert.equal(b.stopReason, 'guardrail_intervened');
+    assert.ok(b.usage.outputTokens > 0 && b.usage.inputTokens > 0, JSON.stringify(b.usage));
+    assert.equal(b['amazon-bedrock-guardrailAction'], 'INTERVENED');
+});
+
 test('InvokeModel: input tags guard only the tagged text; tags are cut before the model', async () => {
     const body = claudeBody('<amazon-bedrock-guardrails-guardContent_xyz>Mail jane.doe@example.com</amazon-bedrock-guardrails-guardContent_xyz>' +
         ' (context: bob@example.org)', {'amazon-bedrock-guardrailConfig': {tagSuffix: 'xyz'}});

@@ -2,12 +2,12 @@
 // ConverseStreamCommand with guardrailConfig (trace enabled) and
 // InvokeModelWithResponseStreamCommand with the guardrail headers, the SDK
 // decoding bulwark's AWS event-stream. Prompt-side cases on the prompt-only
-// route always; with BW_COMPAT_STREAM=1 also on the route that guards
+// route, and (unless BW_COMPAT_STREAM=0) on the route that guards
 // answers (masked and blocked answers, the trace in the final event).
 import {test, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-    BedrockRuntimeClient, ConverseStreamCommand, InvokeModelWithResponseStreamCommand,
+    BedrockRuntimeClient, ConverseStreamCommand, InvokeModelWithResponseStreamCommand, ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import {NodeHttpHandler} from '@smithy/node-http-handler';
 import {env, P, BLOCKED_INPUT, BLOCKED_OUTPUT, observed, assertModelSawMasked, finding, assertAssessmentMeta} from './lib.mjs';
@@ -166,5 +166,12 @@ for (const r of routes) {
         assert.equal(stop, 'guardrail_intervened');
         finding(meta.trace.guardrail.outputAssessments.compat[0].contextualGroundingPolicy.filters,
             {type: 'GROUNDING', action: 'BLOCKED'});
+    });
+
+    test(`ConverseStream: streamProcessingMode async with a masking guardrail is ValidationException [${r.name}]`, async () => {
+        // masking is impossible when text is forwarded before it is checked (as in Bedrock)
+        await assert.rejects(c.send(new ConverseStreamCommand({modelId: CLAUDE, messages: [{role: 'user', content: [{text: P.plain}]}],
+            guardrailConfig: {...GR, streamProcessingMode: 'async'}})),
+        e => e instanceof ValidationException && e.$metadata.httpStatusCode === 400);
     });
 }

@@ -19,7 +19,7 @@ export const env = {
     mock: need('BW_COMPAT_MOCK'),        // the mock model, directly
     cert: need('BW_COMPAT_CERT'),        // the generated self-signed certificate (NODE_EXTRA_CA_CERTS)
     tmp: need('BW_COMPAT_TMP'),
-    stream: process.env.BW_COMPAT_STREAM === '1', // streamed answers are guarded (issue 5)
+    stream: process.env.BW_COMPAT_STREAM !== '0', // streamed answers are guarded (issue 5); 0 for a bulwark without it
 };
 
 // HTTP/2 for the openai and anthropic SDKs: Node's fetch speaks HTTP/1.1

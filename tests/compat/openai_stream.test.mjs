@@ -1,7 +1,7 @@
 // The official `openai` package, streamed chat completions (`stream: true`
 // and the chat.completions.stream() helper). The prompt-side cases run on a
 // route that guards prompts only (its answers stream through as they come);
-// with BW_COMPAT_STREAM=1 every case also runs on the route that guards both
+// unless BW_COMPAT_STREAM=0 every case also runs on the route that guards both
 // directions (the streaming output guard, issue 5), where masked and blocked
 // answers and the trace chunk are checked too.
 import {test} from 'node:test';

@@ -3,7 +3,8 @@
 # (versions pinned by package-lock.json, installed here with npm ci) and
 # curl / nghttp against bulwark and its mock model on ephemeral loopback
 # ports. Usage: run.sh BULWARK [FILE_SUBSTRING...]
-# BW_COMPAT_STREAM=1 also runs the streamed cases whose answer is guarded.
+# BW_COMPAT_STREAM=0 leaves out the streamed cases whose answer is guarded
+# (for a bulwark without the streaming output guard of issue 5).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 BULWARK [FILE_SUBSTRING...]" >&2; exit 2; }

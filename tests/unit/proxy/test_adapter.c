@@ -803,12 +803,29 @@ static void test_adapter_invoke_natives(void)
         CHECK_STR(j, t[i].blocked_path, t[i].blocked_val);
         CHECK_STR(j, "amazon-bedrock-guardrailAction", "INTERVENED");
         CU_ASSERT_PTR_NULL(at(j, "amazon-bedrock-trace"));
+        /* the model's usage and id are kept, as in Converse */
+        if (t[i].native == BW_NAT_NOVA)
+            CU_ASSERT(at(j, "usage.totalTokens") && at(j, "usage.totalTokens")->valueint == 5);
+        if (t[i].native == BW_NAT_CHAT) {
+            CHECK_STR(j, "id", "x");
+            CU_ASSERT(cJSON_IsNumber(at(j, "usage.total_tokens")));
+        }
         /* the blocked body is itself an answer of that model, with the message as its text */
         bw_aresp_free(&rs);
         CU_ASSERT_EQUAL(bw_adapter_parse_response(&rq, NULL, out.base, out.len, &ar, &rs, err, sizeof(err)), 0);
         CU_ASSERT_EQUAL(rs.nanswer, 1);
         if (rs.nanswer == 1)
             CU_ASSERT_NSTRING_EQUAL(rs.blocks[0].text, "Sorry.", 6);
+        cJSON_Delete(j);
+        /* a blocked prompt: no answer to take usage or an id from */
+        bw_buf_reset(&out);
+        CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, NULL, BW_DIR_INPUT, "Sorry.", NULL, &out, &ct), 0);
+        j = jparse(&out);
+        CU_ASSERT_PTR_NOT_NULL(j);
+        if (j && t[i].native == BW_NAT_CHAT)
+            CU_ASSERT(strncmp(sat(j, "id"), "chatcmpl-bw", 11) == 0);
+        if (j && t[i].native == BW_NAT_NOVA)
+            CU_ASSERT(at(j, "usage.totalTokens") && at(j, "usage.totalTokens")->valueint == 0);
         cJSON_Delete(j);
         bw_buf_free(&out);
         bw_aresp_free(&rs);

@@ -61,6 +61,14 @@ static const unsigned char lowtab[256] = {
     238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
 };
 
+/* bytes a sentence start looks back over (spacing, opening quotes), and the ones that end a sentence */
+#define S_SKIP 1
+#define S_END 2
+static const unsigned char sentc[256] = {
+    [' '] = S_SKIP, ['\t'] = S_SKIP, ['"'] = S_SKIP, ['\''] = S_SKIP, ['('] = S_SKIP,
+    ['.'] = S_END,  ['!'] = S_END,   ['?'] = S_END, ['\n'] = S_END, [':'] = S_END,
+};
+
 int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -76,9 +84,9 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
     }
     /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
     j = i;
-    while (j > 0 && (u[j - 1] == ' ' || u[j - 1] == '\t' || u[j - 1] == '"' || u[j - 1] == '\'' || u[j - 1] == '('))
+    while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
         j--;
-    if (j == 0 || u[j - 1] == '.' || u[j - 1] == '!' || u[j - 1] == '?' || u[j - 1] == '\n' || u[j - 1] == ':')
+    if (j == 0 || (sentc[u[j - 1]] & S_END))
         f = BW_TOKF_SENT;
     if (cls[u[i]] & C_U)
         f |= BW_TOKF_UPPER;
@@ -281,39 +289,60 @@ int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
         }
         t = &tl->t[tl->n];
         len = e - st;
-        if (len > FAST_MAX || MBITS(m, st, len, h) != 0 ||
-            (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W))) {
-            /* the general reader, from this word's first byte */
-            pos = st;
-            if (!bw_tok_next(s, n, &pos, t))
-                return BW_OK;
-            tl->n++;
-            continue;
-        }
-        /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
-        f = 0;
-        j = st;
-        while (j > 0 && (u[j - 1] == ' ' || u[j - 1] == '\t' || u[j - 1] == '"' || u[j - 1] == '\'' || u[j - 1] == '('))
-            j--;
-        if (j == 0 || u[j - 1] == '.' || u[j - 1] == '!' || u[j - 1] == '?' || u[j - 1] == '\n' || u[j - 1] == ':')
-            f = BW_TOKF_SENT;
-        up = MBITS(m, st, len, u);
-        let = MBITS(m, st, len, l);
-        if (up & 1)
-            f |= BW_TOKF_UPPER;
-        if (MBITS(m, st, len, d))
-            f |= BW_TOKF_DIGIT;
-        if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
-            f |= BW_TOKF_ALLCAP;
 #ifdef __SSE2__
-        if (st + 16 <= n) {
-            /* 16 bytes lower-cased at once; the bytes past the word are never read */
+        if (len <= FAST_MAX && st + 16 <= n) {
+            /*
+             * The word's 16 bytes at once: its class bits from the vector
+             * (not from the masks, a shift pair each), and lower-cased into
+             * the slot; the bytes past the word are never read.
+             */
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
             __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+            __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
+            __m128i dg16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+            uint32_t lm = (uint32_t)((1ul << len) - 1);
+            if (((uint32_t)_mm_movemask_epi8(x) & lm) != 0 ||
+                (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W)))
+                goto general;
+            up = (uint32_t)_mm_movemask_epi8(up16) & lm;
+            let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
+            j = st;
+            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
+                j--;
+            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            if (up & 1)
+                f |= BW_TOKF_UPPER;
+            if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
+                f |= BW_TOKF_DIGIT;
+            if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
+                f |= BW_TOKF_ALLCAP;
             _mm_storeu_si128((__m128i *)(void *)t->w, _mm_add_epi8(x, _mm_and_si128(up16, _mm_set1_epi8(0x20))));
         } else
 #endif
         {
+            if (len > FAST_MAX || MBITS(m, st, len, h) != 0 ||
+                (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W))) {
+            general:
+                /* the general reader, from this word's first byte */
+                pos = st;
+                if (!bw_tok_next(s, n, &pos, t))
+                    return BW_OK;
+                tl->n++;
+                continue;
+            }
+            /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
+            j = st;
+            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
+                j--;
+            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            up = MBITS(m, st, len, u);
+            let = MBITS(m, st, len, l);
+            if (up & 1)
+                f |= BW_TOKF_UPPER;
+            if (MBITS(m, st, len, d))
+                f |= BW_TOKF_DIGIT;
+            if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
+                f |= BW_TOKF_ALLCAP;
             for (j = 0; j < len; j++)
                 t->w[j] = (char)lowtab[u[st + j]];
         }

@@ -114,7 +114,7 @@ static int hs_has(const struct hset *h, uint32_t v)
 
 static int content(const struct bw_tok *t)
 {
-    return (t->flags & BW_TOKF_DIGIT) || (t->len >= 2 && !bw_tok_stopword(t->w, t->len));
+    return (t->flags & BW_TOKF_DIGIT) || (t->len >= 2 && !bw_tok_stop(t));
 }
 
 static int is_sentence_end(char c)

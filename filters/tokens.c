@@ -421,38 +421,78 @@ static const char *const stops[] = {
 };
 
 /*
- * The function words as a set of 64-bit hashes, built on first use: one
- * probe per word on the hot path. Words are at most 10 letters, so longer
- * ones are never looked up.
+ * The function words as a set of their bytes: a word of at most 10 bytes
+ * packs into two 64-bit keys (zero-padded; no function word is empty, so a
+ * zero first key marks an empty slot), hashed by one multiply and compared
+ * exactly. Hashing the bytes one by one (FNV) cost more than the look-up it
+ * fed, once for every word of every text grounding reads. Built on first use.
  */
 #define STOP_SLOTS 512
-static uint64_t stopset[STOP_SLOTS];
+static uint64_t stopkey[STOP_SLOTS][2];
 static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+static int stop_ready;
+
+static uint32_t stop_slot(uint64_t a, uint64_t b)
+{
+    return (uint32_t)(((a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull) >> 55);
+}
 
 static void stop_init(void)
 {
     size_t i;
 
     for (i = 0; i < BW_NELEMS(stops); i++) {
-        uint64_t h = bw_hash64(stops[i], strlen(stops[i]), 0);
-        uint32_t s = (uint32_t)h & (STOP_SLOTS - 1);
-        while (stopset[s])
-            s = (s + 1) & (STOP_SLOTS - 1);
-        stopset[s] = h;
+        uint64_t k[2] = {0, 0};
+        uint32_t s;
+        memcpy(k, stops[i], strlen(stops[i]));
+        for (s = stop_slot(k[0], k[1]); stopkey[s][0]; s = (s + 1) & (STOP_SLOTS - 1))
+            ;
+        stopkey[s][0] = k[0];
+        stopkey[s][1] = k[1];
     }
+    __atomic_store_n(&stop_ready, 1, __ATOMIC_RELEASE);
+}
+
+static int stop_has(uint64_t a, uint64_t b)
+{
+    uint32_t s;
+
+    if (!__atomic_load_n(&stop_ready, __ATOMIC_ACQUIRE))
+        pthread_once(&stop_once, stop_init);
+    for (s = stop_slot(a, b); stopkey[s][0]; s = (s + 1) & (STOP_SLOTS - 1))
+        if (stopkey[s][0] == a && stopkey[s][1] == b)
+            return 1;
+    return 0;
 }
 
 int bw_tok_stopword(const char *w, size_t n)
 {
-    uint64_t h;
-    uint32_t s;
+    uint64_t k[2] = {0, 0};
 
     if (n == 0 || n > 10)
         return 0;
-    pthread_once(&stop_once, stop_init);
-    h = bw_hash64(w, n, 0);
-    for (s = (uint32_t)h & (STOP_SLOTS - 1); stopset[s]; s = (s + 1) & (STOP_SLOTS - 1))
-        if (stopset[s] == h)
-            return 1;
-    return 0;
+    memcpy(k, w, n);
+    return stop_has(k[0], k[1]);
+}
+
+int bw_tok_stop(const struct bw_tok *t)
+{
+    uint64_t a, b;
+    size_t n = t->len;
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    return bw_tok_stopword(t->w, n); /* the masks below keep the low-order bytes */
+#endif
+    if (n == 0 || n > 10)
+        return 0;
+    /* t->w holds BW_TOK_MAX bytes: read 16, keep the word's */
+    memcpy(&a, t->w, 8);
+    memcpy(&b, t->w + 8, 8);
+    if (n < 8) {
+        a &= (1ull << (8 * n)) - 1;
+        b = 0;
+    } else {
+        b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+    }
+    return stop_has(a, b);
 }

@@ -123,5 +123,7 @@ size_t bw_tok_stem(const char *w, size_t n);
 
 /* Is the lower-cased word w a function word (the, of, can, ...)? */
 int bw_tok_stopword(const char *w, size_t n);
+/* The same for a word read by the tokeniser (faster: reads t->w whole). */
+int bw_tok_stop(const struct bw_tok *t);
 
 #endif

@@ -122,6 +122,32 @@ static int is_sentence_end(char c)
     return c == '.' || c == '!' || c == '?' || c == '\n';
 }
 
+static uint32_t word_hash(const struct bw_tok *t)
+{
+    return content(t) ? shash(t) : 0;
+}
+
+/*
+ * A list's words hashed once per distinct word: c[id] is 0 until the first
+ * time, then the hash with bit 32 set. NULL c (no list): hashed each time.
+ */
+static uint32_t cached_hash(uint64_t *c, const struct bw_tokit *it, const struct bw_tok *t)
+{
+    uint64_t *x;
+
+    if (c == NULL)
+        return word_hash(t);
+    x = &c[bw_tokit_id(it)];
+    if (*x == 0)
+        *x = 1ull << 32 | word_hash(t);
+    return (uint32_t)*x;
+}
+
+static uint64_t *new_cache(struct bw_arena *a, const struct bw_toklist *tl)
+{
+    return tl ? bw_arena_calloc(a, (tl->nid + 1) * sizeof(uint64_t)) : NULL;
+}
+
 /*
  * The content-word hashes of s[0..n) (0 for other words) into the arena:
  * *out[0..*nout). A word takes a byte and a separator at least, so n / 2 + 1
@@ -135,11 +161,13 @@ static int hash_words(struct bw_arena *a, const struct bw_toklist *tl, const cha
     size_t k = 0, cap = tl ? tl->n : n / 2 + 1;
     uint32_t *h;
 
-    if ((h = bw_arena_alloc(a, (cap + 1) * sizeof(*h))) == NULL)
+    uint64_t *c = new_cache(a, tl);
+
+    if ((h = bw_arena_alloc(a, (cap + 1) * sizeof(*h))) == NULL || (tl && c == NULL))
         return BW_ENOMEM;
     bw_tokit_init(&it, tl, s, n);
     while ((t = bw_tokit_next(&it)) != NULL && k < cap)
-        h[k++] = content(t) ? shash(t) : 0;
+        h[k++] = cached_hash(c, &it, t);
     *out = h;
     *nout = k;
     return BW_OK;
@@ -205,8 +233,9 @@ static int build(struct bw_eval *ev, struct gscratch *es)
         size_t cap = sl ? sl->n : ev->source.len / 2 + 1, k = 0, from = 0, start = 0, last = 0, j;
         uint32_t p1 = 0, p2 = 0;
         unsigned n = 0, b;
+        uint64_t *cache = new_cache(a, sl);
 
-        if ((sh = bw_arena_alloc(a, (cap + 1) * sizeof(*sh))) == NULL)
+        if ((sh = bw_arena_alloc(a, (cap + 1) * sizeof(*sh))) == NULL || (sl && cache == NULL))
             return BW_ENOMEM;
         bw_tokit_init(&it, sl, src, ev->source.len);
         for (;;) {
@@ -236,7 +265,7 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                 start = t->start;
             }
             last = t->end;
-            sh[k] = content(t) ? shash(t) : 0;
+            sh[k] = cached_hash(cache, &it, t);
             if (sh[k]) {
                 uint32_t c = sh[k];
                 hs_add(&es->src, c);
@@ -304,21 +333,26 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
     const struct bw_text *tx = ev->text;
+    const struct bw_toklist *tl;
     struct bw_tokit it;
     const struct bw_tok *t;
     uint32_t prev = 0;
+    uint64_t *c;
     int rv;
 
     BW_UNUSED(stp);
     if (!es->built && (rv = build(ev, es)) != 0)
         return rv;
     es->any = 1;
-    bw_tokit_init(&it, bw_eval_words(ev), tx->view, tx->len);
+    tl = bw_eval_words(ev);
+    if ((c = new_cache(&ev->w->arena, tl)) == NULL && tl)
+        return BW_ENOMEM;
+    bw_tokit_init(&it, tl, tx->view, tx->len);
     while ((t = bw_tokit_next(&it)) != NULL) {
-        uint32_t h;
+        uint32_t h = cached_hash(c, &it, t);
         double w;
         int fact = 0;
-        if (!content(t))
+        if (!h)
             continue;
         if (t->flags & BW_TOKF_DIGIT) {
             w = 3;
@@ -329,7 +363,6 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         } else {
             w = 1;
         }
-        h = shash(t);
         if (prev) {
             es->npairs++;
             es->sup_pairs += hs_has(&es->pairs, pair(prev, h));

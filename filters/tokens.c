@@ -228,7 +228,7 @@ static int push_slot(struct bw_toklist *tl)
     return BW_OK;
 }
 
-int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+static int read_words(struct bw_toklist *tl, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t nch = (n + 63) / 64, c, pos = 0;
@@ -355,10 +355,113 @@ int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
     }
 }
 
+struct bw_tokkey {
+    uint64_t a, b; /* the word's first 16 bytes, zero-padded */
+    uint32_t first; /* its first word */
+    uint32_t slot;
+};
+
+/* The first 16 bytes of t's word, zero-padded (t->w holds BW_TOK_MAX bytes: read 16, keep the word's). */
+static void word_key(const struct bw_tok *t, uint64_t *a, uint64_t *b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    size_t n = t->len;
+
+    memcpy(a, t->w, 8);
+    memcpy(b, t->w + 8, 8);
+    if (n < 8) {
+        *a &= (1ull << (8 * n)) - 1;
+        *b = 0;
+    } else if (n < 16) {
+        *b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+    }
+#else
+    unsigned char k[16];
+
+    memset(k, 0, sizeof(k));
+    memcpy(k, t->w, t->len < 16 ? t->len : 16);
+    memcpy(a, k, 8);
+    memcpy(b, k + 8, 8);
+#endif
+}
+
+/*
+ * Numbers the words of tl (tl->id, tl->nid). The table is cleared slot by
+ * slot after use, not wholesale: it is sized for the longest text seen.
+ */
+static int number_words(struct bw_toklist *tl)
+{
+    size_t want = 64, i;
+    uint32_t mask;
+
+    tl->nid = 0;
+    while (want < tl->n * 2)
+        want <<= 1;
+    if (want > tl->tabcap) {
+        uint32_t *nt = calloc(want, sizeof(*nt));
+        if (nt == NULL)
+            return BW_ENOMEM;
+        free(tl->tab);
+        tl->tab = nt;
+        tl->tabcap = want;
+    }
+    {
+        uint32_t *ni = realloc(tl->id, tl->cap * sizeof(*ni));
+        struct bw_tokkey *nk;
+        if (ni == NULL)
+            return BW_ENOMEM;
+        tl->id = ni;
+        if ((nk = realloc(tl->key, tl->cap * sizeof(*nk))) == NULL)
+            return BW_ENOMEM;
+        tl->key = nk;
+    }
+    mask = (uint32_t)tl->tabcap - 1;
+    for (i = 0; i < tl->n; i++) {
+        const struct bw_tok *t = &tl->t[i];
+        uint64_t a, b;
+        uint32_t s, x;
+        word_key(t, &a, &b);
+        s = (uint32_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull) ^ (t->len * 0x94d049bb133111ebull)) >>
+                       32) & mask;
+        for (; (x = tl->tab[s]) != 0; s = (s + 1) & mask) {
+            const struct bw_tokkey *k = &tl->key[x - 1];
+            const struct bw_tok *f = &tl->t[k->first];
+            if (k->a == a && k->b == b && f->len == t->len &&
+                (t->len <= 16 || memcmp(f->w + 16, t->w + 16, t->len - 16) == 0))
+                break;
+        }
+        if (x == 0) {
+            struct bw_tokkey *k = &tl->key[tl->nid];
+            k->a = a;
+            k->b = b;
+            k->first = (uint32_t)i;
+            k->slot = s;
+            x = ++tl->nid;
+            tl->tab[s] = x;
+        }
+        tl->id[i] = x - 1;
+    }
+    for (i = 0; i < tl->nid; i++)
+        tl->tab[tl->key[i].slot] = 0;
+    return BW_OK;
+}
+
+int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+{
+    int rv = read_words(tl, s, n);
+
+    if (rv == BW_OK && (rv = number_words(tl)) != BW_OK)
+        tl->n = 0;
+    return rv;
+}
+
 void bw_toklist_free(struct bw_toklist *tl)
 {
     free(tl->t);
     free(tl->m);
+    free(tl->id);
+    free(tl->key);
+    free(tl->tab);
     memset(tl, 0, sizeof(*tl));
 }
 

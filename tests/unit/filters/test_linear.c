@@ -356,6 +356,22 @@ static void test_tokens_list(void)
             k++;
         }
         CU_ASSERT(same && k == tl.n);
+        /* word ids: equal exactly when the words are, numbered in order of first appearance */
+        if (round % 20 == 0) {
+            size_t x, y;
+            uint32_t next = 0;
+            for (x = 0; x < tl.n; x++) {
+                int seen = 0;
+                for (y = 0; y < x && !seen; y++)
+                    if (tl.t[y].len == tl.t[x].len && memcmp(tl.t[y].w, tl.t[x].w, tl.t[x].len) == 0) {
+                        same &= tl.id[x] == tl.id[y];
+                        seen = 1;
+                    }
+                if (!seen)
+                    same &= tl.id[x] == next++;
+            }
+            CU_ASSERT(same && next == tl.nid);
+        }
     }
     bw_toklist_free(&tl);
     free(b);

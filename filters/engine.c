@@ -115,6 +115,7 @@ void bw_worker_free(struct bw_worker *w)
 
     bw_mscratch_free(w->scratch);
     bw_toklist_free(&w->toks);
+    bw_toklist_free(&w->stoks);
     for (i = 0; i < w->ntexts_cap; i++)
         bw_norm_free(&w->norms[i]);
     free(w->norms);
@@ -151,6 +152,17 @@ const struct bw_toklist *bw_eval_words(struct bw_eval *ev)
     if (w->toks_state == 0)
         w->toks_state = bw_toklist_run(&w->toks, ev->text->view, ev->text->len) == BW_OK ? 1 : -1;
     return w->toks_state > 0 ? &w->toks : NULL;
+}
+
+const struct bw_toklist *bw_eval_source_words(struct bw_eval *ev)
+{
+    struct bw_worker *w = ev->w;
+
+    if (!ev->has_source)
+        return NULL;
+    if (w->stoks_state == 0)
+        w->stoks_state = bw_toklist_run(&w->stoks, ev->source.base, ev->source.len) == BW_OK ? 1 : -1;
+    return w->stoks_state > 0 ? &w->stoks : NULL;
 }
 
 int bw_eval_add_span(struct bw_eval *ev, struct bw_finding *f, size_t from, size_t to)
@@ -281,6 +293,7 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
     ev.ntexts = (uint32_t)nblocks;
     ev.source = join(w, blocks, nblocks, BW_QUAL_GROUNDING, &ev.has_source);
     ev.query = join(w, blocks, nblocks, BW_QUAL_QUERY, &ev.has_query);
+    w->stoks_state = 0;
 
     /* views first, so a bad block is refused before any module runs */
     for (i = 0; i < nblocks; i++) {

@@ -29,6 +29,9 @@ struct bw_worker {
     /* the words of the block being scanned, read on first use (bw_eval_words) */
     struct bw_toklist toks;
     int toks_state;            /* 0 not read yet, 1 read, -1 too long to keep */
+    /* the words of the joined grounding source, read on first use (bw_eval_source_words) */
+    struct bw_toklist stoks;
+    int stoks_state;
 };
 
 /* A block handed to bw_engine_eval(). */

@@ -114,38 +114,7 @@ static int hs_has(const struct hset *h, uint32_t v)
 
 static int content(const struct bw_tok *t)
 {
-    return (t->flags & BW_TOKF_DIGIT) || (t->len >= 2 && !bw_tok_stopword(t->w, t->len));
-}
-
-static void add_text(struct hset *h, const char *s, size_t n)
-{
-    struct bw_tok t;
-    size_t pos = 0;
-
-    while (bw_tok_next(s, n, &pos, &t))
-        if (content(&t))
-            hs_add(h, shash(&t));
-}
-
-/* Each content word with the next two: "Pablo Trapero (born 1971)" gives trapero+born and trapero+1971. */
-static void add_pairs(struct hset *h, const char *s, size_t n)
-{
-    struct bw_tok t;
-    size_t pos = 0;
-    uint32_t a = 0, b = 0;
-
-    while (bw_tok_next(s, n, &pos, &t)) {
-        uint32_t c;
-        if (!content(&t))
-            continue;
-        c = shash(&t);
-        if (b)
-            hs_add(h, pair(b, c));
-        if (a)
-            hs_add(h, pair(a, c));
-        a = b;
-        b = c;
-    }
+    return (t->flags & BW_TOKF_DIGIT) || (t->len >= 2 && !bw_tok_stop(t));
 }
 
 static int is_sentence_end(char c)
@@ -153,13 +122,80 @@ static int is_sentence_end(char c)
     return c == '.' || c == '!' || c == '?' || c == '\n';
 }
 
-/* Source and query sets; the sentences of the source that share most words with the query. */
+static uint32_t word_hash(const struct bw_tok *t)
+{
+    return content(t) ? shash(t) : 0;
+}
+
+/*
+ * A list's words hashed once per distinct word: c[id] is 0 until the first
+ * time, then the hash with bit 32 set. NULL c (no list): hashed each time.
+ */
+static uint32_t cached_hash(uint64_t *c, const struct bw_tokit *it, const struct bw_tok *t)
+{
+    uint64_t *x;
+
+    if (c == NULL)
+        return word_hash(t);
+    x = &c[bw_tokit_id(it)];
+    if (*x == 0)
+        *x = 1ull << 32 | word_hash(t);
+    return (uint32_t)*x;
+}
+
+static uint64_t *new_cache(struct bw_arena *a, const struct bw_toklist *tl)
+{
+    return tl ? bw_arena_calloc(a, (tl->nid + 1) * sizeof(uint64_t)) : NULL;
+}
+
+/*
+ * The content-word hashes of s[0..n) (0 for other words) into the arena:
+ * *out[0..*nout). A word takes a byte and a separator at least, so n / 2 + 1
+ * bounds the words. tl: the text's shared word list, or NULL to read it.
+ */
+static int hash_words(struct bw_arena *a, const struct bw_toklist *tl, const char *s, size_t n, uint32_t **out,
+                      size_t *nout)
+{
+    struct bw_tokit it;
+    const struct bw_tok *t;
+    size_t k = 0, cap = tl ? tl->n : n / 2 + 1;
+    uint32_t *h;
+
+    uint64_t *c = new_cache(a, tl);
+
+    if ((h = bw_arena_alloc(a, (cap + 1) * sizeof(*h))) == NULL || (tl && c == NULL))
+        return BW_ENOMEM;
+    bw_tokit_init(&it, tl, s, n);
+    while ((t = bw_tokit_next(&it)) != NULL && k < cap)
+        h[k++] = cached_hash(c, &it, t);
+    *out = h;
+    *nout = k;
+    return BW_OK;
+}
+
+static void add_hashes(struct hset *h, const uint32_t *v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (v[i])
+            hs_add(h, v[i]);
+}
+
+/*
+ * Source and query sets; the sentences of the source that share most words
+ * with the query. The source is read once (its shared word list when there
+ * is one), each word hashed once: the sentences nearest the query are kept
+ * as ranges of its words, not read again.
+ */
 static int build(struct bw_eval *ev, struct gscratch *es)
 {
     struct bw_arena *a = &ev->w->arena;
+    const struct bw_toklist *sl = bw_eval_source_words(ev);
     struct hset q = {0};
-    size_t best_off[TOP_SENTENCES] = {0}, best_len[TOP_SENTENCES] = {0}, i, start = 0;
+    size_t best_from[TOP_SENTENCES] = {0}, best_to[TOP_SENTENCES] = {0}, best_len[TOP_SENTENCES] = {0}, i, nqh;
     unsigned best_n[TOP_SENTENCES] = {0};
+    uint32_t *qh, *sh;
     int rv;
 
     es->built = 1;
@@ -170,31 +206,54 @@ static int build(struct bw_eval *ev, struct gscratch *es)
     if ((rv = hs_init(a, &es->src, (ev->source.len + ev->query.len) / 3 + 16)) != 0 ||
         (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0)
         return rv;
-    add_text(&q, ev->query.base, ev->query.len);
+    if ((rv = hash_words(a, NULL, ev->query.base, ev->query.len, &qh, &nqh)) != 0)
+        return rv;
+    add_hashes(&q, qh, nqh);
     if ((rv = hs_init(a, &es->pairs, 2 * (ev->source.len + ev->query.len) / 3 + 16)) != 0)
         return rv;
-    add_pairs(&es->pairs, ev->query.base, ev->query.len);
+    {
+        uint32_t x = 0, y = 0;
+        for (i = 0; i < nqh; i++) {
+            uint32_t c = qh[i];
+            if (!c)
+                continue;
+            if (y)
+                hs_add(&es->pairs, pair(y, c));
+            if (x)
+                hs_add(&es->pairs, pair(x, c));
+            x = y;
+            y = c;
+        }
+    }
     /* one pass over the source: its words, its word pairs, its sentences nearest the query */
     {
-        struct bw_tok t;
-        size_t pos = 0;
+        struct bw_tokit it;
+        const struct bw_tok *t;
+        const char *src = ev->source.base;
+        size_t cap = sl ? sl->n : ev->source.len / 2 + 1, k = 0, from = 0, start = 0, last = 0, j;
         uint32_t p1 = 0, p2 = 0;
-        unsigned n = 0, k;
-        size_t last = 0, j;
+        unsigned n = 0, b;
+        uint64_t *cache = new_cache(a, sl);
+
+        if ((sh = bw_arena_alloc(a, (cap + 1) * sizeof(*sh))) == NULL || (sl && cache == NULL))
+            return BW_ENOMEM;
+        bw_tokit_init(&it, sl, src, ev->source.len);
         for (;;) {
-            int more = bw_tok_next(ev->source.base, ev->source.len, &pos, &t), end = !more;
+            int more = (t = k < cap ? bw_tokit_next(&it) : NULL) != NULL, end = !more;
             /* a sentence ends at . ! ? or a newline between the previous word and this one */
-            for (j = last; more && j < t.start && !end; j++)
-                end = is_sentence_end(ev->source.base[j]);
+            for (j = last; more && j < t->start && !end; j++)
+                end = is_sentence_end(src[j]);
             if (end && n) {
-                for (k = 0; k < TOP_SENTENCES; k++)
-                    if (n > best_n[k]) {
-                        memmove(best_n + k + 1, best_n + k, (TOP_SENTENCES - k - 1) * sizeof(*best_n));
-                        memmove(best_off + k + 1, best_off + k, (TOP_SENTENCES - k - 1) * sizeof(*best_off));
-                        memmove(best_len + k + 1, best_len + k, (TOP_SENTENCES - k - 1) * sizeof(*best_len));
-                        best_n[k] = n;
-                        best_off[k] = start;
-                        best_len[k] = last - start;
+                for (b = 0; b < TOP_SENTENCES; b++)
+                    if (n > best_n[b]) {
+                        memmove(best_n + b + 1, best_n + b, (TOP_SENTENCES - b - 1) * sizeof(*best_n));
+                        memmove(best_from + b + 1, best_from + b, (TOP_SENTENCES - b - 1) * sizeof(*best_from));
+                        memmove(best_to + b + 1, best_to + b, (TOP_SENTENCES - b - 1) * sizeof(*best_to));
+                        memmove(best_len + b + 1, best_len + b, (TOP_SENTENCES - b - 1) * sizeof(*best_len));
+                        best_n[b] = n;
+                        best_from[b] = from;
+                        best_to[b] = k;
+                        best_len[b] = last - start;
                         break;
                     }
             }
@@ -202,11 +261,13 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                 break;
             if (end) {
                 n = 0;
-                start = t.start;
+                from = k;
+                start = t->start;
             }
-            last = t.end;
-            if (content(&t)) {
-                uint32_t c = shash(&t);
+            last = t->end;
+            sh[k] = cached_hash(cache, &it, t);
+            if (sh[k]) {
+                uint32_t c = sh[k];
                 hs_add(&es->src, c);
                 if (p2)
                     hs_add(&es->pairs, pair(p2, c));
@@ -216,6 +277,7 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                 p2 = c;
                 n += hs_has(&q, c);
             }
+            k++;
         }
     }
     if (!ev->has_query)
@@ -227,12 +289,12 @@ static int build(struct bw_eval *ev, struct gscratch *es)
         if ((rv = hs_init(a, &es->rel, want)) != 0)
             return rv;
     }
-    add_text(&es->rel, ev->query.base, ev->query.len);
+    add_hashes(&es->rel, qh, nqh);
     for (i = 0; i < TOP_SENTENCES; i++)
         if (best_n[i])
-            add_text(&es->rel, ev->source.base + best_off[i], best_len[i]);
+            add_hashes(&es->rel, sh + best_from[i], best_to[i] - best_from[i]);
     /* the query words also support grounding: restating the question adds nothing new */
-    add_text(&es->src, ev->query.base, ev->query.len);
+    add_hashes(&es->src, qh, nqh);
     return BW_OK;
 }
 
@@ -271,21 +333,26 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
     const struct bw_text *tx = ev->text;
+    const struct bw_toklist *tl;
     struct bw_tokit it;
     const struct bw_tok *t;
     uint32_t prev = 0;
+    uint64_t *c;
     int rv;
 
     BW_UNUSED(stp);
     if (!es->built && (rv = build(ev, es)) != 0)
         return rv;
     es->any = 1;
-    bw_tokit_init(&it, bw_eval_words(ev), tx->view, tx->len);
+    tl = bw_eval_words(ev);
+    if ((c = new_cache(&ev->w->arena, tl)) == NULL && tl)
+        return BW_ENOMEM;
+    bw_tokit_init(&it, tl, tx->view, tx->len);
     while ((t = bw_tokit_next(&it)) != NULL) {
-        uint32_t h;
+        uint32_t h = cached_hash(c, &it, t);
         double w;
         int fact = 0;
-        if (!content(t))
+        if (!h)
             continue;
         if (t->flags & BW_TOKF_DIGIT) {
             w = 3;
@@ -296,7 +363,6 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         } else {
             w = 1;
         }
-        h = shash(t);
         if (prev) {
             es->npairs++;
             es->sup_pairs += hs_has(&es->pairs, pair(prev, h));

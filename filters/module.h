@@ -135,4 +135,12 @@ int bw_eval_add(struct bw_eval *ev, const struct bw_finding *f);
 struct bw_toklist;
 const struct bw_toklist *bw_eval_words(struct bw_eval *ev);
 
+/*
+ * The words of the grounding source (ev->source, the grounding blocks
+ * joined), read once per evaluation like bw_eval_words: the source is the
+ * same for every guarded block. Owned by the worker, valid until the next
+ * evaluation. NULL without a source or when it has too many words to keep.
+ */
+const struct bw_toklist *bw_eval_source_words(struct bw_eval *ev);
+
 #endif

@@ -61,6 +61,14 @@ static const unsigned char lowtab[256] = {
     238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
 };
 
+/* bytes a sentence start looks back over (spacing, opening quotes), and the ones that end a sentence */
+#define S_SKIP 1
+#define S_END 2
+static const unsigned char sentc[256] = {
+    [' '] = S_SKIP, ['\t'] = S_SKIP, ['"'] = S_SKIP, ['\''] = S_SKIP, ['('] = S_SKIP,
+    ['.'] = S_END,  ['!'] = S_END,   ['?'] = S_END, ['\n'] = S_END, [':'] = S_END,
+};
+
 int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -76,9 +84,9 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
     }
     /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
     j = i;
-    while (j > 0 && (u[j - 1] == ' ' || u[j - 1] == '\t' || u[j - 1] == '"' || u[j - 1] == '\'' || u[j - 1] == '('))
+    while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
         j--;
-    if (j == 0 || u[j - 1] == '.' || u[j - 1] == '!' || u[j - 1] == '?' || u[j - 1] == '\n' || u[j - 1] == ':')
+    if (j == 0 || (sentc[u[j - 1]] & S_END))
         f = BW_TOKF_SENT;
     if (cls[u[i]] & C_U)
         f |= BW_TOKF_UPPER;
@@ -220,7 +228,7 @@ static int push_slot(struct bw_toklist *tl)
     return BW_OK;
 }
 
-int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+static int read_words(struct bw_toklist *tl, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t nch = (n + 63) / 64, c, pos = 0;
@@ -281,39 +289,60 @@ int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
         }
         t = &tl->t[tl->n];
         len = e - st;
-        if (len > FAST_MAX || MBITS(m, st, len, h) != 0 ||
-            (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W))) {
-            /* the general reader, from this word's first byte */
-            pos = st;
-            if (!bw_tok_next(s, n, &pos, t))
-                return BW_OK;
-            tl->n++;
-            continue;
-        }
-        /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
-        f = 0;
-        j = st;
-        while (j > 0 && (u[j - 1] == ' ' || u[j - 1] == '\t' || u[j - 1] == '"' || u[j - 1] == '\'' || u[j - 1] == '('))
-            j--;
-        if (j == 0 || u[j - 1] == '.' || u[j - 1] == '!' || u[j - 1] == '?' || u[j - 1] == '\n' || u[j - 1] == ':')
-            f = BW_TOKF_SENT;
-        up = MBITS(m, st, len, u);
-        let = MBITS(m, st, len, l);
-        if (up & 1)
-            f |= BW_TOKF_UPPER;
-        if (MBITS(m, st, len, d))
-            f |= BW_TOKF_DIGIT;
-        if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
-            f |= BW_TOKF_ALLCAP;
 #ifdef __SSE2__
-        if (st + 16 <= n) {
-            /* 16 bytes lower-cased at once; the bytes past the word are never read */
+        if (len <= FAST_MAX && st + 16 <= n) {
+            /*
+             * The word's 16 bytes at once: its class bits from the vector
+             * (not from the masks, a shift pair each), and lower-cased into
+             * the slot; the bytes past the word are never read.
+             */
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
             __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+            __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
+            __m128i dg16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+            uint32_t lm = (uint32_t)((1ul << len) - 1);
+            if (((uint32_t)_mm_movemask_epi8(x) & lm) != 0 ||
+                (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W)))
+                goto general;
+            up = (uint32_t)_mm_movemask_epi8(up16) & lm;
+            let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
+            j = st;
+            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
+                j--;
+            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            if (up & 1)
+                f |= BW_TOKF_UPPER;
+            if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
+                f |= BW_TOKF_DIGIT;
+            if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
+                f |= BW_TOKF_ALLCAP;
             _mm_storeu_si128((__m128i *)(void *)t->w, _mm_add_epi8(x, _mm_and_si128(up16, _mm_set1_epi8(0x20))));
         } else
 #endif
         {
+            if (len > FAST_MAX || MBITS(m, st, len, h) != 0 ||
+                (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W))) {
+            general:
+                /* the general reader, from this word's first byte */
+                pos = st;
+                if (!bw_tok_next(s, n, &pos, t))
+                    return BW_OK;
+                tl->n++;
+                continue;
+            }
+            /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
+            j = st;
+            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
+                j--;
+            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            up = MBITS(m, st, len, u);
+            let = MBITS(m, st, len, l);
+            if (up & 1)
+                f |= BW_TOKF_UPPER;
+            if (MBITS(m, st, len, d))
+                f |= BW_TOKF_DIGIT;
+            if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
+                f |= BW_TOKF_ALLCAP;
             for (j = 0; j < len; j++)
                 t->w[j] = (char)lowtab[u[st + j]];
         }
@@ -326,10 +355,113 @@ int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
     }
 }
 
+struct bw_tokkey {
+    uint64_t a, b; /* the word's first 16 bytes, zero-padded */
+    uint32_t first; /* its first word */
+    uint32_t slot;
+};
+
+/* The first 16 bytes of t's word, zero-padded (t->w holds BW_TOK_MAX bytes: read 16, keep the word's). */
+static void word_key(const struct bw_tok *t, uint64_t *a, uint64_t *b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    size_t n = t->len;
+
+    memcpy(a, t->w, 8);
+    memcpy(b, t->w + 8, 8);
+    if (n < 8) {
+        *a &= (1ull << (8 * n)) - 1;
+        *b = 0;
+    } else if (n < 16) {
+        *b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+    }
+#else
+    unsigned char k[16];
+
+    memset(k, 0, sizeof(k));
+    memcpy(k, t->w, t->len < 16 ? t->len : 16);
+    memcpy(a, k, 8);
+    memcpy(b, k + 8, 8);
+#endif
+}
+
+/*
+ * Numbers the words of tl (tl->id, tl->nid). The table is cleared slot by
+ * slot after use, not wholesale: it is sized for the longest text seen.
+ */
+static int number_words(struct bw_toklist *tl)
+{
+    size_t want = 64, i;
+    uint32_t mask;
+
+    tl->nid = 0;
+    while (want < tl->n * 2)
+        want <<= 1;
+    if (want > tl->tabcap) {
+        uint32_t *nt = calloc(want, sizeof(*nt));
+        if (nt == NULL)
+            return BW_ENOMEM;
+        free(tl->tab);
+        tl->tab = nt;
+        tl->tabcap = want;
+    }
+    {
+        uint32_t *ni = realloc(tl->id, tl->cap * sizeof(*ni));
+        struct bw_tokkey *nk;
+        if (ni == NULL)
+            return BW_ENOMEM;
+        tl->id = ni;
+        if ((nk = realloc(tl->key, tl->cap * sizeof(*nk))) == NULL)
+            return BW_ENOMEM;
+        tl->key = nk;
+    }
+    mask = (uint32_t)tl->tabcap - 1;
+    for (i = 0; i < tl->n; i++) {
+        const struct bw_tok *t = &tl->t[i];
+        uint64_t a, b;
+        uint32_t s, x;
+        word_key(t, &a, &b);
+        s = (uint32_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull) ^ (t->len * 0x94d049bb133111ebull)) >>
+                       32) & mask;
+        for (; (x = tl->tab[s]) != 0; s = (s + 1) & mask) {
+            const struct bw_tokkey *k = &tl->key[x - 1];
+            const struct bw_tok *f = &tl->t[k->first];
+            if (k->a == a && k->b == b && f->len == t->len &&
+                (t->len <= 16 || memcmp(f->w + 16, t->w + 16, t->len - 16) == 0))
+                break;
+        }
+        if (x == 0) {
+            struct bw_tokkey *k = &tl->key[tl->nid];
+            k->a = a;
+            k->b = b;
+            k->first = (uint32_t)i;
+            k->slot = s;
+            x = ++tl->nid;
+            tl->tab[s] = x;
+        }
+        tl->id[i] = x - 1;
+    }
+    for (i = 0; i < tl->nid; i++)
+        tl->tab[tl->key[i].slot] = 0;
+    return BW_OK;
+}
+
+int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+{
+    int rv = read_words(tl, s, n);
+
+    if (rv == BW_OK && (rv = number_words(tl)) != BW_OK)
+        tl->n = 0;
+    return rv;
+}
+
 void bw_toklist_free(struct bw_toklist *tl)
 {
     free(tl->t);
     free(tl->m);
+    free(tl->id);
+    free(tl->key);
+    free(tl->tab);
     memset(tl, 0, sizeof(*tl));
 }
 
@@ -392,38 +524,78 @@ static const char *const stops[] = {
 };
 
 /*
- * The function words as a set of 64-bit hashes, built on first use: one
- * probe per word on the hot path. Words are at most 10 letters, so longer
- * ones are never looked up.
+ * The function words as a set of their bytes: a word of at most 10 bytes
+ * packs into two 64-bit keys (zero-padded; no function word is empty, so a
+ * zero first key marks an empty slot), hashed by one multiply and compared
+ * exactly. Hashing the bytes one by one (FNV) cost more than the look-up it
+ * fed, once for every word of every text grounding reads. Built on first use.
  */
 #define STOP_SLOTS 512
-static uint64_t stopset[STOP_SLOTS];
+static uint64_t stopkey[STOP_SLOTS][2];
 static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+static int stop_ready;
+
+static uint32_t stop_slot(uint64_t a, uint64_t b)
+{
+    return (uint32_t)(((a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull) >> 55);
+}
 
 static void stop_init(void)
 {
     size_t i;
 
     for (i = 0; i < BW_NELEMS(stops); i++) {
-        uint64_t h = bw_hash64(stops[i], strlen(stops[i]), 0);
-        uint32_t s = (uint32_t)h & (STOP_SLOTS - 1);
-        while (stopset[s])
-            s = (s + 1) & (STOP_SLOTS - 1);
-        stopset[s] = h;
+        uint64_t k[2] = {0, 0};
+        uint32_t s;
+        memcpy(k, stops[i], strlen(stops[i]));
+        for (s = stop_slot(k[0], k[1]); stopkey[s][0]; s = (s + 1) & (STOP_SLOTS - 1))
+            ;
+        stopkey[s][0] = k[0];
+        stopkey[s][1] = k[1];
     }
+    __atomic_store_n(&stop_ready, 1, __ATOMIC_RELEASE);
+}
+
+static int stop_has(uint64_t a, uint64_t b)
+{
+    uint32_t s;
+
+    if (!__atomic_load_n(&stop_ready, __ATOMIC_ACQUIRE))
+        pthread_once(&stop_once, stop_init);
+    for (s = stop_slot(a, b); stopkey[s][0]; s = (s + 1) & (STOP_SLOTS - 1))
+        if (stopkey[s][0] == a && stopkey[s][1] == b)
+            return 1;
+    return 0;
 }
 
 int bw_tok_stopword(const char *w, size_t n)
 {
-    uint64_t h;
-    uint32_t s;
+    uint64_t k[2] = {0, 0};
 
     if (n == 0 || n > 10)
         return 0;
-    pthread_once(&stop_once, stop_init);
-    h = bw_hash64(w, n, 0);
-    for (s = (uint32_t)h & (STOP_SLOTS - 1); stopset[s]; s = (s + 1) & (STOP_SLOTS - 1))
-        if (stopset[s] == h)
-            return 1;
-    return 0;
+    memcpy(k, w, n);
+    return stop_has(k[0], k[1]);
+}
+
+int bw_tok_stop(const struct bw_tok *t)
+{
+    uint64_t a, b;
+    size_t n = t->len;
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    return bw_tok_stopword(t->w, n); /* the masks below keep the low-order bytes */
+#endif
+    if (n == 0 || n > 10)
+        return 0;
+    /* t->w holds BW_TOK_MAX bytes: read 16, keep the word's */
+    memcpy(&a, t->w, 8);
+    memcpy(&b, t->w + 8, 8);
+    if (n < 8) {
+        a &= (1ull << (8 * n)) - 1;
+        b = 0;
+    } else {
+        b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+    }
+    return stop_has(a, b);
 }

@@ -39,15 +39,28 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t);
  * scorer of an evaluation (the engine keeps one per worker: bw_eval_words).
  */
 struct bw_tokmask;
+struct bw_tokkey;
 struct bw_toklist {
     struct bw_tok *t;
     size_t n, cap;
     struct bw_tokmask *m; /* byte-class bit masks of the text, 64 bytes a chunk */
     size_t mcap;          /* chunks */
+    /*
+     * Word ids: id[i] numbers the distinct words (same bytes) in order of
+     * first appearance, 0..nid-1. Text repeats its words (half the words of
+     * a page of English are repeats): a scorer computes what depends on a
+     * word alone once per id (hashes, stems, n-gram features).
+     */
+    uint32_t *id;
+    uint32_t nid;
+    struct bw_tokkey *key; /* per id, while numbering */
+    uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
+    size_t tabcap;         /* slots, a power of two */
 };
 
 /*
- * Reads every word of s[0..n) into tl (its memory reused, grown as needed).
+ * Reads every word of s[0..n) into tl (its memory reused, grown as needed)
+ * and numbers them (tl->id).
  * Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
  * caller reads the text with bw_tok_next), or BW_ENOMEM.
  */
@@ -62,6 +75,7 @@ void bw_toklist_free(struct bw_toklist *tl);
  */
 struct bw_tokit {
     const struct bw_tok *list;
+    const uint32_t *id; /* the list's word ids */
     size_t nlist, i;
     const char *s;
     size_t n, pos;
@@ -71,6 +85,7 @@ struct bw_tokit {
 static inline void bw_tokit_init(struct bw_tokit *it, const struct bw_toklist *tl, const char *s, size_t n)
 {
     it->list = tl ? tl->t : NULL;
+    it->id = tl ? tl->id : NULL;
     it->nlist = tl ? tl->n : 0;
     it->i = 0;
     it->s = s;
@@ -86,6 +101,12 @@ static inline const struct bw_tok *bw_tokit_next(struct bw_tokit *it)
         return it->i < it->nlist ? &it->list[it->i++] : NULL;
     t = &it->tmp[it->i++ & 1];
     return bw_tok_next(it->s, it->n, &it->pos, t) ? t : NULL;
+}
+
+/* The id of the word bw_tokit_next() returned last (reading a list only). */
+static inline uint32_t bw_tokit_id(const struct bw_tokit *it)
+{
+    return it->id[it->i - 1];
 }
 
 /* Is byte c part of a word? */
@@ -123,5 +144,7 @@ size_t bw_tok_stem(const char *w, size_t n);
 
 /* Is the lower-cased word w a function word (the, of, can, ...)? */
 int bw_tok_stopword(const char *w, size_t n);
+/* The same for a word read by the tokeniser (faster: reads t->w whole). */
+int bw_tok_stop(const struct bw_tok *t);
 
 #endif

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "filters/blob.h"
+#include "filters/engine.h"
 #include "filters/errs.h"
 #include "filters/matcher.h"
 #include "filters/tokens.h"
@@ -567,8 +568,10 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     const struct tstate *st = stp;
     struct tscratch *es = esp;
     const struct bw_text *tx = ev->text;
+    const struct bw_toklist *tl;
     struct bw_tokit it;
     const struct bw_tok *t, *prev = NULL;
+    uint64_t *hc = NULL;
     uint32_t i, k, nseen = 0;
     uint64_t ph = 0;
     int have_prev = 0;
@@ -580,7 +583,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     memset(es->seen, 0, sizeof(es->seen));
     if (st->nex)
         memset(es->bigs, 0, sizeof(es->bigs));
-    bw_tokit_init(&it, bw_eval_words(ev), tx->view, tx->len);
+    tl = bw_eval_words(ev);
+    /* stem hashes by word id: each distinct word stemmed and hashed once */
+    if (tl && (hc = bw_arena_calloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL)
+        return BW_ENOMEM;
+    bw_tokit_init(&it, tl, tx->view, tx->len);
     for (; (t = bw_tokit_next(&it)) != NULL; prev = t) {
         uint64_t h;
         uint32_t s;
@@ -594,7 +601,12 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             es->cue |= 1;
         if (cue_word(t))
             es->cue |= 1;
-        h = stemhash(t->w, t->len);
+        if (hc) {
+            uint64_t *x = &hc[bw_tokit_id(&it)];
+            h = *x ? *x : (*x = stemhash(t->w, t->len));
+        } else {
+            h = stemhash(t->w, t->len);
+        }
         if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
             uint64_t b = bigram(ph, h);
             for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))

@@ -12,6 +12,7 @@
  *   make && cc -O2 -I. -o build/cls_bench tests/bench/cls_bench.c build/libbulwark.a \
  *       $(pkg-config --libs libhs libpcre2-8 libcjson libutf8proc) -lpthread -lm
  *   taskset -c 0 build/cls_bench [ITERATIONS] [TEXT_FILE]
+ * CLS_CASE=k (0..3) runs only row k, for profiling one policy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,8 +159,11 @@ int main(int argc, char **argv)
             {"all of the above together", &cc, &tc, &gc},
         };
         size_t k;
+        const char *only = getenv("CLS_CASE");
         printf("%zu-byte text, %d evaluations each, one thread\n", n, iters);
         for (k = 0; k < BW_NELEMS(cases); k++) {
+            if (only && *only && strtoul(only, NULL, 10) != k)
+                continue;
             int dir = cases[k].gc ? BW_DIR_OUTPUT : BW_DIR_INPUT;
             e = build(dir, cases[k].cc, cases[k].tc, cases[k].gc);
             med = run(e, &w, cases[k].gc ? bg : &b, cases[k].gc ? 3 : 1, iters, &p90);

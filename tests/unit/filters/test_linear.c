@@ -303,6 +303,21 @@ static void test_tokens_stem_stop(void)
     CU_ASSERT(bw_tok_stopword("should", 6));
     CU_ASSERT_FALSE(bw_tok_stopword("lawyer", 6));
     CU_ASSERT_FALSE(bw_tok_stopword("", 0));
+    CU_ASSERT_FALSE(bw_tok_stopword("th", 2));
+    CU_ASSERT_FALSE(bw_tok_stopword("thee", 4));
+    {
+        /* bw_tok_stop reads the word's slot whole: bytes past the word must not count */
+        const char *s = "The theory of yourselves, yourselvesx, and SHOULDER should";
+        const int want[] = {1, 0, 1, 1, 0, 1, 0, 1};
+        struct bw_tok t;
+        size_t pos = 0, i = 0;
+        while (bw_tok_next(s, strlen(s), &pos, &t) && i < 8) {
+            CU_ASSERT_EQUAL(bw_tok_stop(&t), want[i]);
+            CU_ASSERT_EQUAL(bw_tok_stopword(t.w, t.len), want[i]);
+            i++;
+        }
+        CU_ASSERT_EQUAL(i, 8);
+    }
 }
 
 /* The shared word list is exactly what bw_tok_next() reads, word by word (the list reads most words from bit masks). */
@@ -341,6 +356,22 @@ static void test_tokens_list(void)
             k++;
         }
         CU_ASSERT(same && k == tl.n);
+        /* word ids: equal exactly when the words are, numbered in order of first appearance */
+        if (round % 20 == 0) {
+            size_t x, y;
+            uint32_t next = 0;
+            for (x = 0; x < tl.n; x++) {
+                int seen = 0;
+                for (y = 0; y < x && !seen; y++)
+                    if (tl.t[y].len == tl.t[x].len && memcmp(tl.t[y].w, tl.t[x].w, tl.t[x].len) == 0) {
+                        same &= tl.id[x] == tl.id[y];
+                        seen = 1;
+                    }
+                if (!seen)
+                    same &= tl.id[x] == next++;
+            }
+            CU_ASSERT(same && next == tl.nid);
+        }
     }
     bw_toklist_free(&tl);
     free(b);

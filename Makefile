@@ -89,7 +89,7 @@ $(O)/llhttp/%.o: $(LLHTTP_DIR)/%.c $(O)/config.mk
 	@echo "  CC      llhttp/$*.c"
 	$(Q)$(CC) -std=c11 -g $(OPT) -I$(LLHTTP_INC) $(SANFLAGS) -w -c -o $@ $<
 
-$(O)/tests/unit/%: tests/unit/%.c $(O)/libbulwark.a tests/unit/testutil.h
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libbulwark.a tests/unit/testutil.h tests/unit/failmalloc.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(CUNIT_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS) $(CUNIT_LIBS)

@@ -933,7 +933,10 @@ def t_graceful_shutdown(env, c, proc):
 # ---------------------------------------------------------------- runner
 
 
-def main():
+def run_suite(label, minutes, body):
+    """The runner of the integration suites: arguments BULWARK [-k PATTERN] [-v],
+    a watchdog, a line per failure or skip, a summary line; body(env, run)
+    starts what it needs and calls run(name, fn, *args) per case."""
     global VERBOSE
     args = sys.argv[1:]
     pattern = None
@@ -945,40 +948,52 @@ def main():
         VERBOSE = True
         args.remove("-v")
     if len(args) != 1:
-        print(__doc__)
+        print(sys.modules["__main__"].__doc__)
         return 2
     env = Env(os.path.abspath(args[0]))
-    passed = failed = skipped = 0
+    count = {"passed": 0, "failed": 0, "skipped": 0}
 
     def watchdog(signum, frame):
-        print("  FAIL the suite ran over 15 minutes; stopping (logs kept in %s)" % env.tmp, flush=True)
+        print("  FAIL the %s suite ran over %d minutes; stopping (logs kept in %s)" % (label, minutes, env.tmp),
+              flush=True)
         env.cleanup(keep=True)
         os._exit(1)
 
     signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(900)
-    fails = []
+    signal.alarm(minutes * 60)
 
     def run(name, fn, *a):
-        nonlocal passed, failed, skipped
         if pattern and pattern not in name:
             return
         t0 = time.time()
         try:
             fn(*a)
-            passed += 1
+            count["passed"] += 1
             if VERBOSE:
                 print("  ok   %s (%.2fs)" % (name, time.time() - t0))
         except Skip as e:
-            skipped += 1
+            count["skipped"] += 1
             print("  skip %s: %s" % (name, e))
         except Exception as e:  # noqa: BLE001 - every failure is reported, the run goes on
-            failed += 1
-            fails.append(name)
+            count["failed"] += 1
             print("  FAIL %s: %s" % (name, e))
 
     t_start = time.time()
     try:
+        body(env, run)
+    except Fail as e:
+        count["failed"] += 1
+        print("  FAIL setup: %s" % e)
+    finally:
+        env.cleanup(keep=count["failed"] > 0)
+    print("%s: %d passed, %d failed, %d skipped in %.1fs%s" % (
+        label, count["passed"], count["failed"], count["skipped"], time.time() - t_start,
+        (" (logs kept in %s)" % env.tmp) if count["failed"] else ""))
+    return 1 if count["failed"] else 0
+
+
+def main():
+    def body(env, run):
         env.start_mock()
         proc, ports = env.start_bulwark()
         c = Client(env, ports)
@@ -989,14 +1004,8 @@ def main():
             run(fn.__name__, fn, c)
         run("t_reload_under_traffic", t_reload_under_traffic, env, c, proc)
         run("t_graceful_shutdown", t_graceful_shutdown, env, c, proc)
-    except Fail as e:
-        failed += 1
-        print("  FAIL setup: %s" % e)
-    finally:
-        env.cleanup(keep=failed > 0)
-    print("integration: %d passed, %d failed, %d skipped in %.1fs%s" % (
-        passed, failed, skipped, time.time() - t_start, (" (logs kept in %s)" % env.tmp) if failed else ""))
-    return 1 if failed else 0
+
+    return run_suite("integration", 15, body)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_test import ROOT, Env, Fail, Skip, check  # noqa: E402
+from proxy_test import ROOT, Env, check, run_suite  # noqa: E402
 
 CLIENTS = ["h1", "h2c", "h2"]
-VERBOSE = False
 BLOCKED_OUT = "Sorry, I can't provide that information."
 
 # (name, path, body builder, event-stream?)
@@ -498,57 +497,16 @@ CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stre
 ONCE = [t_stream_client_gone, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
 
 
+def clean_exit(proc):
+    """SIGTERM: bulwark drains and exits 0; under ASan, nothing leaked (LeakSanitizer reports at exit)."""
+    rc = proc.stop(signal.SIGTERM, timeout=15)
+    log = proc.text()
+    check("Sanitizer" not in log and "runtime error" not in log, "sanitizer report:\n%s" % log[-3000:])
+    check(rc == 0, "exit status %s:\n%s" % (rc, log[-2000:]))
+
+
 def main():
-    global VERBOSE
-    args = sys.argv[1:]
-    pattern = None
-    if "-k" in args:
-        i = args.index("-k")
-        pattern = args[i + 1]
-        del args[i:i + 2]
-    if "-v" in args:
-        VERBOSE = True
-        args.remove("-v")
-    if len(args) != 1:
-        print(__doc__)
-        return 2
-    env = Env(os.path.abspath(args[0]))
-    passed = failed = skipped = 0
-
-    def watchdog(signum, frame):
-        print("  FAIL the stream suite ran over 10 minutes; stopping (logs kept in %s)" % env.tmp, flush=True)
-        env.cleanup(keep=True)
-        os._exit(1)
-
-    signal.signal(signal.SIGALRM, watchdog)
-    signal.alarm(600)
-
-    def run(name, fn, *a):
-        nonlocal passed, failed, skipped
-        if pattern and pattern not in name:
-            return
-        t0 = time.time()
-        try:
-            fn(*a)
-            passed += 1
-            if VERBOSE:
-                print("  ok   %s (%.2fs)" % (name, time.time() - t0))
-        except Skip as e:
-            skipped += 1
-            print("  skip %s: %s" % (name, e))
-        except Exception as e:  # noqa: BLE001 - every failure is reported, the run goes on
-            failed += 1
-            print("  FAIL %s: %s" % (name, e))
-
-    def clean_exit(proc):
-        """SIGTERM: bulwark drains and exits 0; under ASan, nothing leaked (LeakSanitizer reports at exit)."""
-        rc = proc.stop(signal.SIGTERM, timeout=15)
-        log = proc.text()
-        check("Sanitizer" not in log and "runtime error" not in log, "sanitizer report:\n%s" % log[-3000:])
-        check(rc == 0, "exit status %s:\n%s" % (rc, log[-2000:]))
-
-    t_start = time.time()
-    try:
+    def body(env, run):
         env.start_mock()
         proc, ports = env.start_bulwark("bulwark_stream", config(env))
         c = C(env, ports)
@@ -558,14 +516,8 @@ def main():
         for fn in ONCE:
             run(fn.__name__, fn, c)
         run("t_stream_clean_exit", clean_exit, proc)
-    except Fail as e:
-        failed += 1
-        print("  FAIL setup: %s" % e)
-    finally:
-        env.cleanup(keep=failed > 0)
-    print("streaming: %d passed, %d failed, %d skipped in %.1fs%s" % (
-        passed, failed, skipped, time.time() - t_start, (" (logs kept in %s)" % env.tmp) if failed else ""))
-    return 1 if failed else 0
+
+    return run_suite("streaming", 10, body)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ struct bw_toklist {
     uint32_t *id;
     uint32_t nid;
     struct bw_tokkey *key; /* per id, while numbering */
+    uint32_t *slot;        /* per id, its slot in tab */
     uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
     size_t tabcap;         /* slots, a power of two */
 };

@@ -329,6 +329,9 @@ static size_t scratch_size(const void *st)
     return sizeof(struct gscratch);
 }
 
+#define IN_SRC (1ull << 33)
+#define IN_REL (1ull << 34)
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
@@ -349,10 +352,23 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         return BW_ENOMEM;
     bw_tokit_init(&it, tl, tx->view, tx->len);
     while ((t = bw_tokit_next(&it)) != NULL) {
-        uint32_t h = cached_hash(c, &it, t);
+        /* the word's hash and whether the source and the relevant part hold it, once per distinct word */
+        uint64_t *x = c ? &c[bw_tokit_id(&it)] : NULL, v;
+        uint32_t h;
         double w;
         int fact = 0;
-        if (!h)
+        if (x && *x) {
+            v = *x;
+        } else {
+            v = 1ull << 32 | word_hash(t);
+            if ((uint32_t)v) {
+                v |= hs_has(&es->src, (uint32_t)v) ? IN_SRC : 0;
+                v |= hs_has(&es->rel, (uint32_t)v) ? IN_REL : 0;
+            }
+            if (x)
+                *x = v;
+        }
+        if ((h = (uint32_t)v) == 0)
             continue;
         if (t->flags & BW_TOKF_DIGIT) {
             w = 3;
@@ -369,13 +385,13 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         }
         prev = h;
         es->tot += w;
-        if (hs_has(&es->src, h))
+        if (v & IN_SRC)
             es->sup_g += w;
         else if (fact)
             es->miss_facts++;
         else
             es->miss_words++;
-        if (hs_has(&es->rel, h))
+        if (v & IN_REL)
             es->sup_r += w;
     }
     return 0;

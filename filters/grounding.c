@@ -143,6 +143,8 @@ static uint32_t cached_hash(uint64_t *c, const struct bw_tokit *it, const struct
     return (uint32_t)*x;
 }
 
+#define IN_QUERY (1ull << 33) /* build(): the query has the word */
+
 static uint64_t *new_cache(struct bw_arena *a, const struct bw_toklist *tl)
 {
     return tl ? bw_arena_calloc(a, (tl->nid + 1) * sizeof(uint64_t)) : NULL;
@@ -265,17 +267,31 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                 start = t->start;
             }
             last = t->end;
-            sh[k] = cached_hash(cache, &it, t);
-            if (sh[k]) {
-                uint32_t c = sh[k];
-                hs_add(&es->src, c);
-                if (p2)
-                    hs_add(&es->pairs, pair(p2, c));
-                if (p1)
-                    hs_add(&es->pairs, pair(p1, c));
-                p1 = p2;
-                p2 = c;
-                n += hs_has(&q, c);
+            {
+                /* per distinct word: its hash, whether the query has it; added to the source set once */
+                uint64_t *x = cache ? &cache[bw_tokit_id(&it)] : NULL, v;
+                if (x && *x) {
+                    v = *x;
+                } else {
+                    v = 1ull << 32 | word_hash(t);
+                    if ((uint32_t)v) {
+                        hs_add(&es->src, (uint32_t)v);
+                        v |= hs_has(&q, (uint32_t)v) ? IN_QUERY : 0;
+                    }
+                    if (x)
+                        *x = v;
+                }
+                sh[k] = (uint32_t)v;
+                if (sh[k]) {
+                    uint32_t c = sh[k];
+                    if (p2)
+                        hs_add(&es->pairs, pair(p2, c));
+                    if (p1)
+                        hs_add(&es->pairs, pair(p1, c));
+                    p1 = p2;
+                    p2 = c;
+                    n += (v & IN_QUERY) != 0;
+                }
             }
             k++;
         }

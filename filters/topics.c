@@ -226,6 +226,7 @@ struct tscratch {
     uint32_t nwords;
     int cue;
     uint32_t nbig;
+    int used; /* seen and bigs hold a block's words */
     uint64_t seen[SEEN_SLOTS];
     uint64_t bigs[BIG_SLOTS]; /* word bigrams of the block, for the example match */
     float *score; /* this block, by topic */
@@ -603,9 +604,13 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     es->nwords = 0;
     es->cue = 0;
     es->nbig = 0;
-    memset(es->seen, 0, sizeof(es->seen));
-    if (st->nex)
-        memset(es->bigs, 0, sizeof(es->bigs));
+    /* the scratch comes zeroed: only a second block needs them cleared */
+    if (es->used) {
+        memset(es->seen, 0, sizeof(es->seen));
+        if (st->nex)
+            memset(es->bigs, 0, sizeof(es->bigs));
+    }
+    es->used = 1;
     tl = bw_eval_words(ev);
     /* stem hashes by word id: each distinct word stemmed and hashed once */
     if (tl && ((hc = bw_arena_calloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||

@@ -204,15 +204,24 @@ static int build(struct bw_eval *ev, struct gscratch *es)
     /*
      * A content word takes three bytes at least (two letters and a
      * separator): len / 3 bounds the distinct words, twice that the pairs.
+     * When the source's word list gives a tighter bound (its distinct words,
+     * twice its words for the pairs), the sets are sized by that: smaller
+     * tables to clear and probe. Neither size ever fills then (a set refuses
+     * past half full), so both hold the same values.
      */
-    if ((rv = hs_init(a, &es->src, (ev->source.len + ev->query.len) / 3 + 16)) != 0 ||
-        (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0)
-        return rv;
     if ((rv = hash_words(a, NULL, ev->query.base, ev->query.len, &qh, &nqh)) != 0)
         return rv;
+    {
+        size_t wsrc = (ev->source.len + ev->query.len) / 3 + 16, wpairs = 2 * (ev->source.len + ev->query.len) / 3 + 16;
+        if (sl && sl->nid + nqh + 16 <= wsrc)
+            wsrc = sl->nid + nqh + 16;
+        if (sl && 2 * (sl->n + nqh) + 16 <= wpairs)
+            wpairs = 2 * (sl->n + nqh) + 16;
+        if ((rv = hs_init(a, &es->src, wsrc)) != 0 || (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0 ||
+            (rv = hs_init(a, &es->pairs, wpairs)) != 0)
+            return rv;
+    }
     add_hashes(&q, qh, nqh);
-    if ((rv = hs_init(a, &es->pairs, 2 * (ev->source.len + ev->query.len) / 3 + 16)) != 0)
-        return rv;
     {
         uint32_t x = 0, y = 0;
         for (i = 0; i < nqh; i++) {

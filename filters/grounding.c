@@ -143,6 +143,8 @@ static uint32_t cached_hash(uint64_t *c, const struct bw_tokit *it, const struct
     return (uint32_t)*x;
 }
 
+#define IN_QUERY (1ull << 33) /* build(): the query has the word */
+
 static uint64_t *new_cache(struct bw_arena *a, const struct bw_toklist *tl)
 {
     return tl ? bw_arena_calloc(a, (tl->nid + 1) * sizeof(uint64_t)) : NULL;
@@ -202,15 +204,24 @@ static int build(struct bw_eval *ev, struct gscratch *es)
     /*
      * A content word takes three bytes at least (two letters and a
      * separator): len / 3 bounds the distinct words, twice that the pairs.
+     * When the source's word list gives a tighter bound (its distinct words,
+     * twice its words for the pairs), the sets are sized by that: smaller
+     * tables to clear and probe. Neither size ever fills then (a set refuses
+     * past half full), so both hold the same values.
      */
-    if ((rv = hs_init(a, &es->src, (ev->source.len + ev->query.len) / 3 + 16)) != 0 ||
-        (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0)
-        return rv;
     if ((rv = hash_words(a, NULL, ev->query.base, ev->query.len, &qh, &nqh)) != 0)
         return rv;
+    {
+        size_t wsrc = (ev->source.len + ev->query.len) / 3 + 16, wpairs = 2 * (ev->source.len + ev->query.len) / 3 + 16;
+        if (sl && sl->nid + nqh + 16 <= wsrc)
+            wsrc = sl->nid + nqh + 16;
+        if (sl && 2 * (sl->n + nqh) + 16 <= wpairs)
+            wpairs = 2 * (sl->n + nqh) + 16;
+        if ((rv = hs_init(a, &es->src, wsrc)) != 0 || (rv = hs_init(a, &q, ev->query.len / 3 + 16)) != 0 ||
+            (rv = hs_init(a, &es->pairs, wpairs)) != 0)
+            return rv;
+    }
     add_hashes(&q, qh, nqh);
-    if ((rv = hs_init(a, &es->pairs, 2 * (ev->source.len + ev->query.len) / 3 + 16)) != 0)
-        return rv;
     {
         uint32_t x = 0, y = 0;
         for (i = 0; i < nqh; i++) {
@@ -265,17 +276,31 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                 start = t->start;
             }
             last = t->end;
-            sh[k] = cached_hash(cache, &it, t);
-            if (sh[k]) {
-                uint32_t c = sh[k];
-                hs_add(&es->src, c);
-                if (p2)
-                    hs_add(&es->pairs, pair(p2, c));
-                if (p1)
-                    hs_add(&es->pairs, pair(p1, c));
-                p1 = p2;
-                p2 = c;
-                n += hs_has(&q, c);
+            {
+                /* per distinct word: its hash, whether the query has it; added to the source set once */
+                uint64_t *x = cache ? &cache[bw_tokit_id(&it)] : NULL, v;
+                if (x && *x) {
+                    v = *x;
+                } else {
+                    v = 1ull << 32 | word_hash(t);
+                    if ((uint32_t)v) {
+                        hs_add(&es->src, (uint32_t)v);
+                        v |= hs_has(&q, (uint32_t)v) ? IN_QUERY : 0;
+                    }
+                    if (x)
+                        *x = v;
+                }
+                sh[k] = (uint32_t)v;
+                if (sh[k]) {
+                    uint32_t c = sh[k];
+                    if (p2)
+                        hs_add(&es->pairs, pair(p2, c));
+                    if (p1)
+                        hs_add(&es->pairs, pair(p1, c));
+                    p1 = p2;
+                    p2 = c;
+                    n += (v & IN_QUERY) != 0;
+                }
             }
             k++;
         }
@@ -329,6 +354,9 @@ static size_t scratch_size(const void *st)
     return sizeof(struct gscratch);
 }
 
+#define IN_SRC (1ull << 33)
+#define IN_REL (1ull << 34)
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
@@ -349,10 +377,23 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         return BW_ENOMEM;
     bw_tokit_init(&it, tl, tx->view, tx->len);
     while ((t = bw_tokit_next(&it)) != NULL) {
-        uint32_t h = cached_hash(c, &it, t);
+        /* the word's hash and whether the source and the relevant part hold it, once per distinct word */
+        uint64_t *x = c ? &c[bw_tokit_id(&it)] : NULL, v;
+        uint32_t h;
         double w;
         int fact = 0;
-        if (!h)
+        if (x && *x) {
+            v = *x;
+        } else {
+            v = 1ull << 32 | word_hash(t);
+            if ((uint32_t)v) {
+                v |= hs_has(&es->src, (uint32_t)v) ? IN_SRC : 0;
+                v |= hs_has(&es->rel, (uint32_t)v) ? IN_REL : 0;
+            }
+            if (x)
+                *x = v;
+        }
+        if ((h = (uint32_t)v) == 0)
             continue;
         if (t->flags & BW_TOKF_DIGIT) {
             w = 3;
@@ -369,13 +410,13 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         }
         prev = h;
         es->tot += w;
-        if (hs_has(&es->src, h))
+        if (v & IN_SRC)
             es->sup_g += w;
         else if (fact)
             es->miss_facts++;
         else
             es->miss_words++;
-        if (hs_has(&es->rel, h))
+        if (v & IN_REL)
             es->sup_r += w;
     }
     return 0;

@@ -356,9 +356,9 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
 }
 
 struct bw_tokkey {
-    uint64_t a, b; /* the word's first 16 bytes, zero-padded */
+    uint64_t a, b;  /* the word's first 16 bytes, zero-padded */
+    uint32_t len;   /* kept here, not read from the first word: one dependent load less a probe */
     uint32_t first; /* its first word */
-    uint32_t slot;
 };
 
 /* The first 16 bytes of t's word, zero-padded (t->w holds BW_TOK_MAX bytes: read 16, keep the word's). */
@@ -414,6 +414,9 @@ static int number_words(struct bw_toklist *tl)
         if ((nk = realloc(tl->key, tl->cap * sizeof(*nk))) == NULL)
             return BW_ENOMEM;
         tl->key = nk;
+        if ((ni = realloc(tl->slot, tl->cap * sizeof(*ni))) == NULL)
+            return BW_ENOMEM;
+        tl->slot = ni;
     }
     mask = (uint32_t)tl->tabcap - 1;
     for (i = 0; i < tl->n; i++) {
@@ -425,24 +428,24 @@ static int number_words(struct bw_toklist *tl)
                        32) & mask;
         for (; (x = tl->tab[s]) != 0; s = (s + 1) & mask) {
             const struct bw_tokkey *k = &tl->key[x - 1];
-            const struct bw_tok *f = &tl->t[k->first];
-            if (k->a == a && k->b == b && f->len == t->len &&
-                (t->len <= 16 || memcmp(f->w + 16, t->w + 16, t->len - 16) == 0))
+            if (k->a == a && k->b == b && k->len == t->len &&
+                (t->len <= 16 || memcmp(tl->t[k->first].w + 16, t->w + 16, t->len - 16) == 0))
                 break;
         }
         if (x == 0) {
             struct bw_tokkey *k = &tl->key[tl->nid];
             k->a = a;
             k->b = b;
+            k->len = (uint32_t)t->len;
             k->first = (uint32_t)i;
-            k->slot = s;
+            tl->slot[tl->nid] = s;
             x = ++tl->nid;
             tl->tab[s] = x;
         }
         tl->id[i] = x - 1;
     }
     for (i = 0; i < tl->nid; i++)
-        tl->tab[tl->key[i].slot] = 0;
+        tl->tab[tl->slot[i]] = 0;
     return BW_OK;
 }
 
@@ -461,6 +464,7 @@ void bw_toklist_free(struct bw_toklist *tl)
     free(tl->m);
     free(tl->id);
     free(tl->key);
+    free(tl->slot);
     free(tl->tab);
     memset(tl, 0, sizeof(*tl));
 }

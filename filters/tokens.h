@@ -16,11 +16,16 @@
 
 #define BW_TOK_MAX 48
 
+/*
+ * 64 bytes, one cache line: a shared list holds one per word of a text and
+ * every scorer reads it through (offsets fit: texts are capped at
+ * BW_MAX_BODY_BYTES).
+ */
 struct bw_tok {
-    char w[BW_TOK_MAX]; /* lower-cased word, not NUL-terminated */
-    size_t len;         /* bytes in w */
-    size_t start, end;  /* span in the text */
-    unsigned flags;     /* BW_TOKF_* */
+    char w[BW_TOK_MAX];  /* lower-cased word, not NUL-terminated */
+    uint32_t len;        /* bytes in w */
+    unsigned flags;      /* BW_TOKF_* */
+    uint32_t start, end; /* span in the text */
 };
 
 #define BW_TOKF_DIGIT 0x1 /* holds a digit */
@@ -54,6 +59,7 @@ struct bw_toklist {
     uint32_t *id;
     uint32_t nid;
     struct bw_tokkey *key; /* per id, while numbering */
+    uint32_t *slot;        /* per id, its slot in tab */
     uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
     size_t tabcap;         /* slots, a power of two */
 };

@@ -226,6 +226,7 @@ struct tscratch {
     uint32_t nwords;
     int cue;
     uint32_t nbig;
+    int used; /* seen and bigs hold a block's words */
     uint64_t seen[SEEN_SLOTS];
     uint64_t bigs[BIG_SLOTS]; /* word bigrams of the block, for the example match */
     float *score; /* this block, by topic */
@@ -562,6 +563,27 @@ static int cue_word(const struct bw_tok *t)
            is(t, "attorney") || is(t, "doctor");
 }
 
+/* What a word says of the text's intent (word_kind); K_FIRST and K_CUE are es->cue's bits. */
+#define K_CUE 1   /* a request word: advise, diagnose, should, ... */
+#define K_FIRST 2 /* first person: the text is about the writer's own situation */
+#define K_YOU 4
+#define K_MODAL 8 /* can, could, would: before "you", asking for a judgement */
+
+static unsigned word_kind(const struct bw_tok *t)
+{
+    unsigned k = 0;
+
+    if (is(t, "i") || is(t, "my") || is(t, "me") || is(t, "im") || is(t, "ive") || is(t, "mine") || is(t, "we") ||
+        is(t, "our") || is(t, "myself") || is(t, "id"))
+        k |= K_FIRST;
+    if (is(t, "you"))
+        k |= K_YOU;
+    if (is(t, "can") || is(t, "could") || is(t, "would"))
+        k |= K_MODAL;
+    if (cue_word(t))
+        k |= K_CUE;
+    return k;
+}
 
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
@@ -570,8 +592,10 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     const struct bw_text *tx = ev->text;
     const struct bw_toklist *tl;
     struct bw_tokit it;
-    const struct bw_tok *t, *prev = NULL;
+    const struct bw_tok *t;
     uint64_t *hc = NULL;
+    uint8_t *kc = NULL;
+    unsigned pk = 0;
     uint32_t i, k, nseen = 0;
     uint64_t ph = 0;
     int have_prev = 0;
@@ -580,33 +604,41 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     es->nwords = 0;
     es->cue = 0;
     es->nbig = 0;
-    memset(es->seen, 0, sizeof(es->seen));
-    if (st->nex)
-        memset(es->bigs, 0, sizeof(es->bigs));
+    /* the scratch comes zeroed: only a second block needs them cleared */
+    if (es->used) {
+        memset(es->seen, 0, sizeof(es->seen));
+        if (st->nex)
+            memset(es->bigs, 0, sizeof(es->bigs));
+    }
+    es->used = 1;
     tl = bw_eval_words(ev);
     /* stem hashes by word id: each distinct word stemmed and hashed once */
-    if (tl && (hc = bw_arena_calloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL)
+    if (tl && ((hc = bw_arena_calloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||
+               (kc = bw_arena_alloc(&ev->w->arena, tl->nid + 1)) == NULL))
         return BW_ENOMEM;
     bw_tokit_init(&it, tl, tx->view, tx->len);
-    for (; (t = bw_tokit_next(&it)) != NULL; prev = t) {
+    while ((t = bw_tokit_next(&it)) != NULL) {
         uint64_t h;
         uint32_t s;
+        unsigned k8;
         es->nwords++;
-        /* first person: the text is about the writer's own situation */
-        if (is(t, "i") || is(t, "my") || is(t, "me") || is(t, "im") || is(t, "ive") || is(t, "mine") ||
-            is(t, "we") || is(t, "our") || is(t, "myself") || is(t, "id"))
-            es->cue |= 2;
-        /* "can you", "should you", "could you" + a request: asking for a judgement */
-        if (have_prev && is(t, "you") && (is(prev, "can") || is(prev, "could") || is(prev, "would")))
-            es->cue |= 1;
-        if (cue_word(t))
-            es->cue |= 1;
         if (hc) {
-            uint64_t *x = &hc[bw_tokit_id(&it)];
-            h = *x ? *x : (*x = stemhash(t->w, t->len));
+            uint32_t id = bw_tokit_id(&it);
+            if (!hc[id]) {
+                hc[id] = stemhash(t->w, t->len);
+                kc[id] = word_kind(t);
+            }
+            h = hc[id];
+            k8 = kc[id];
         } else {
             h = stemhash(t->w, t->len);
+            k8 = word_kind(t);
         }
+        es->cue |= k8 & (K_FIRST | K_CUE);
+        /* "can you", "should you", "could you" + a request: asking for a judgement */
+        if ((k8 & K_YOU) && (pk & K_MODAL))
+            es->cue |= 1;
+        pk = k8;
         if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
             uint64_t b = bigram(ph, h);
             for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))

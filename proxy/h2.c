@@ -572,6 +572,17 @@ static int h2_send_body(struct bw_px_stream *s, const char *p, size_t n, int eof
     if (x == NULL || s->status == 0 || s->done || s->conn->closing)
         return BW_EIO;
     if (n && !x->eof_out) {
+        /*
+         * A stream the client's flow control holds back is never drained to
+         * empty, so read_body() never resets its buffer: drop the framed
+         * prefix once it is as large as what is left, or the buffer keeps
+         * the whole answer (amortised: each byte moves at most once more).
+         */
+        if (x->out_off && x->out_off >= x->out.len - x->out_off) {
+            memmove(x->out.base, x->out.base + x->out_off, x->out.len - x->out_off);
+            x->out.len -= x->out_off;
+            x->out_off = 0;
+        }
         if (bw_buf_add(&x->out, p, n) != 0)
             return BW_ENOMEM;
         s->bytes_out += (int64_t)n;

@@ -19,6 +19,7 @@
 # Knobs (env): STREAMS=1000 TOKENS=500 GAP_MS=30 ROUNDS=1 PROTOS="h1 h2c"
 #   TARGETS="direct nghttpx plain guarded patterns" RAMP_MS=1000 PER_CONN=100
 #   SENTENCE=12 (tokens per sentence) QUICK=1 (STREAMS=100 TOKENS=100)
+#   SB_FLUSH_MS=N (h2c client: send WINDOW_UPDATEs every N ms, a client N ms away)
 #   KEEP=DIR (keep the raw result lines in DIR/stream-results.txt and one line per
 #   stream of each run in DIR/streams-TARGET-PROTO-ROUND.txt)
 set -eu

@@ -1350,7 +1350,7 @@ static int client_main(void)
 {
     struct epoll_event evs[256];
     unsigned i, next = 0, nok = 0, nfail = 0, nrefused = 0;
-    int64_t t0, t_conn, deadline, next_sample = 0, expect_us;
+    int64_t t0, t_conn, deadline, next_sample = 0, expect_us, fl_us, fl_last = 0;
     long rss_idle, rss_conn = 0, rss_open = -1, rss_peak = 0;
     unsigned open_at_peak = 0, open_max = 0;
     double cpu0, cpu1 = -1, self0, self1 = -1;
@@ -1411,6 +1411,7 @@ static int client_main(void)
             nghttp2_submit_settings(c->ss, NGHTTP2_FLAG_NONE, NULL, 0);
     }
     deadline = now_us() + 30 * 1000000LL;
+    fl_us = getenv("SB_FLUSH_MS") ? atoll(getenv("SB_FLUSH_MS")) * 1000 : 0;
     for (;;) {
         unsigned nready = 0;
         int n;
@@ -1455,6 +1456,19 @@ static int client_main(void)
     while (cli.nended < cli.streams && !stop) {
         int64_t t = now_us(), wake = deadline;
         int n, timeout;
+        /*
+         * SB_FLUSH_MS=N: h2 frames (WINDOW_UPDATE) go out every N ms, not
+         * after each read: a client N ms away, for the connection window's
+         * bound of ~65,535 bytes per round trip (docs/streaming-bench.md)
+         */
+        if (fl_us && t - fl_last >= fl_us) {
+            fl_last = t;
+            for (unsigned k = 0; k < cli.ncc; k++)
+                if (cli.cc[k].fd >= 0 && cli.cc[k].h2)
+                    cc_flush(&cli.cc[k]);
+        }
+        if (fl_us && fl_last + fl_us < wake)
+            wake = fl_last + fl_us;
 
         while (next < cli.streams && t >= t0 + (int64_t)next * cli.ramp_ms * 1000 / cli.streams)
             if (cli.st[next++].state == 0) /* not failed with its connection */
@@ -1485,7 +1499,7 @@ static int client_main(void)
                 continue;
             if (evs[j].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 cc_read(c);
-            if (c->fd >= 0 && c->h2)
+            if (c->fd >= 0 && c->h2 && (!fl_us || (evs[j].events & EPOLLOUT)))
                 cc_flush(c); /* WINDOW_UPDATE, SETTINGS ACK */
             else if (c->fd >= 0 && (evs[j].events & EPOLLOUT))
                 cc_flush(c);

@@ -426,6 +426,34 @@ def t_stream_client_gone(c):
         time.sleep(0.1)
 
 
+def t_stream_h2_many_paced(c):
+    """Many guarded streams sharing one h2c connection, each paced by the upstream: every stream's events come
+    as they are made (one DATA frame each, spread over the answer), not queued in bulwark and sent in bursts
+    (docs/streaming-bench.md, "guarded h2c streams ... come out in bursts")."""
+    if shutil.which("nghttp") is None:
+        raise Skip("no nghttp (nghttp2-client)")
+    n, tokens, gap = 60, 40, 25
+    body = c.env.file(json.dumps(APIS[0][2]("REPLY: " + "Paced words go out one by one. " * 20)))
+    # -W 16: the connection window of RFC 9113 (65,535 bytes), shared by all the streams, as most clients keep it
+    r = subprocess.run(["nghttp", "-v", "-n", "-W", "16", "-w", "16", "-m", str(n), "-t", "30",
+                        "-H", "content-type: application/json", "-H", "x-mock-tokens: %d" % tokens,
+                        "-H", "x-mock-delay-ms: %d" % gap, "-d", body,
+                        "http://127.0.0.1:%d/s/v1/chat/completions" % c.ports["plain"]],
+                       capture_output=True, timeout=60)
+    frames = {}
+    for m in re.finditer(rb"\[\s*([0-9.]+)\] recv DATA frame <length=(\d+), flags=0x[0-9a-f]+, stream_id=(\d+)>",
+                         r.stdout):
+        if int(m.group(2)):
+            frames.setdefault(int(m.group(3)), []).append(float(m.group(1)))
+    check(len(frames) == n, "%d of %d streams answered: %r" % (len(frames), n, r.stderr[-500:]))
+    want = tokens * gap / 1000.0
+    for sid, ts in sorted(frames.items()):
+        # about one frame per event; a stream held back comes in a few large frames at its end
+        check(len(ts) >= tokens // 2, "stream %d: %d DATA frames for %d events (bursts)" % (sid, len(ts), tokens))
+        check(ts[-1] - ts[0] >= want / 2, "stream %d: its events came within %.3fs, paced over %.2fs"
+              % (sid, ts[-1] - ts[0], want))
+
+
 def t_stream_metrics(c):
     m = c.metrics()
     check(m.get("done", 0) > 0 and m.get("blocked", 0) > 0, "stream ends %r" % m)
@@ -494,7 +522,7 @@ def config(env):
 CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_h2_upstream,
          t_stream_two_guardrails, t_stream_no_output_policies, t_stream_async,
          t_stream_bedrock_async_mode, t_stream_faults, t_stream_idle_and_long]
-ONCE = [t_stream_client_gone, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
+ONCE = [t_stream_client_gone, t_stream_h2_many_paced, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
 
 
 def clean_exit(proc):

@@ -455,12 +455,18 @@ def t_stream_h2_many_paced(c):
 
 
 def t_stream_metrics(c):
+    """Streams end in the metrics by how they ended (one passed and one blocked here, so the case stands alone)."""
+    t_stream_pass_through(c, "h1")
+    t_stream_blocked_mid_stream(c, "h1")
     m = c.metrics()
     check(m.get("done", 0) > 0 and m.get("blocked", 0) > 0, "stream ends %r" % m)
     check(m.get("events_upstream", 0) > m.get("done", 0) and m.get("events_client", 0) > 0, "events %r" % m)
 
 
 def t_stream_audit(c):
+    """Answers blocked and masked mid-stream are audited, without the matched values."""
+    t_stream_masked_split(c, "h1")
+    t_stream_blocked_mid_stream(c, "h1")
     with open(os.path.join(c.env.tmp, "audit.log")) as f:
         lines = [json.loads(l) for l in f if '"OUTPUT"' in l]
     check(any(l["policy"] == "wordPolicy" and l["action"] == "BLOCKED" for l in lines), "no OUTPUT block audited")

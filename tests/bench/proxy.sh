@@ -52,22 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port_of() { # LOGFILE KIND: the port of the first "listening" line of KIND
-    i=0
-    while [ $i -lt 300 ]; do
-        p=$(grep -o "\"listening\",\"address\":\"[0-9.]*:[0-9]*\",\"kind\":\"$2\"" "$1" 2>/dev/null |
-            head -1 | sed 's/.*:\([0-9]*\)",.*/\1/')
-        if [ -n "$p" ] && grep -q '"started"' "$1"; then echo "$p"; return; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "bench: $1 did not start" >&2
-    cat "$1" >&2
-    exit 1
-}
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$here/lib.sh"
 
 python3 "$here/mkbody.py" "$tmp/body.json"
 

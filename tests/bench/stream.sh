@@ -82,22 +82,7 @@ if [ "${GUARD:-1}" = 1 ] && [ ! -x "$SG" ] && [ -f "$O/libbulwark.a" ]; then
         $(pkg-config --libs libhs libpcre2-8 libcjson libutf8proc) -lpthread -lm 2>"$tmp/sg.err" || SG=""
 fi
 
-port_of() { # LOGFILE KIND: the port of the first "listening" line of KIND (bulwark's log)
-    i=0
-    while [ $i -lt 300 ]; do
-        p=$(grep -o "\"listening\",\"address\":\"[0-9.]*:[0-9]*\",\"kind\":\"$2\"" "$1" 2>/dev/null |
-            head -1 | sed 's/.*:\([0-9]*\)",.*/\1/')
-        if [ -n "$p" ] && grep -q '"started"' "$1"; then echo "$p"; return; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "stream bench: $1 did not start" >&2
-    cat "$1" >&2
-    exit 1
-}
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$here/lib.sh"
 
 "$SB" --origin --listen 127.0.0.1:0 --tokens "$TOKENS" --gap-ms "$GAP_MS" --sentence "$SENTENCE" \
     >"$tmp/origin.log" 2>&1 &

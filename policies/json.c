@@ -242,13 +242,13 @@ static int is_word(char c)
 
 static int value(struct scan *sc, int depth);
 
-static int hex4(struct scan *sc, size_t at, unsigned *out)
+int bw_json_hex4(const unsigned char *s, unsigned *out)
 {
     unsigned v = 0;
-    size_t k;
+    int k;
 
     for (k = 0; k < 4; k++) {
-        char c = at + k < sc->n ? sc->s[at + k] : '\0';
+        unsigned char c = s[k];
         v <<= 4;
         if (c >= '0' && c <= '9')
             v |= (unsigned)(c - '0');
@@ -257,9 +257,16 @@ static int hex4(struct scan *sc, size_t at, unsigned *out)
         else if (c >= 'A' && c <= 'F')
             v |= (unsigned)(c - 'A' + 10);
         else
-            return fail(sc, at - 2, "invalid \\u escape: expected 4 hexadecimal digits");
+            return -1;
     }
     *out = v;
+    return 0;
+}
+
+static int hex4(struct scan *sc, size_t at, unsigned *out)
+{
+    if (at + 4 > sc->n || bw_json_hex4((const unsigned char *)sc->s + at, out) != 0)
+        return fail(sc, at - 2, "invalid \\u escape: expected 4 hexadecimal digits");
     return 0;
 }
 

@@ -68,6 +68,9 @@ size_t bw_json_utf8_len(const char *s);
  */
 int bw_json_has_nul_escape(const char *text, size_t len);
 
+/* The four hexadecimal digits at s (after "\\u"): 0 and their value, or -1. */
+int bw_json_hex4(const unsigned char *s, unsigned *out);
+
 /* "a string", "a number", ... for messages. */
 const char *bw_json_type_name(const cJSON *j);
 

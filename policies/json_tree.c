@@ -22,6 +22,7 @@
 #endif
 
 #include "filters/limits.h"
+#include "policies/json.h"
 #include "policies/json_tree.h"
 
 #define NUMBER_MAX 63 /* as json.c: cJSON's number buffer */
@@ -90,27 +91,6 @@ static void skip_ws(struct jp *p)
 static int is_word(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-static int hex4(const unsigned char *s, unsigned *out)
-{
-    unsigned v = 0;
-    int k;
-
-    for (k = 0; k < 4; k++) {
-        unsigned char c = s[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
 }
 
 /* Length of the valid UTF-8 sequence at s[0] (a byte >= 0x80), or 0 (json.c's utf8_bad). */
@@ -232,10 +212,10 @@ static char *pstring(struct jp *p)
         case 't': *d++ = '\t'; break;
         case 'u': {
             unsigned u, lo;
-            if (i + 6 > n || hex4(s + i + 2, &u) != 0 || u == 0 || (u >= 0xdc00 && u <= 0xdfff))
+            if (i + 6 > n || bw_json_hex4(s + i + 2, &u) != 0 || u == 0 || (u >= 0xdc00 && u <= 0xdfff))
                 return bad(p), NULL;
             if (u >= 0xd800 && u <= 0xdbff) {
-                if (i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u' || hex4(s + i + 8, &lo) != 0 || lo < 0xdc00 ||
+                if (i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u' || bw_json_hex4(s + i + 8, &lo) != 0 || lo < 0xdc00 ||
                     lo > 0xdfff)
                     return bad(p), NULL;
                 u = 0x10000 + (((u & 0x3ff) << 10) | (lo & 0x3ff));

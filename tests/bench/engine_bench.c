@@ -4,11 +4,18 @@
  * hold). Reports apply() latency on one prompt (median, p99) and
  * throughput over a corpus of 4 KB documents.
  *
- *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--cpu N] [--source INPUT|OUTPUT]
+ *   engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--cpu N] [--limit BYTES]
+ *                [--source INPUT|OUTPUT]
  *
  * On the corpus each 4 KB document is applied and raw-scanned --rounds
  * times (default 3), in turn, and the fastest time of each is summed: a
  * single pass on a machine shared with other jobs moved the ratio by 30%.
+ * Timings there drift; instruction counts do not:
+ *
+ *   valgrind --tool=callgrind --toggle-collect=bw_apply engine_bench ... --corpus FILE --iters 0 --rounds 1 --limit 2000000
+ *
+ * (and --toggle-collect=bw_matcher_scan_raw for the raw scans) counts the
+ * first 2 MB of documents only.
  */
 #include <getopt.h>
 #include <sched.h>
@@ -66,6 +73,7 @@ int main(int argc, char **argv)
 {
     const char *gpath = NULL, *ppath = NULL, *cpath = NULL;
     int iters = 20000, rounds = 3, cpu = -1, dir = BW_DIR_INPUT, c, i;
+    size_t limit = 0;
     struct bw_guardrail *g;
     struct bw_errs errs;
     struct bw_worker w;
@@ -79,9 +87,10 @@ int main(int argc, char **argv)
     cpu_set_t set;
     static const struct option lo[] = {{"guardrail", 1, 0, 'g'}, {"prompt", 1, 0, 'p'}, {"corpus", 1, 0, 'c'},
                                        {"iters", 1, 0, 'n'},     {"source", 1, 0, 's'}, {"rounds", 1, 0, 'r'},
-                                       {"cpu", 1, 0, 'C'},       {0, 0, 0, 0}};
+                                       {"cpu", 1, 0, 'C'},       {"limit", 1, 0, 'L'},
+                                       {0, 0, 0, 0}};
 
-    while ((c = getopt_long(argc, argv, "g:p:c:n:s:r:C:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "g:p:c:n:s:r:C:L:", lo, NULL)) != -1) {
         if (c == 'g')
             gpath = optarg;
         else if (c == 'p')
@@ -92,13 +101,15 @@ int main(int argc, char **argv)
             iters = (int)strtol(optarg, NULL, 10);
         else if (c == 'r')
             rounds = (int)strtol(optarg, NULL, 10) > 0 ? (int)strtol(optarg, NULL, 10) : 1;
+        else if (c == 'L')
+            limit = (size_t)strtoull(optarg, NULL, 10);
         else if (c == 'C')
             cpu = (int)strtol(optarg, NULL, 10);
         else if (c == 's')
             dir = strcmp(optarg, "OUTPUT") == 0 ? BW_DIR_OUTPUT : BW_DIR_INPUT;
     }
     if (!gpath || !ppath) {
-        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--cpu N]\n");
+        fprintf(stderr, "usage: engine_bench --guardrail FILE --prompt FILE [--corpus FILE] [--iters N] [--rounds N] [--cpu N] [--limit BYTES]\n");
         return 2;
     }
     /*
@@ -126,46 +137,49 @@ int main(int argc, char **argv)
     rq.dir = dir;
     rq.blocks = &blk;
     rq.nblocks = 1;
-    t = malloc(sizeof(*t) * (size_t)iters);
-    for (i = 0; i < 2000; i++)
-        bw_apply(g, &w, &rq, &res, err, sizeof(err));
-    for (i = 0; i < iters; i++) {
-        t0 = now();
-        if (bw_apply(g, &w, &rq, &res, err, sizeof(err)) != 0) {
-            fprintf(stderr, "apply: %s\n", err);
-            return 1;
-        }
-        t[i] = now() - t0;
-    }
-    qsort(t, (size_t)iters, sizeof(*t), cmpd);
-    printf("prompt: %zu bytes, %zu findings, action %s\n", plen, res.nf,
-           res.blocked ? "BLOCKED" : res.masked ? "MASKED" : "NONE");
-    printf("apply() per prompt: median %.1f us, p99 %.1f us (%d runs, one core)\n", t[iters / 2] * 1e6,
-           t[iters * 99 / 100] * 1e6, iters);
-    /*
-     * The same on the thread's CPU clock: time the scheduler gave to other
-     * processes is left out, so the tail is the engine's own (the clock
-     * read costs a system call, about 0.3 us, which the median includes).
-     */
-    for (i = 0; i < iters; i++) {
-        t0 = cpu_now();
-        bw_apply(g, &w, &rq, &res, err, sizeof(err));
-        t[i] = cpu_now() - t0;
-    }
-    qsort(t, (size_t)iters, sizeof(*t), cmpd);
-    printf("apply() per prompt, thread CPU time: median %.1f us, p99 %.1f us\n", t[iters / 2] * 1e6,
-           t[iters * 99 / 100] * 1e6);
-    {
-        const struct bw_matcher *m = bw_engine_matcher(g->eng[dir]);
+    /* --iters 0: the corpus only (for instruction counts: valgrind --tool=callgrind --toggle-collect=bw_apply) */
+    if (iters > 0) {
+        t = malloc(sizeof(*t) * (size_t)iters);
+        for (i = 0; i < 2000; i++)
+            bw_apply(g, &w, &rq, &res, err, sizeof(err));
         for (i = 0; i < iters; i++) {
             t0 = now();
-            bw_matcher_scan_raw(m, w.scratch, prompt, plen, &nm);
+            if (bw_apply(g, &w, &rq, &res, err, sizeof(err)) != 0) {
+                fprintf(stderr, "apply: %s\n", err);
+                return 1;
+            }
             t[i] = now() - t0;
         }
         qsort(t, (size_t)iters, sizeof(*t), cmpd);
-        printf("raw Hyperscan scan of the same database per prompt: median %.1f us, p99 %.1f us\n",
-               t[iters / 2] * 1e6, t[iters * 99 / 100] * 1e6);
-        printf("database: %zu bytes\n", bw_matcher_size(m));
+        printf("prompt: %zu bytes, %zu findings, action %s\n", plen, res.nf,
+               res.blocked ? "BLOCKED" : res.masked ? "MASKED" : "NONE");
+        printf("apply() per prompt: median %.1f us, p99 %.1f us (%d runs, one core)\n", t[iters / 2] * 1e6,
+               t[iters * 99 / 100] * 1e6, iters);
+        /*
+         * The same on the thread's CPU clock: time the scheduler gave to other
+         * processes is left out, so the tail is the engine's own (the clock
+         * read costs a system call, about 0.3 us, which the median includes).
+         */
+        for (i = 0; i < iters; i++) {
+            t0 = cpu_now();
+            bw_apply(g, &w, &rq, &res, err, sizeof(err));
+            t[i] = cpu_now() - t0;
+        }
+        qsort(t, (size_t)iters, sizeof(*t), cmpd);
+        printf("apply() per prompt, thread CPU time: median %.1f us, p99 %.1f us\n", t[iters / 2] * 1e6,
+               t[iters * 99 / 100] * 1e6);
+        {
+            const struct bw_matcher *m = bw_engine_matcher(g->eng[dir]);
+            for (i = 0; i < iters; i++) {
+                t0 = now();
+                bw_matcher_scan_raw(m, w.scratch, prompt, plen, &nm);
+                t[i] = now() - t0;
+            }
+            qsort(t, (size_t)iters, sizeof(*t), cmpd);
+            printf("raw Hyperscan scan of the same database per prompt: median %.1f us, p99 %.1f us\n",
+                   t[iters / 2] * 1e6, t[iters * 99 / 100] * 1e6);
+            printf("database: %zu bytes\n", bw_matcher_size(m));
+        }
     }
     if (cpath) {
         size_t clen, off = 0, ndocs = 0;
@@ -176,6 +190,8 @@ int main(int argc, char **argv)
             perror(cpath);
             return 2;
         }
+        if (limit && limit < clen)
+            clen = limit; /* the first --limit bytes */
         /* 4 KB documents, cut at a line end when one is near */
         while (off < clen) {
             size_t n = clen - off < 4096 ? clen - off : 4096;

@@ -124,43 +124,49 @@ void bw_json_linecol(const char *text, size_t len, size_t off, unsigned *line, u
     *col = c;
 }
 
+size_t bw_json_utf8_seq(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t k;
+
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 1;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 2;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 3;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* UTF-16 surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
+    if (avail < k + 1 || s[1] < lo || s[1] > hi)
+        return 0;
+    if (k >= 2 && (s[2] & 0xc0) != 0x80)
+        return 0;
+    if (k >= 3 && (s[3] & 0xc0) != 0x80)
+        return 0;
+    return k + 1;
+}
+
 /* Offset of the first byte that is not valid UTF-8, or n. */
 static size_t utf8_bad(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, k;
 
     while (i < n) {
-        unsigned char c = s[i];
-        size_t k;
-        unsigned char lo = 0x80, hi = 0xbf;
-
-        if (c < 0x80) {
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
-        if (c >= 0xc2 && c <= 0xdf)
-            k = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            k = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            k = 3;
-        else
+        if ((k = bw_json_utf8_seq(s + i, n - i)) == 0)
             return i;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* UTF-16 surrogates */
-        else if (c == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-        if (i + 1 >= n || s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        if (k >= 2 && (i + 2 >= n || (s[i + 2] & 0xc0) != 0x80))
-            return i;
-        if (k >= 3 && (i + 3 >= n || (s[i + 3] & 0xc0) != 0x80))
-            return i;
-        i += k + 1;
+        i += k;
     }
     return n;
 }

@@ -71,6 +71,10 @@ int bw_json_has_nul_escape(const char *text, size_t len);
 /* The four hexadecimal digits at s (after "\\u"): 0 and their value, or -1. */
 int bw_json_hex4(const unsigned char *s, unsigned *out);
 
+/* Length of the valid UTF-8 sequence at s[0] (a byte >= 0x80, avail bytes
+ * readable), or 0: no overlongs, surrogates or code points above U+10FFFF. */
+size_t bw_json_utf8_seq(const unsigned char *s, size_t avail);
+
 /* "a string", "a number", ... for messages. */
 const char *bw_json_type_name(const cJSON *j);
 

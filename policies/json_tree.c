@@ -93,37 +93,6 @@ static int is_word(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/* Length of the valid UTF-8 sequence at s[0] (a byte >= 0x80), or 0 (json.c's utf8_bad). */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-    size_t k;
-
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 1;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 2;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 3;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (avail < k + 1 || s[1] < lo || s[1] > hi)
-        return 0;
-    if (k >= 2 && (s[2] & 0xc0) != 0x80)
-        return 0;
-    if (k >= 3 && (s[3] & 0xc0) != 0x80)
-        return 0;
-    return k + 1;
-}
-
 static char *put_utf8(char *d, unsigned cp)
 {
     if (cp < 0x80) {
@@ -190,7 +159,7 @@ static char *pstring(struct jp *p)
             continue;
         }
         if (c >= 0x80) {
-            size_t k = utf8_seq(s + i, n - i);
+            size_t k = bw_json_utf8_seq(s + i, n - i);
             if (k == 0)
                 return bad(p), NULL;
             memcpy(d, s + i, k);

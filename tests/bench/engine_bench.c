@@ -26,6 +26,7 @@
 
 #include "filters/errs.h"
 #include "policies/apply.h"
+#include "policies/json.h"
 
 static double now(void)
 {
@@ -43,24 +44,12 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The whole file, NUL-terminated, or NULL (errno set). */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
     char *b;
-    long n;
 
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
+    return bw_json_read_file(path, (size_t)1 << 34, &b, len) == BW_OK ? b : NULL;
 }
 
 static int cmpd(const void *a, const void *b)

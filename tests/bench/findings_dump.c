@@ -23,26 +23,14 @@
 
 #include "filters/errs.h"
 #include "policies/apply.h"
+#include "policies/json.h"
 
+/* The whole file, NUL-terminated, or NULL (errno set). */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
     char *b;
-    long n;
 
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n + 1);
-    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    if (b)
-        b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
+    return bw_json_read_file(path, (size_t)1 << 34, &b, len) == BW_OK ? b : NULL;
 }
 
 static uint64_t fnv(uint64_t h, const char *s, size_t n)

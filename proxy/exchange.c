@@ -863,16 +863,10 @@ static void stream_on_end(void *ud, struct bw_spipe *p)
     if (res.blocked)
         x->blocked_by = g;
     if (x->trace != BW_TRACE_OFF && (blk = bw_arena_calloc(&x->s->arena, (nch ? nch : 1) * sizeof(*blk))) != NULL) {
-        struct bw_buf mb;
-
-        bw_buf_init(&mb, BW_MAX_BODY_BYTES);
         for (i = 0; i < nch; i++) {
             struct bw_iov t = bw_sguard_text(p->sg, i);
             blk[i].text = t.base;
             blk[i].len = t.len;
-            if (i)
-                bw_buf_addc(&mb, '\n');
-            bw_buf_add(&mb, t.base, t.len);
         }
         memset(&ar, 0, sizeof(ar));
         ar.dir = BW_DIR_OUTPUT;
@@ -882,9 +876,18 @@ static void stream_on_end(void *ud, struct bw_spipe *p)
         bw_buf_reset(&x->tr[1]);
         bw_apply_render_assessment(g, &ar, &res, &x->tr[1]);
         x->tr_id = g->id;
-        if (res.blocked)
+        if (res.blocked) { /* the model's answer, for the trace: the channels joined by newlines */
+            struct bw_buf mb;
+
+            bw_buf_init(&mb, BW_MAX_BODY_BYTES);
+            for (i = 0; i < nch; i++) {
+                if (i)
+                    bw_buf_addc(&mb, '\n');
+                bw_buf_add(&mb, blk[i].text, blk[i].len);
+            }
             mo = bw_arena_strndup(&x->s->arena, mb.base ? mb.base : "", mb.len);
-        bw_buf_free(&mb);
+            bw_buf_free(&mb);
+        }
     }
     fill_trace(x, &tr, mo);
     bw_senc_set_trace(&p->enc, &tr);
@@ -933,31 +936,31 @@ static int stream_setup(struct ex *x)
     x->rq0 = x->rq;
     x->rq0.trace = BW_TRACE_OFF;
     x->rq0.gr_id = NULL;
+    memset(&o, 0, sizeof(o));
+    o.mode = async ? BW_STREAM_ASYNC : BW_STREAM_SYNC;
+    o.w = &x->w->eng;
+    o.max_text = x->conf->limits.max_stream_bytes;
+    o.on_end = stream_on_end;
+    for (i = 0; i < x->rq.nblocks; i++) { /* the request's grounding source and query, for every pipeline */
+        const struct bw_block *b = &x->rq.blocks[i];
+        if ((b->quals & BW_QUAL_GROUNDING) && o.source == NULL) {
+            o.source = b->text;
+            o.source_len = b->len;
+        } else if ((b->quals & BW_QUAL_QUERY) && o.query == NULL) {
+            o.query = b->text;
+            o.query_len = b->len;
+        }
+    }
     for (k = 0; k < x->ngr; k++) {
         struct bw_guardrail *g = x->gr[k];
 
-        memset(&o, 0, sizeof(o));
         o.rq = k + 1 < x->ngr ? &x->rq0 : &x->rq;
-        o.mode = async ? BW_STREAM_ASYNC : BW_STREAM_SYNC;
         o.span = g->sspan;
         o.cls = g->scls;
         o.conf = g->conf;
-        o.w = &x->w->eng;
-        o.max_text = x->conf->limits.max_stream_bytes;
         o.blocked_msg = bw_guardrail_blocked_message(g, BW_DIR_OUTPUT);
-        for (i = 0; i < x->rq.nblocks; i++) {
-            const struct bw_block *b = &x->rq.blocks[i];
-            if ((b->quals & BW_QUAL_GROUNDING) && o.source == NULL) {
-                o.source = b->text;
-                o.source_len = b->len;
-            } else if ((b->quals & BW_QUAL_QUERY) && o.query == NULL) {
-                o.query = b->text;
-                o.query_len = b->len;
-            }
-        }
         x->sp_end[k].x = x;
         x->sp_end[k].g = g;
-        o.on_end = stream_on_end;
         o.ud = &x->sp_end[k];
         if ((x->sp[k] = calloc(1, sizeof(*x->sp[k]))) == NULL) {
             reply_error(x, 500, "bulwark: out of memory");

@@ -291,9 +291,9 @@ static int bk_invoke_req(struct bw_actx *c)
         }
         if ((k = bw_jget(cfg, "streamProcessingMode")) != NULL) {
             mode = cJSON_IsString(k) ? k->valuestring : "";
-            if (strcmp(mode, "ASYNCHRONOUS") == 0)
-                rq->async = 1;
-            else if (strcmp(mode, "SYNCHRONOUS") != 0)
+            if (strcmp(mode, "ASYNCHRONOUS") == 0 || strcmp(mode, "SYNCHRONOUS") == 0)
+                rq->async = mode[0] == 'A' ? 1 : -1;
+            else
                 return bw_actx_fail(c, "amazon-bedrock-guardrailConfig.streamProcessingMode must be SYNCHRONOUS "
                                        "or ASYNCHRONOUS");
         }
@@ -632,9 +632,9 @@ static int bk_converse_req(struct bw_actx *c)
                 return bw_actx_fail(c, "guardrailConfig.trace must be enabled, disabled or enabled_full");
         }
         if ((s = bw_jstr(gc, "streamProcessingMode")) != NULL) {
-            if (strcmp(s, "async") == 0)
-                rq->async = 1;
-            else if (strcmp(s, "sync") != 0)
+            if (strcmp(s, "async") == 0 || strcmp(s, "sync") == 0)
+                rq->async = s[0] == 'a' ? 1 : -1;
+            else
                 return bw_actx_fail(c, "guardrailConfig.streamProcessingMode must be sync or async");
         }
         if ((rv = bw_ed_add(c->a, c->ed, BW_ED_DEL, gc, NULL, 0)) != 0)

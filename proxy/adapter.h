@@ -122,7 +122,7 @@ struct bw_areq {
     /* Bedrock: guardrail named by the client (headers or guardrailConfig); NULL when none */
     const char *gr_id, *gr_version;
     int trace;           /* enum bw_trace_mode: Bedrock trace header/config, or X-Bulwark-Trace */
-    int async;           /* streamProcessingMode ASYNCHRONOUS / async */
+    int async;           /* streamProcessingMode: 1 ASYNCHRONOUS / async, -1 SYNCHRONOUS / sync, 0 not given */
     const char *tag_suffix; /* amazon-bedrock-guardrailConfig.tagSuffix */
     int has_tags;        /* Bedrock input tags were found */
     int include_usage;   /* OpenAI stream_options.include_usage */

@@ -903,7 +903,7 @@ static int stream_setup(struct ex *x)
     struct bw_errs errs;
     char msg[400];
     size_t i, k;
-    int rv, async = x->rt->stream_async || x->rq.async;
+    int rv, async = x->rq.async ? x->rq.async > 0 : x->rt->stream_async; /* the client may choose either mode */
 
     for (k = 0; k < x->ngr; k++) {
         if (async && bw_px_anonymizes_output(x->gr[k])) {
@@ -1325,13 +1325,14 @@ static void guarded(struct ex *x)
     if (rg)
         x->gr[x->ngr++] = rg;
     if (x->rq.gr_id) {
-        struct bw_guardrail *cg;
-        if (!client_may_name(x->rt, x->rq.gr_id)) {
+        struct bw_guardrail *cg = bw_registry_get(x->gen->reg, x->rq.gr_id, x->rq.gr_version);
+        /* naming the route's own guardrail adds nothing and is always allowed */
+        if ((cg == NULL || cg != rg) && !client_may_name(x->rt, x->rq.gr_id)) {
             snprintf(msg, sizeof(msg), "guardrail %s is not allowed on this route", x->rq.gr_id);
             reply_error(x, 403, msg);
             return;
         }
-        if ((cg = bw_registry_get(x->gen->reg, x->rq.gr_id, x->rq.gr_version)) == NULL) {
+        if (cg == NULL) {
             snprintf(msg, sizeof(msg), "guardrail %s version %s was not found", x->rq.gr_id,
                      x->rq.gr_version ? x->rq.gr_version : "DRAFT");
             reply_error(x, 404, msg);

@@ -318,6 +318,21 @@ def t_stream_bedrock_async_mode(c, cl):
                  headers={"x-mock-split": "2"})
     check(s.status == 200 and s.text.startswith("Sure. The code is ") and s.text.endswith(BLOCKED_OUT),
           "converse async: %r" % s)
+    # the stricter mode asked for on a route that streams asynchronously: honoured, nothing unchecked goes out
+    # (asynchronously, the word "project" goes out before the phrase is complete; synchronously it is held)
+    answer = "REPLY: Sure. The code is project nightingale and more."
+    s = c.stream(cl, "converse", "/a", answer, headers={"x-mock-split": "2"},
+                 guardrailConfig={"guardrailIdentifier": "strict", "guardrailVersion": "DRAFT"})
+    check(s.status == 200 and s.text == "Sure. The code is project " + BLOCKED_OUT, "converse on an async route: %r" % s)
+    s = c.stream(cl, "converse", "/a", answer, headers={"x-mock-split": "2"},
+                 guardrailConfig={"guardrailIdentifier": "strict", "guardrailVersion": "DRAFT",
+                                  "streamProcessingMode": "sync"})
+    check(s.status == 200 and s.text == "Sure. The code is " + BLOCKED_OUT, "converse sync on an async route: %r" % s)
+    s = c.stream(cl, "invoke", "/a", answer,
+                 headers={"x-mock-split": "2", "x-amzn-bedrock-guardrailidentifier": "strict",
+                          "x-amzn-bedrock-guardrailversion": "DRAFT"},
+                 **{"amazon-bedrock-guardrailConfig": {"streamProcessingMode": "SYNCHRONOUS"}})
+    check(s.status == 200 and s.text == "Sure. The code is " + BLOCKED_OUT, "invoke sync on an async route: %r" % s)
 
 
 def t_stream_h2_upstream(c, cl):

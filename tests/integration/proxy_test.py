@@ -577,8 +577,6 @@ def shapes(c, cl):
     for path, body, ok in cases:
         before = c.mock_calls()
         r = c.req(cl, path, body)
-        if r.status == 400 and "cannot be guarded" in r.body:
-            raise Skip("no adapter for %s yet" % path)
         check(r.status == 200, "%s: status %s" % (path, r))
         check(r.headers.get("x-bulwark-action") == "INTERVENED", "%s: action %s" % (path, r.headers))
         check(ok(r.json()), "%s: shape %r" % (path, r.body))
@@ -614,8 +612,6 @@ def t_masked_every_api(c, cl):
 def t_trace(c, cl):
     r = c.req(cl, "/v1/chat/completions", chat("my order ORD-12345678"), headers={"x-bulwark-trace": "enabled"})
     check(r.status == 200, "status %s" % r)
-    if "bulwark_trace" not in r.body:
-        raise Skip("trace needs the adapters")
     check("sensitiveInformationPolicy" in r.body, "trace %r" % r.body)
 
 
@@ -624,8 +620,6 @@ def t_client_guardrail(c, cl):
                        "messages": [{"role": "user", "content": "hello"}]})
     r = c.req(cl, "/model/anthropic.claude-3-haiku/invoke", body,
               headers={"x-amzn-bedrock-guardrailidentifier": "other", "x-amzn-bedrock-guardrailversion": "1"})
-    if r.status == 400 and "cannot be guarded" in r.body:
-        raise Skip("no Bedrock adapter yet")
     check(r.status == 403, "a guardrail the route does not allow: %s" % r)
     r = c.req(cl, "/model/anthropic.claude-3-haiku/invoke", body,
               headers={"x-amzn-bedrock-guardrailidentifier": "demo", "x-amzn-bedrock-guardrailversion": "DRAFT"})

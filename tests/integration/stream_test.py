@@ -445,8 +445,7 @@ def t_stream_h2_many_paced(c):
     """Many guarded streams sharing one h2c connection, each paced by the upstream: every stream's events come
     as they are made (one DATA frame each, spread over the answer), not queued in bulwark and sent in bursts
     (docs/streaming-bench.md, "guarded h2c streams ... come out in bursts")."""
-    if shutil.which("nghttp") is None:
-        raise Skip("no nghttp (nghttp2-client)")
+    check(shutil.which("nghttp") is not None, "nghttp (nghttp2-client) is missing: scripts/install-deps.sh installs it")
     n, tokens, gap = 60, 40, 25
     body = c.env.file(json.dumps(APIS[0][2]("REPLY: " + "Paced words go out one by one. " * 20)))
     # -W 16: the connection window of RFC 9113 (65,535 bytes), shared by all the streams, as most clients keep it

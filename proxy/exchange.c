@@ -36,8 +36,6 @@
 enum { V_NONE = 0, V_MASKED, V_BLOCKED };
 
 /* streamed pass-through: stop reading the upstream above HIGH bytes queued for the client, resume below LOW */
-#define STREAM_HIGH (1u << 20)
-#define STREAM_LOW (256u * 1024)
 
 struct ex {
     struct bw_px_stream *s;
@@ -1139,7 +1137,7 @@ static void on_upstream_data(void *ud, const char *p, size_t n)
 
     if (x->nsp && !x->sp_pass) {
         stream_data(x, p, n);
-        if (!x->paused && !x->ending && x->ur && x->s->ops->pending(x->s) > STREAM_HIGH) {
+        if (!x->paused && !x->ending && x->ur && x->s->ops->pending(x->s) > BW_PX_STREAM_HIGH) {
             x->paused = 1;
             bw_px_up_pause(x->ur, 1);
         }
@@ -1157,7 +1155,7 @@ static void on_upstream_data(void *ud, const char *p, size_t n)
         x->s->ops->reset(x->s);
         return;
     }
-    if (!x->paused && x->s->ops->pending(x->s) > STREAM_HIGH) {
+    if (!x->paused && x->s->ops->pending(x->s) > BW_PX_STREAM_HIGH) {
         x->paused = 1;
         bw_px_up_pause(x->ur, 1);
     }
@@ -1509,7 +1507,7 @@ static void on_writable(struct bw_px_stream *s)
 {
     struct ex *x = s->hdata;
 
-    if (x && x->paused && !x->ending && x->ur && s->ops->pending(s) < STREAM_LOW) {
+    if (x && x->paused && !x->ending && x->ur && s->ops->pending(s) < BW_PX_STREAM_LOW) {
         x->paused = 0;
         bw_px_up_pause(x->ur, 0);
     }

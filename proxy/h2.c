@@ -10,7 +10,10 @@
  * arrive. Serialisation stops when the connection's output passes a high
  * watermark and continues when the socket drains (the flush calls fill()
  * again), so a slow reader holds at most that much per connection beyond
- * the bodies themselves.
+ * the bodies themselves. The bodies are bounded too: each stream's producer
+ * pauses its upstream above BW_PX_STREAM_HIGH queued, and when the streams of
+ * a connection hold more than CONN_QUEUE in all (a client that opens many
+ * streams and reads none), every stream over its share pauses as well.
  */
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
@@ -25,6 +28,8 @@
 #define HIGH_WATER (256u * 1024)
 #define STREAM_WINDOW (256 * 1024)
 #define CONN_WINDOW (4 * 1024 * 1024)
+#define CONN_QUEUE (4u * 1024 * 1024)
+_Static_assert(CONN_QUEUE > BW_PX_STREAM_HIGH, "a stream over its share must pause");
 
 struct h2s;
 
@@ -34,6 +39,7 @@ struct h2 {
     struct h2s *streams; /* nghttp2_session_del() does not report open streams */
     unsigned nstreams;
     unsigned nincomplete; /* streams whose request has not fully arrived */
+    size_t queued;        /* response body bytes queued in all streams */
     int goaway;
 };
 
@@ -60,6 +66,16 @@ static const struct bw_px_stream_ops h2_stream_ops;
 static const struct bw_px_limits *lim(const struct h2 *h)
 {
     return &((const struct bw_px_gen *)h->c->gen)->conf->limits;
+}
+
+/* response bytes queued in the connection's streams, and in the worker's gauge */
+static void queued(struct h2 *h, int64_t d)
+{
+    h->queued += (size_t)d;
+    if (d >= 0)
+        bw_px_ctr_add(&h->c->w->m->queued_bytes, (uint64_t)d);
+    else
+        bw_px_ctr_sub(&h->c->w->m->queued_bytes, (uint64_t)-d);
 }
 
 static struct h2s *h2s_new(struct h2 *h, int32_t id, struct bw_px_stream *s)
@@ -107,6 +123,7 @@ static void h2s_unlink(struct h2s *x)
 static void h2s_free(struct h2s *x)
 {
     h2s_unlink(x);
+    queued(x->h, -(int64_t)(x->out.len - x->out_off));
     bw_px_stream_free(x->s);
     bw_buf_free(&x->out);
     free(x);
@@ -316,6 +333,7 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     if (n)
         memcpy(buf, x->out.base + x->out_off, n);
     x->out_off += n;
+    queued(x->h, -(int64_t)n);
     if (x->out_off == x->out.len) {
         bw_buf_reset(&x->out);
         x->out_off = 0;
@@ -585,6 +603,7 @@ static int h2_send_body(struct bw_px_stream *s, const char *p, size_t n, int eof
         }
         if (bw_buf_add(&x->out, p, n) != 0)
             return BW_ENOMEM;
+        queued(x->h, (int64_t)n);
         s->bytes_out += (int64_t)n;
     }
     if (eof) {
@@ -602,8 +621,15 @@ static int h2_send_body(struct bw_px_stream *s, const char *p, size_t n, int eof
 static size_t h2_pending(struct bw_px_stream *s)
 {
     struct h2s *x = h2s_of(s);
+    size_t n;
 
-    return x ? x->out.len - x->out_off : 0;
+    if (x == NULL)
+        return 0;
+    n = x->out.len - x->out_off;
+    /* over its share of a full connection: count the connection's bytes */
+    if (x->h->queued > CONN_QUEUE && n > CONN_QUEUE / x->h->nstreams)
+        return BW_MAX(x->h->queued, n);
+    return n;
 }
 
 static void h2_reset(struct bw_px_stream *s)

@@ -206,6 +206,9 @@ int bw_px_metrics_render(struct bw_px_metrics *const *ms, size_t n, struct bw_bu
     gauge(o, "bulwark_open_connections", "Downstream connections open.", "gauge", SUM(conns_open));
     gauge(o, "bulwark_open_streams", "Requests in flight (HTTP/1.1 requests and HTTP/2 streams).", "gauge",
           SUM(streams_open));
+    gauge(o, "bulwark_queued_response_bytes",
+          "HTTP/2 response bytes accepted for clients and not yet sent (bounded per stream and per connection).",
+          "gauge", SUM(queued_bytes));
     {
         static const char *const ends[BW_SEND__N] = {"done",       "blocked",  "upstream_error",
                                                      "malformed",  "cut",      "idle_timeout",

@@ -56,6 +56,7 @@ struct bw_px_metrics {
     bw_px_ctr conns_total;
     bw_px_ctr conns_open;   /* gauge */
     bw_px_ctr streams_open; /* gauge */
+    bw_px_ctr queued_bytes; /* gauge: HTTP/2 response bytes queued for clients, not yet framed */
     bw_px_ctr reloads, reload_failures;
     bw_px_ctr stream_events[2];        /* guarded streams: [0] events from upstreams, [1] events to clients */
     bw_px_ctr stream_ends[BW_SEND__N]; /* guarded streams by how they ended */

@@ -36,6 +36,9 @@ struct bw_px_req {
     int is_head;
 };
 
+#define BW_PX_STREAM_HIGH (1u << 20)
+#define BW_PX_STREAM_LOW (256u * 1024)
+
 struct bw_px_stream_ops {
     /*
      * Sends the status and headers (copied). clen is the body length, or -1
@@ -46,7 +49,13 @@ struct bw_px_stream_ops {
     int (*send_head)(struct bw_px_stream *s, int status, const struct bw_hdr *h, size_t nh, int64_t clen);
     /* Sends body bytes (copied); eof ends the response. 0 or BW_EIO. */
     int (*send_body)(struct bw_px_stream *s, const char *p, size_t n, int eof);
-    /* Bytes accepted and not yet written to the socket (backpressure). */
+    /*
+     * Bytes accepted and not yet written to the socket, as a producer should
+     * count them (backpressure): pause above BW_PX_STREAM_HIGH, resume below
+     * BW_PX_STREAM_LOW (on_writable). HTTP/2 also bounds a connection: a
+     * stream over its share of a full connection budget reports the
+     * connection's total, which is above the high watermark.
+     */
     size_t (*pending)(struct bw_px_stream *s);
     /*
      * Ends a response that cannot be finished (the upstream broke off after

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -213,6 +214,9 @@ class C:
             mm = re.match(r'bulwark_stream_events_total\{direction="(\w+)"\} (\d+)', line)
             if mm:
                 m["events_" + mm.group(1)] = int(mm.group(2))
+            mm = re.match(r"bulwark_queued_response_bytes (\d+)", line)
+            if mm:
+                m["queued"] = int(mm.group(1))
             mm = re.match(r"bulwark_open_streams (\d+)", line)
             if mm:
                 m["open"] = int(mm.group(1))
@@ -441,6 +445,53 @@ def t_stream_client_gone(c):
         time.sleep(0.1)
 
 
+def h2_frame(ftype, flags, sid, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+
+def hpack_literal(headers):
+    """HPACK literal header fields without indexing, new names, no Huffman coding (RFC 7541 6.2.2)."""
+    out = b""
+    for k, v in headers:
+        k, v = k.encode(), v.encode()
+        assert len(k) < 127 and len(v) < 127
+        out += b"\x00" + bytes([len(k)]) + k + bytes([len(v)]) + v
+    return out
+
+
+def t_stream_h2_unread(c):
+    """A client that opens 50 streams with a zero flow-control window and reads nothing: bulwark stops reading
+    the upstreams once the connection holds its budget (4 MiB, plus what each stream read before it paused),
+    instead of queueing 1 MiB and more per stream (52 MB here before); the queue drains when the client goes."""
+    n = 50
+    body = json.dumps(APIS[0][2]("REPLY: " + "Words that nobody reads. " * 4)).encode()
+    s = socket.create_connection(("127.0.0.1", c.ports["plain"]), timeout=10)
+    try:
+        out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, struct.pack(">HI", 4, 0))
+        for i in range(n):
+            sid = 2 * i + 1
+            hdrs = hpack_literal([(":method", "POST"), (":scheme", "http"), (":authority", "127.0.0.1"),
+                                  (":path", "/b/v1/chat/completions"), ("content-type", "application/json"),
+                                  ("x-mock-tokens", "8000")])
+            out += h2_frame(1, 4, sid, hdrs) + h2_frame(0, 1, sid, body)
+        s.sendall(out)
+        peak, last, steady, deadline = 0, -1, 0, time.time() + 8
+        while time.time() < deadline and steady < 10:  # until the queue holds still for a second
+            q = c.metrics().get("queued", 0)
+            peak, steady, last = max(peak, q), steady + 1 if q == last and q else 0, q
+            time.sleep(0.1)
+        check(peak >= 3 * 1024 * 1024, "the answers did not queue at all: %d bytes" % peak)
+        check(peak <= 16 * 1024 * 1024, "queued %d bytes for one connection that reads nothing" % peak)
+    finally:
+        s.close()
+    deadline = time.time() + 10
+    while c.metrics().get("queued", 0) or c.metrics().get("open", 1) > 1:
+        check(time.time() < deadline, "the queues did not drain when the client went: %r" % c.metrics())
+        time.sleep(0.1)
+    r = c.stream("h2c", "chat", "/b", "REPLY: Still here.")
+    check(r.status == 200 and r.text == "Still here.", "after: %r" % r)
+
+
 def t_stream_h2_many_paced(c):
     """Many guarded streams sharing one h2c connection, each paced by the upstream: every stream's events come
     as they are made (one DATA frame each, spread over the answer), not queued in bulwark and sent in bursts
@@ -542,7 +593,7 @@ def config(env):
 CASES = [t_stream_pass_through, t_stream_masked_split, t_stream_blocked_mid_stream, t_stream_h2_upstream,
          t_stream_two_guardrails, t_stream_no_output_policies, t_stream_async,
          t_stream_bedrock_async_mode, t_stream_faults, t_stream_idle_and_long]
-ONCE = [t_stream_client_gone, t_stream_h2_many_paced, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
+ONCE = [t_stream_client_gone, t_stream_h2_many_paced, t_stream_h2_unread, t_stream_metrics, t_stream_audit, t_stream_async_anonymize_refused]
 
 
 def clean_exit(proc):

@@ -127,6 +127,19 @@ static uint32_t word_hash(const struct bw_tok *t)
     return content(t) ? shash(t) : 0;
 }
 
+/* The same for the word it read last from a list: its stem and function-word test found when it was numbered. */
+static uint32_t list_hash(const struct bw_toklist *tl, const struct bw_tokit *it, const struct bw_tok *t)
+{
+    uint32_t id = bw_tokit_id(it), v;
+    uint64_t h;
+
+    if (!(t->flags & BW_TOKF_DIGIT) && (t->len < 2 || bw_toklist_stop(tl, id)))
+        return 0;
+    h = bw_hash64(t->w, bw_toklist_stem(tl, id), 0x9a0d);
+    v = (uint32_t)(h ^ (h >> 32));
+    return v ? v : 1;
+}
+
 /*
  * A list's words hashed once per distinct word: c[id] is 0 until the first
  * time, then the hash with bit 32 set. NULL c (no list): hashed each time.
@@ -282,7 +295,7 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                 if (x && *x) {
                     v = *x;
                 } else {
-                    v = 1ull << 32 | word_hash(t);
+                    v = 1ull << 32 | (sl ? list_hash(sl, &it, t) : word_hash(t));
                     if ((uint32_t)v) {
                         hs_add(&es->src, (uint32_t)v);
                         v |= hs_has(&q, (uint32_t)v) ? IN_QUERY : 0;
@@ -385,7 +398,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         if (x && *x) {
             v = *x;
         } else {
-            v = 1ull << 32 | word_hash(t);
+            v = 1ull << 32 | (tl ? list_hash(tl, &it, t) : word_hash(t));
             if ((uint32_t)v) {
                 v |= hs_has(&es->src, (uint32_t)v) ? IN_SRC : 0;
                 v |= hs_has(&es->rel, (uint32_t)v) ? IN_REL : 0;

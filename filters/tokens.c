@@ -355,6 +355,8 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
     }
 }
 
+static int stop_has(uint64_t a, uint64_t b);
+
 struct bw_tokkey {
     uint64_t a, b;  /* the word's first 16 bytes, zero-padded */
     uint32_t len;   /* kept here, not read from the first word: one dependent load less a probe */
@@ -417,6 +419,12 @@ static int number_words(struct bw_toklist *tl)
         if ((ni = realloc(tl->slot, tl->cap * sizeof(*ni))) == NULL)
             return BW_ENOMEM;
         tl->slot = ni;
+        {
+            uint8_t *nf = realloc(tl->info, tl->cap);
+            if (nf == NULL)
+                return BW_ENOMEM;
+            tl->info = nf;
+        }
     }
     mask = (uint32_t)tl->tabcap - 1;
     for (i = 0; i < tl->n; i++) {
@@ -439,6 +447,9 @@ static int number_words(struct bw_toklist *tl)
             k->len = (uint32_t)t->len;
             k->first = (uint32_t)i;
             tl->slot[tl->nid] = s;
+            /* a function word has at most 10 bytes: its key is a, b (stop_has) */
+            tl->info[tl->nid] = (uint8_t)(bw_tok_stem(t->w, t->len) |
+                                          (t->len <= 10 && stop_has(a, b) ? BW_TOKI_STOP : 0));
             x = ++tl->nid;
             tl->tab[s] = x;
         }
@@ -466,6 +477,7 @@ void bw_toklist_free(struct bw_toklist *tl)
     free(tl->key);
     free(tl->slot);
     free(tl->tab);
+    free(tl->info);
     memset(tl, 0, sizeof(*tl));
 }
 

@@ -58,11 +58,32 @@ struct bw_toklist {
      */
     uint32_t *id;
     uint32_t nid;
+    /*
+     * Per id: the length of the word's stem (bw_tok_stem, BW_TOKI_STEM bits)
+     * and whether it is a function word (BW_TOKI_STOP), found once when the
+     * id is given: grounding and topics both need them.
+     */
+    uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
     uint32_t *slot;        /* per id, its slot in tab */
     uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
     size_t tabcap;         /* slots, a power of two */
 };
+
+#define BW_TOKI_STEM 0x3f /* BW_TOK_MAX < 64 */
+#define BW_TOKI_STOP 0x80
+
+/* The stem length (bw_tok_stem) of word id of tl. */
+static inline size_t bw_toklist_stem(const struct bw_toklist *tl, uint32_t id)
+{
+    return tl->info[id] & BW_TOKI_STEM;
+}
+
+/* Is word id of tl a function word (bw_tok_stop)? */
+static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
+{
+    return (tl->info[id] & BW_TOKI_STOP) != 0;
+}
 
 /*
  * Reads every word of s[0..n) into tl (its memory reused, grown as needed)

@@ -625,7 +625,9 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         if (hc) {
             uint32_t id = bw_tokit_id(&it);
             if (!hc[id]) {
-                hc[id] = stemhash(t->w, t->len);
+                /* stemhash() with the stem the list found */
+                uint64_t h0 = whash(t->w, bw_toklist_stem(tl, id));
+                hc[id] = h0 ? h0 : 1;
                 kc[id] = word_kind(t);
             }
             h = hc[id];

@@ -325,7 +325,8 @@ static void test_tokens_list(void)
 {
     static const char *const parts[] = {"a", "B", "z", "Q", "0", "9", " ", "'", "`", ".", "\n", "\xe2\x80\x99",
                                         "\xe2\x80\x94", "\xc3\xa9", "aaaaaaaaaaaaaaaaaaaaaaa", "XYZ", "(", "\"",
-                                        ":", "Hello", "WORLD", "  ", "don't", "McDonald's"};
+                                        ":", "Hello", "WORLD", "  ", "don't", "McDonald's", "the", "yourselves",
+                                        "diseases", "treatment"};
     struct bw_toklist tl = {0};
     uint32_t seed = 12345;
     char *b = malloc(4096);
@@ -353,6 +354,9 @@ static void test_tokens_list(void)
             const struct bw_tok *x = k < tl.n ? &tl.t[k] : NULL;
             same &= x && x->len == t.len && memcmp(x->w, t.w, t.len) == 0 && x->start == t.start && x->end == t.end &&
                     x->flags == t.flags;
+            /* what the list found per word id: stem length and function word */
+            same &= x && bw_toklist_stem(&tl, tl.id[k]) == bw_tok_stem(t.w, t.len) &&
+                    bw_toklist_stop(&tl, tl.id[k]) == bw_tok_stopword(t.w, t.len);
             k++;
         }
         CU_ASSERT(same && k == tl.n);

@@ -211,6 +211,34 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 
 #define FAST_MAX 16 /* longest word read from the masks */
 
+/*
+ * BW_TOKF_SENT for a word at u[st] (st > 0: u[st - 1] is no word byte), as
+ * bw_tok_next() finds it: a sentence starts the text, or follows . ! ? :
+ * or a newline, then spacing and opening quotes. The usual cases, one byte
+ * or one space and a byte before the word, are told by a select, not a
+ * branch: whether a sentence ends there is as good as random to the branch
+ * predictor, and walking back byte by byte cost a misprediction at every
+ * sentence start.
+ */
+static inline unsigned sent_flag(const unsigned char *u, size_t st)
+{
+    unsigned c1, c2, v;
+    size_t j;
+
+    if (st >= 2) {
+        c1 = sentc[u[st - 1]];
+        c2 = sentc[u[st - 2]];
+        if (!(c1 & c2 & S_SKIP)) {
+            v = (c1 & S_SKIP) ? c2 : c1;
+            return (v & S_END) << 2; /* S_END 2 -> BW_TOKF_SENT 8 */
+        }
+    }
+    j = st;
+    while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
+        j--;
+    return (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+}
+
 static int push_slot(struct bw_toklist *tl)
 {
     size_t ncap;
@@ -306,10 +334,7 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
                 goto general;
             up = (uint32_t)_mm_movemask_epi8(up16) & lm;
             let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
-            j = st;
-            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
-                j--;
-            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            f = sent_flag(u, st);
             if (up & 1)
                 f |= BW_TOKF_UPPER;
             if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
@@ -330,11 +355,7 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
                 tl->n++;
                 continue;
             }
-            /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
-            j = st;
-            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
-                j--;
-            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            f = sent_flag(u, st);
             up = MBITS(m, st, len, u);
             let = MBITS(m, st, len, l);
             if (up & 1)
@@ -481,36 +502,69 @@ void bw_toklist_free(struct bw_toklist *tl)
     memset(tl, 0, sizeof(*tl));
 }
 
-static int ends(const char *w, size_t n, const char *suf, size_t sl)
-{
-    return n > sl && memcmp(w + n - sl, suf, sl) == 0;
-}
+/* Does w[0..n) end with the sl bytes of suf, with more before them? (sl constant: the compare is inlined) */
+#define ENDS(w, n, suf, sl) ((n) > (sl) && memcmp((w) + (n) - (sl), (suf), (sl)) == 0)
 
+/*
+ * Each step tests only the endings its last byte allows (a switch, not a
+ * chain of compares): the stemmer runs once for every distinct word of
+ * every text grounding and topics read. The same rules in the same order
+ * as the chain they replace (tests/unit/filters/test_linear.c keeps that
+ * chain and compares).
+ */
 size_t bw_tok_stem(const char *w, size_t n)
 {
     if (n <= 3)
         return n;
-    if (ends(w, n, "ies", 3) && n > 4)
-        n -= 3;
-    else if (ends(w, n, "sses", 4))
-        n -= 2;
-    else if (w[n - 1] == 's' && !ends(w, n, "ss", 2) && !ends(w, n, "us", 2) && !ends(w, n, "is", 2))
-        n -= 1;
-    if (ends(w, n, "ing", 3) && n - 3 >= 4)
-        n -= 3;
-    else if (ends(w, n, "ed", 2) && n - 2 >= 4)
-        n -= 2;
-    else if (ends(w, n, "ly", 2) && n - 2 >= 4)
-        n -= 2;
+    /* plurals: -ies, -sses, -s but not -ss -us -is */
+    if (w[n - 1] == 's') {
+        if (ENDS(w, n, "ies", 3) && n > 4)
+            n -= 3;
+        else if (ENDS(w, n, "sses", 4))
+            n -= 2;
+        else if (w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i')
+            n -= 1;
+    }
+    /* -ing, -ed, -ly, a stem of four bytes at least left */
+    switch (w[n - 1]) {
+    case 'g':
+        if (ENDS(w, n, "ing", 3) && n - 3 >= 4)
+            n -= 3;
+        break;
+    case 'd':
+        if (ENDS(w, n, "ed", 2) && n - 2 >= 4)
+            n -= 2;
+        break;
+    case 'y':
+        if (ENDS(w, n, "ly", 2) && n - 2 >= 4)
+            n -= 2;
+        break;
+    }
     /* derivational endings: treatment/treat, medication/medical/medic, financial/finance */
-    if ((ends(w, n, "ation", 5) || ends(w, n, "ition", 5)) && n - 5 >= 4)
-        n -= 5;
-    else if ((ends(w, n, "ment", 4) || ends(w, n, "ness", 4)) && n - 4 >= 4)
-        n -= 4;
-    else if ((ends(w, n, "ial", 3) || ends(w, n, "ist", 3) || ends(w, n, "ion", 3)) && n - 3 >= 4)
-        n -= 3;
-    else if (ends(w, n, "al", 2) && n - 2 >= 5)
-        n -= 2;
+    switch (w[n - 1]) {
+    case 'n':
+        if ((ENDS(w, n, "ation", 5) || ENDS(w, n, "ition", 5)) && n - 5 >= 4)
+            n -= 5;
+        else if (ENDS(w, n, "ion", 3) && n - 3 >= 4)
+            n -= 3;
+        break;
+    case 't':
+        if (ENDS(w, n, "ment", 4) && n - 4 >= 4)
+            n -= 4;
+        else if (ENDS(w, n, "ist", 3) && n - 3 >= 4)
+            n -= 3;
+        break;
+    case 's':
+        if (ENDS(w, n, "ness", 4) && n - 4 >= 4)
+            n -= 4;
+        break;
+    case 'l':
+        if (ENDS(w, n, "ial", 3) && n - 3 >= 4)
+            n -= 3;
+        else if (ENDS(w, n, "al", 2) && n - 2 >= 5)
+            n -= 2;
+        break;
+    }
     if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y' || w[n - 1] == 'i'))
         n -= 1;
     return n;

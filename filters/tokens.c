@@ -204,6 +204,38 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 #endif
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/* The same with AVX2, 32 bytes a step, chosen at run time (have_avx2). */
+__attribute__((target("avx2"))) static void chunk_masks_avx2(const unsigned char *p, struct bw_tokmask *m)
+{
+    uint64_t U = 0, L = 0, D = 0, H = 0;
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
+                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
+        __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
+                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
+        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
+                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
+        uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
+        U |= mu << (32 * k);
+        L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
+        D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
+        H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+    }
+    m->u = U;
+    m->l = L;
+    m->d = D;
+    m->h = H;
+    m->w = L | D | H;
+}
+
+static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */
+#endif
+
 /* Bits [s, s + len) of mask field f (len <= 16; the chunk after the last is all zero). */
 #define MBITS(m, s, len, f)                                                                                         \
     (((((m)[(s) >> 6].f >> ((s) & 63)) | (((s) & 63) ? (m)[((s) >> 6) + 1].f << (64 - ((s) & 63)) : 0))) &        \
@@ -275,14 +307,26 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
         tl->mcap = nch + 1;
     }
     m = tl->m;
-    for (c = 0; c < nch; c++) {
-        if (c * 64 + 64 <= n) {
-            chunk_masks(u + c * 64, &m[c]);
-        } else {
-            unsigned char pad[64];
-            memset(pad, 0, sizeof(pad));
-            memcpy(pad, u + c * 64, n - c * 64);
-            chunk_masks(pad, &m[c]);
+    {
+        void (*masks)(const unsigned char *, struct bw_tokmask *) = chunk_masks;
+#if defined(__GNUC__) && defined(__x86_64__)
+        int avx2 = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
+        if (avx2 < 0) {
+            avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+            __atomic_store_n(&have_avx2, avx2, __ATOMIC_RELAXED);
+        }
+        if (avx2)
+            masks = chunk_masks_avx2;
+#endif
+        for (c = 0; c < nch; c++) {
+            if (c * 64 + 64 <= n) {
+                masks(u + c * 64, &m[c]);
+            } else {
+                unsigned char pad[64];
+                memset(pad, 0, sizeof(pad));
+                memcpy(pad, u + c * 64, n - c * 64);
+                masks(pad, &m[c]);
+            }
         }
     }
     memset(&m[nch], 0, sizeof(m[nch]));

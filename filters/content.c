@@ -359,34 +359,34 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
     const unsigned K = bank.k, w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
     size_t n = tl->n, i, k = 0;
     uint64_t *hw, prev = 0;
-    uint32_t *cnt, seen = 0;
+    uint32_t *cnt;
 
     if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
         return 1;
     if ((hw = bw_arena_alloc(a, tl->nid * sizeof(*hw))) == NULL ||
         (cnt = bw_arena_calloc(a, tl->nid * sizeof(*cnt))) == NULL)
         return BW_ENOMEM;
-    for (i = 0; i < n; i++) {
-        uint32_t id = tl->id[i];
-        /* ids number the words in order of first appearance: id == seen is a new word */
-        if (id == seen) {
-            hw[id] = bw_hash64(tl->t[i].w, tl->t[i].len, BW_FEAT_SEED_W1);
-            seen++;
-        }
-        cnt[id]++;
-        if (w2 && i) {
-            es->hbuf[k++] = bw_feat_fold(bw_hash_mix(prev, hw[id]));
+    /* each distinct word hashed once (bw_toklist_bytes), then read by id */
+    for (i = 0; i < tl->nid; i++)
+        hw[i] = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
+    prev = hw[tl->id[0]];
+    cnt[tl->id[0]]++;
+    for (i = 1; i < n; i++) {
+        uint64_t h = hw[tl->id[i]];
+        cnt[tl->id[i]]++;
+        if (w2) {
+            es->hbuf[k++] = bw_feat_fold(bw_hash_mix(prev, h));
             if (k == BW_NELEMS(es->hbuf)) {
                 add_feats(es, es->hbuf, k);
                 k = 0;
             }
         }
-        prev = hw[id];
+        prev = h;
     }
     if (k)
         add_feats(es, es->hbuf, k);
     if (w1) {
-        for (i = 0; i < seen; i++) {
+        for (i = 0; i < tl->nid; i++) {
             uint32_t f = bw_feat_fold(hw[i]);
             const float *row = bank.w + (size_t)(f & mask) * K;
             double c = (f & 0x80000000u) ? -(double)cnt[i] : (double)cnt[i];

@@ -422,11 +422,6 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
 
 static int stop_has(uint64_t a, uint64_t b);
 
-struct bw_tokkey {
-    uint64_t a, b;  /* the word's first 16 bytes, zero-padded */
-    uint32_t len;   /* kept here, not read from the first word: one dependent load less a probe */
-    uint32_t first; /* its first word */
-};
 
 /* The first 16 bytes of t's word, zero-padded (t->w holds BW_TOK_MAX bytes: read 16, keep the word's). */
 static void word_key(const struct bw_tok *t, uint64_t *a, uint64_t *b)
@@ -513,7 +508,7 @@ static int number_words(struct bw_toklist *tl)
             k->first = (uint32_t)i;
             tl->slot[tl->nid] = s;
             /* a function word has at most 10 bytes: its key is a, b (stop_has) */
-            tl->info[tl->nid] = (uint8_t)(bw_tok_stem(t->w, t->len) |
+            tl->info[tl->nid] = (uint8_t)(bw_tok_stem(t->w, t->len) | (t->flags & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
                                           (t->len <= 10 && stop_has(a, b) ? BW_TOKI_STOP : 0));
             x = ++tl->nid;
             tl->tab[s] = x;

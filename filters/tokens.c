@@ -165,6 +165,7 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
  */
 struct bw_tokmask {
     uint64_t w, u, l, d, h; /* word byte, upper case, letter, digit, >= 0x80 */
+    uint64_t s, e;          /* first byte of a run of word bytes, first byte after one */
 };
 
 static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
@@ -291,8 +292,9 @@ static int push_slot(struct bw_toklist *tl)
 static int read_words(struct bw_toklist *tl, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t nch = (n + 63) / 64, c, pos = 0;
+    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce;
     struct bw_tokmask *m;
+    uint64_t carry = 0, ms, me;
     int rv;
 
     tl->n = 0;
@@ -330,31 +332,39 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
         }
     }
     memset(&m[nch], 0, sizeof(m[nch]));
-    c = 0;
+    /*
+     * Runs of word bytes as two bit streams, where they start and where they
+     * end (the chunk after the last holds the end of a run ending the
+     * text). The k-th start and the k-th end bound the k-th run: the words
+     * are read by popping one bit of each, not by searching from where the
+     * last word ended, which chained every word's search on the one before.
+     */
+    for (c = 0; c <= nch; c++) {
+        uint64_t prev = (m[c].w << 1) | carry;
+        m[c].s = m[c].w & ~prev;
+        m[c].e = ~m[c].w & prev;
+        carry = m[c].w >> 63;
+    }
+    cs = ce = 0;
+    ms = m[0].s;
+    me = m[0].e;
     for (;;) {
         struct bw_tok *t;
-        uint64_t bits, up, let;
+        uint64_t up, let;
         size_t st, e, len, j;
         unsigned f;
 
-        /* the next word byte at or after pos */
-        if (pos >= n)
-            return BW_OK;
-        c = pos >> 6;
-        bits = m[c].w & (~0ull << (pos & 63));
-        while (bits == 0) {
-            if (++c >= nch)
+        while (ms == 0) {
+            if (++cs >= nch)
                 return BW_OK;
-            bits = m[c].w;
+            ms = m[cs].s;
         }
-        st = c * 64 + (size_t)__builtin_ctzll(bits);
-        /* and the first byte after it that is not one */
-        bits = ~m[c].w & (~0ull << (st & 63));
-        while (bits == 0)
-            bits = ~m[++c].w; /* the chunk after the last has no word bytes */
-        e = c * 64 + (size_t)__builtin_ctzll(bits);
-        if (e > n)
-            e = n;
+        st = cs * 64 + (size_t)__builtin_ctzll(ms);
+        ms &= ms - 1;
+        while (me == 0)
+            me = m[++ce].e; /* every start has its end, the last in the chunk after the last */
+        e = ce * 64 + (size_t)__builtin_ctzll(me);
+        me &= me - 1;
         if ((rv = push_slot(tl)) != 0) {
             tl->n = 0;
             return rv;
@@ -397,6 +407,17 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
                 if (!bw_tok_next(s, n, &pos, t))
                     return BW_OK;
                 tl->n++;
+                /*
+                 * it may have read past this run (an apostrophe joins the
+                 * next) or stopped inside it (at U+2000..U+206F): the
+                 * streams go on from where it stopped, a word starting
+                 * there if that is inside a run
+                 */
+                cs = ce = pos >> 6;
+                ms = m[cs].s & (~0ull << (pos & 63));
+                if (pos < n && ((m[cs].w >> (pos & 63)) & 1))
+                    ms |= 1ull << (pos & 63);
+                me = m[ce].e & ((~0ull << (pos & 63)) << 1);
                 continue;
             }
             f = sent_flag(u, st);
@@ -416,7 +437,6 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
         t->end = e;
         t->flags = f;
         tl->n++;
-        pos = e;
     }
 }
 

@@ -9,8 +9,9 @@
  * database (filters/engine.c; docs/classifiers.md).
  *
  * Each row is printed beside its reference, measured in the same run: the
- * raw Hyperscan pass (bw_matcher_scan_raw) over the same engine's database
- * and the same text, so that a busy machine shows in both figures.
+ * raw Hyperscan pass (bw_matcher_scan_raw) over the lexicons' database (a
+ * row's own engine when it has the content filters, else the last such
+ * row's) and the same text, so that a busy machine shows in both figures.
  *
  * Built by `make bench` (build/bench/cls_bench) and run there by
  * tests/bench/cls.sh, on the built-in chat text and on

@@ -166,7 +166,13 @@ $(O)/bench/stream_guard: tests/bench/stream_guard.c $(O)/libbulwark.a
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
 
-bench: all $(O)/bench/stream_bench $(O)/bench/stream_guard
+# the classifier policies together on one 4 KB text (tests/bench/cls.sh)
+$(O)/bench/cls_bench: tests/bench/cls_bench.c $(O)/libbulwark.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
+
+bench: all $(O)/bench/stream_bench $(O)/bench/stream_guard $(O)/bench/cls_bench
 	$(Q)tests/bench/run.sh $(O) $(SHARED)
 
 eval: all
@@ -187,4 +193,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)
+-include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d) $(O)/bench/cls_bench.d

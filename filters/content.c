@@ -19,6 +19,7 @@
  * interleaved (one row of K floats per hash slot) so that scoring every
  * category costs one memory access per feature, not K.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 #include "filters/blob.h"
 #include "filters/content.h"
+#include "filters/engine.h"
 #include "filters/lexicon.h"
 #include "filters/linear.h"
 #include "filters/tokens.h"
@@ -50,12 +52,54 @@ struct bank {
     unsigned k;                     /* columns */
     unsigned flags, bits;
     float *w;                       /* 2^bits rows of k floats */
+    /*
+     * Blocks of at most exact_max features are summed in double exactly,
+     * whatever the order (see exact_bound): their sums may be gathered per
+     * distinct word instead of feature by feature.
+     */
+    size_t exact_max;
     char err[256];
     int rv;
 };
 
 static pthread_once_t bank_once = PTHREAD_ONCE_INIT;
 static struct bank bank;
+
+/*
+ * Every weight of column j is a float, so an integer multiple of the ulp of
+ * the smallest nonzero one (2^(e-23), e its binary exponent); so is every
+ * sum of them. A double holds every multiple of that ulp below 2^53 ulps
+ * exactly: while n * max|w| stays below that, every partial sum of n
+ * features, in any order, is exact, and the sums are the same bits whatever
+ * the order (the model scores are compared bit for bit). Returns the
+ * largest such n over all columns (0 when there is no weight).
+ */
+static size_t exact_bound(const float *w, size_t rows, unsigned k)
+{
+    size_t best = SIZE_MAX, i;
+    unsigned j;
+
+    for (j = 0; j < k; j++) {
+        int emin = INT_MAX;
+        float mx = 0;
+        double lim;
+        for (i = 0; i < rows; i++) {
+            float a = fabsf(w[i * k + j]);
+            if (a == 0)
+                continue;
+            if (ilogbf(a) < emin)
+                emin = ilogbf(a);
+            if (a > mx)
+                mx = a;
+        }
+        if (mx == 0)
+            continue;
+        lim = ldexp(1.0, 53 + emin - 23) / (double)mx;
+        if (lim < (double)best)
+            best = lim > 1e15 ? (size_t)1e15 : (size_t)lim;
+    }
+    return best == SIZE_MAX ? 0 : best;
+}
 
 static void load_bank(void)
 {
@@ -99,6 +143,7 @@ static void load_bank(void)
         if (bank.slot[c] >= 0)
             for (i = 0; i < slots; i++)
                 bank.w[i * bank.k + (size_t)bank.slot[c]] = bank.m[c]->w[i];
+    bank.exact_max = exact_bound(bank.w, slots, bank.k);
 }
 
 struct item {
@@ -300,6 +345,60 @@ static int add_feats(void *ctx, const uint32_t *h, size_t k)
     return 0;
 }
 
+/*
+ * The model sums of a block from its word list, when they are exact
+ * (bank.exact_max): the bigrams feature by feature, as bw_feat_run_words
+ * gives them, but each distinct word hashed once and its unigram weights
+ * added once, times its count. Same bits as the feature-by-feature sums.
+ * Returns 0, or 1 when the list does not allow it (the caller then sums
+ * feature by feature), or BW_ENOMEM.
+ */
+static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct cscratch *es)
+{
+    const uint32_t mask = (1u << bank.bits) - 1;
+    const unsigned K = bank.k, w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
+    size_t n = tl->n, i, k = 0;
+    uint64_t *hw, prev = 0;
+    uint32_t *cnt;
+
+    if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
+        return 1;
+    if ((hw = bw_arena_alloc(a, tl->nid * sizeof(*hw))) == NULL ||
+        (cnt = bw_arena_calloc(a, tl->nid * sizeof(*cnt))) == NULL)
+        return BW_ENOMEM;
+    /* each distinct word hashed once (bw_toklist_bytes), then read by id */
+    for (i = 0; i < tl->nid; i++)
+        hw[i] = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
+    prev = hw[tl->id[0]];
+    cnt[tl->id[0]]++;
+    for (i = 1; i < n; i++) {
+        uint64_t h = hw[tl->id[i]];
+        cnt[tl->id[i]]++;
+        if (w2) {
+            es->hbuf[k++] = bw_feat_fold(bw_hash_mix(prev, h));
+            if (k == BW_NELEMS(es->hbuf)) {
+                add_feats(es, es->hbuf, k);
+                k = 0;
+            }
+        }
+        prev = h;
+    }
+    if (k)
+        add_feats(es, es->hbuf, k);
+    if (w1) {
+        for (i = 0; i < tl->nid; i++) {
+            uint32_t f = bw_feat_fold(hw[i]);
+            const float *row = bank.w + (size_t)(f & mask) * K;
+            double c = (f & 0x80000000u) ? -(double)cnt[i] : (double)cnt[i];
+            unsigned j;
+            for (j = 0; j < K; j++)
+                es->acc[j] += c * row[j];
+        }
+        es->nfeat += n;
+    }
+    return 0;
+}
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     const struct cstate *st = stp;
@@ -311,9 +410,15 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     es->nfeat = 0;
     es->lex[BW_CAT_PROMPT_ATTACK] += bw_lex_encoded(ev->text->view, ev->text->len);
     if (bank.k) {
-        struct bw_tokit it;
-        bw_tokit_init(&it, bw_eval_words(ev), ev->text->view, ev->text->len);
-        bw_feat_run_words(&it, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+        const struct bw_toklist *tl = bw_eval_words(ev);
+        int rv = tl ? sum_words(tl, &ev->w->arena, es) : 1;
+        if (rv < 0)
+            return rv;
+        if (rv) {
+            struct bw_tokit it;
+            bw_tokit_init(&it, tl, ev->text->view, ev->text->len);
+            bw_feat_run_words(&it, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+        }
     }
     bw_content_dense(es->lex, x);
     for (i = 0; i < st->n; i++) {

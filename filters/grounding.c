@@ -127,6 +127,20 @@ static uint32_t word_hash(const struct bw_tok *t)
     return content(t) ? shash(t) : 0;
 }
 
+/* The same for word id of a list: its bytes, stem, digit and function-word test as the list found them. */
+static uint32_t list_hash(const struct bw_toklist *tl, uint32_t id)
+{
+    unsigned info = tl->info[id];
+    uint32_t v;
+    uint64_t h;
+
+    if (!(info & BW_TOKI_DIGIT) && (bw_toklist_len(tl, id) < 2 || (info & BW_TOKI_STOP)))
+        return 0;
+    h = bw_hash64(bw_toklist_bytes(tl, id), info & BW_TOKI_STEM, 0x9a0d);
+    v = (uint32_t)(h ^ (h >> 32));
+    return v ? v : 1;
+}
+
 /*
  * A list's words hashed once per distinct word: c[id] is 0 until the first
  * time, then the hash with bit 32 set. NULL c (no list): hashed each time.
@@ -244,10 +258,24 @@ static int build(struct bw_eval *ev, struct gscratch *es)
         size_t cap = sl ? sl->n : ev->source.len / 2 + 1, k = 0, from = 0, start = 0, last = 0, j;
         uint32_t p1 = 0, p2 = 0;
         unsigned n = 0, b;
-        uint64_t *cache = new_cache(a, sl);
+        uint64_t *cache = NULL;
 
-        if ((sh = bw_arena_alloc(a, (cap + 1) * sizeof(*sh))) == NULL || (sl && cache == NULL))
+        if ((sh = bw_arena_alloc(a, (cap + 1) * sizeof(*sh))) == NULL ||
+            (sl && (cache = bw_arena_alloc(a, (sl->nid + 1) * sizeof(*cache))) == NULL))
             return BW_ENOMEM;
+        /*
+         * per distinct word, in one loop over the ids (in order of first
+         * appearance, the order the words would add them): its hash,
+         * whether the query has it; added to the source set once
+         */
+        for (i = 0; sl && i < sl->nid; i++) {
+            uint64_t v = 1ull << 32 | list_hash(sl, (uint32_t)i);
+            if ((uint32_t)v) {
+                hs_add(&es->src, (uint32_t)v);
+                v |= hs_has(&q, (uint32_t)v) ? IN_QUERY : 0;
+            }
+            cache[i] = v;
+        }
         bw_tokit_init(&it, sl, src, ev->source.len);
         for (;;) {
             int more = (t = k < cap ? bw_tokit_next(&it) : NULL) != NULL, end = !more;
@@ -277,18 +305,15 @@ static int build(struct bw_eval *ev, struct gscratch *es)
             }
             last = t->end;
             {
-                /* per distinct word: its hash, whether the query has it; added to the source set once */
-                uint64_t *x = cache ? &cache[bw_tokit_id(&it)] : NULL, v;
-                if (x && *x) {
-                    v = *x;
+                uint64_t v;
+                if (cache) {
+                    v = cache[bw_tokit_id(&it)];
                 } else {
                     v = 1ull << 32 | word_hash(t);
                     if ((uint32_t)v) {
                         hs_add(&es->src, (uint32_t)v);
                         v |= hs_has(&q, (uint32_t)v) ? IN_QUERY : 0;
                     }
-                    if (x)
-                        *x = v;
                 }
                 sh[k] = (uint32_t)v;
                 if (sh[k]) {
@@ -357,6 +382,18 @@ static size_t scratch_size(const void *st)
 #define IN_SRC (1ull << 33)
 #define IN_REL (1ull << 34)
 
+/* A word's hash h (0: not a content word) with IN_SRC and IN_REL as the sets hold it. */
+static uint64_t word_sets(const struct gscratch *es, uint32_t h)
+{
+    uint64_t v = 1ull << 32 | h;
+
+    if (h) {
+        v |= hs_has(&es->src, h) ? IN_SRC : 0;
+        v |= hs_has(&es->rel, h) ? IN_REL : 0;
+    }
+    return v;
+}
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
@@ -365,7 +402,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     struct bw_tokit it;
     const struct bw_tok *t;
     uint32_t prev = 0;
-    uint64_t *c;
+    uint64_t *c = NULL;
     int rv;
 
     BW_UNUSED(stp);
@@ -373,26 +410,20 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         return rv;
     es->any = 1;
     tl = bw_eval_words(ev);
-    if ((c = new_cache(&ev->w->arena, tl)) == NULL && tl)
-        return BW_ENOMEM;
+    if (tl) {
+        /* the word's hash and whether the source and the relevant part hold it, once per distinct word */
+        uint32_t i;
+        if ((c = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*c))) == NULL)
+            return BW_ENOMEM;
+        for (i = 0; i < tl->nid; i++)
+            c[i] = word_sets(es, list_hash(tl, i));
+    }
     bw_tokit_init(&it, tl, tx->view, tx->len);
     while ((t = bw_tokit_next(&it)) != NULL) {
-        /* the word's hash and whether the source and the relevant part hold it, once per distinct word */
-        uint64_t *x = c ? &c[bw_tokit_id(&it)] : NULL, v;
+        uint64_t v = c ? c[bw_tokit_id(&it)] : word_sets(es, word_hash(t));
         uint32_t h;
         double w;
         int fact = 0;
-        if (x && *x) {
-            v = *x;
-        } else {
-            v = 1ull << 32 | word_hash(t);
-            if ((uint32_t)v) {
-                v |= hs_has(&es->src, (uint32_t)v) ? IN_SRC : 0;
-                v |= hs_has(&es->rel, (uint32_t)v) ? IN_REL : 0;
-            }
-            if (x)
-                *x = v;
-        }
         if ((h = (uint32_t)v) == 0)
             continue;
         if (t->flags & BW_TOKF_DIGIT) {

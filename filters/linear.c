@@ -13,15 +13,12 @@
 #include "filters/tokens.h"
 
 /* hash seeds that keep the feature kinds apart */
-#define SEED_W1 0x8a5cd789635d2dffull
+#define SEED_W1 BW_FEAT_SEED_W1
 #define SEED_C3 0x121fd2155c472f96ull
 #define SEED_C4 0x9b97e7c4c2d0e5a1ull
 #define SEED_C5 0x46c1d9f5e3a0b877ull
 
-static uint32_t fold(uint64_t h)
-{
-    return (uint32_t)(h ^ (h >> 32));
-}
+#define fold bw_feat_fold
 
 #define PUSH(x)                                                                                                    \
     do {                                                                                                           \

@@ -87,6 +87,17 @@ int bw_feat_run(const char *s, size_t n, unsigned flags, uint32_t *buf, size_t c
 struct bw_tokit;
 int bw_feat_run_words(struct bw_tokit *it, unsigned flags, uint32_t *buf, size_t cap, bw_feat_fn fn, void *ctx);
 
+/*
+ * The word features as bw_feat_run_words computes them: a word's hash, its
+ * unigram feature, and the bigram feature of it after prev (a hash too).
+ * Bit 31 of a feature is its sign, the low bits its slot.
+ */
+#define BW_FEAT_SEED_W1 0x8a5cd789635d2dffull
+static inline uint32_t bw_feat_fold(uint64_t h)
+{
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 /* Probability of the positive class for s, with dense features x[m->ndense]. */
 float bw_lin_prob(const struct bw_linear *m, const char *s, size_t n, const float *x);
 /* The same from a margin (sum of sparse weights), a feature count and dense features. */

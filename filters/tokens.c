@@ -165,6 +165,7 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
  */
 struct bw_tokmask {
     uint64_t w, u, l, d, h; /* word byte, upper case, letter, digit, >= 0x80 */
+    uint64_t s, e;          /* first byte of a run of word bytes, first byte after one */
 };
 
 static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
@@ -204,12 +205,72 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 #endif
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/* The same with AVX2, 32 bytes a step, chosen at run time (have_avx2). */
+__attribute__((target("avx2"))) static void chunk_masks_avx2(const unsigned char *p, struct bw_tokmask *m)
+{
+    uint64_t U = 0, L = 0, D = 0, H = 0;
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
+                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
+        __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
+                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
+        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
+                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
+        uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
+        U |= mu << (32 * k);
+        L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
+        D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
+        H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+    }
+    m->u = U;
+    m->l = L;
+    m->d = D;
+    m->h = H;
+    m->w = L | D | H;
+}
+
+static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */
+#endif
+
 /* Bits [s, s + len) of mask field f (len <= 16; the chunk after the last is all zero). */
 #define MBITS(m, s, len, f)                                                                                         \
     (((((m)[(s) >> 6].f >> ((s) & 63)) | (((s) & 63) ? (m)[((s) >> 6) + 1].f << (64 - ((s) & 63)) : 0))) &        \
      ((1ull << (len)) - 1))
 
 #define FAST_MAX 16 /* longest word read from the masks */
+
+/*
+ * BW_TOKF_SENT for a word at u[st] (st > 0: u[st - 1] is no word byte), as
+ * bw_tok_next() finds it: a sentence starts the text, or follows . ! ? :
+ * or a newline, then spacing and opening quotes. The usual cases, one byte
+ * or one space and a byte before the word, are told by a select, not a
+ * branch: whether a sentence ends there is as good as random to the branch
+ * predictor, and walking back byte by byte cost a misprediction at every
+ * sentence start.
+ */
+static inline unsigned sent_flag(const unsigned char *u, size_t st)
+{
+    unsigned c1, c2, v;
+    size_t j;
+
+    if (st >= 2) {
+        c1 = sentc[u[st - 1]];
+        c2 = sentc[u[st - 2]];
+        if (!(c1 & c2 & S_SKIP)) {
+            v = (c1 & S_SKIP) ? c2 : c1;
+            return (v & S_END) << 2; /* S_END 2 -> BW_TOKF_SENT 8 */
+        }
+    }
+    j = st;
+    while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
+        j--;
+    return (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+}
 
 static int push_slot(struct bw_toklist *tl)
 {
@@ -231,8 +292,9 @@ static int push_slot(struct bw_toklist *tl)
 static int read_words(struct bw_toklist *tl, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t nch = (n + 63) / 64, c, pos = 0;
+    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce;
     struct bw_tokmask *m;
+    uint64_t carry = 0, ms, me;
     int rv;
 
     tl->n = 0;
@@ -247,42 +309,62 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
         tl->mcap = nch + 1;
     }
     m = tl->m;
-    for (c = 0; c < nch; c++) {
-        if (c * 64 + 64 <= n) {
-            chunk_masks(u + c * 64, &m[c]);
-        } else {
-            unsigned char pad[64];
-            memset(pad, 0, sizeof(pad));
-            memcpy(pad, u + c * 64, n - c * 64);
-            chunk_masks(pad, &m[c]);
+    {
+        void (*masks)(const unsigned char *, struct bw_tokmask *) = chunk_masks;
+#if defined(__GNUC__) && defined(__x86_64__)
+        int avx2 = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
+        if (avx2 < 0) {
+            avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+            __atomic_store_n(&have_avx2, avx2, __ATOMIC_RELAXED);
+        }
+        if (avx2)
+            masks = chunk_masks_avx2;
+#endif
+        for (c = 0; c < nch; c++) {
+            if (c * 64 + 64 <= n) {
+                masks(u + c * 64, &m[c]);
+            } else {
+                unsigned char pad[64];
+                memset(pad, 0, sizeof(pad));
+                memcpy(pad, u + c * 64, n - c * 64);
+                masks(pad, &m[c]);
+            }
         }
     }
     memset(&m[nch], 0, sizeof(m[nch]));
-    c = 0;
+    /*
+     * Runs of word bytes as two bit streams, where they start and where they
+     * end (the chunk after the last holds the end of a run ending the
+     * text). The k-th start and the k-th end bound the k-th run: the words
+     * are read by popping one bit of each, not by searching from where the
+     * last word ended, which chained every word's search on the one before.
+     */
+    for (c = 0; c <= nch; c++) {
+        uint64_t prev = (m[c].w << 1) | carry;
+        m[c].s = m[c].w & ~prev;
+        m[c].e = ~m[c].w & prev;
+        carry = m[c].w >> 63;
+    }
+    cs = ce = 0;
+    ms = m[0].s;
+    me = m[0].e;
     for (;;) {
         struct bw_tok *t;
-        uint64_t bits, up, let;
+        uint64_t up, let;
         size_t st, e, len, j;
         unsigned f;
 
-        /* the next word byte at or after pos */
-        if (pos >= n)
-            return BW_OK;
-        c = pos >> 6;
-        bits = m[c].w & (~0ull << (pos & 63));
-        while (bits == 0) {
-            if (++c >= nch)
+        while (ms == 0) {
+            if (++cs >= nch)
                 return BW_OK;
-            bits = m[c].w;
+            ms = m[cs].s;
         }
-        st = c * 64 + (size_t)__builtin_ctzll(bits);
-        /* and the first byte after it that is not one */
-        bits = ~m[c].w & (~0ull << (st & 63));
-        while (bits == 0)
-            bits = ~m[++c].w; /* the chunk after the last has no word bytes */
-        e = c * 64 + (size_t)__builtin_ctzll(bits);
-        if (e > n)
-            e = n;
+        st = cs * 64 + (size_t)__builtin_ctzll(ms);
+        ms &= ms - 1;
+        while (me == 0)
+            me = m[++ce].e; /* every start has its end, the last in the chunk after the last */
+        e = ce * 64 + (size_t)__builtin_ctzll(me);
+        me &= me - 1;
         if ((rv = push_slot(tl)) != 0) {
             tl->n = 0;
             return rv;
@@ -306,10 +388,7 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
                 goto general;
             up = (uint32_t)_mm_movemask_epi8(up16) & lm;
             let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
-            j = st;
-            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
-                j--;
-            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            f = sent_flag(u, st);
             if (up & 1)
                 f |= BW_TOKF_UPPER;
             if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
@@ -328,13 +407,20 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
                 if (!bw_tok_next(s, n, &pos, t))
                     return BW_OK;
                 tl->n++;
+                /*
+                 * it may have read past this run (an apostrophe joins the
+                 * next) or stopped inside it (at U+2000..U+206F): the
+                 * streams go on from where it stopped, a word starting
+                 * there if that is inside a run
+                 */
+                cs = ce = pos >> 6;
+                ms = m[cs].s & (~0ull << (pos & 63));
+                if (pos < n && ((m[cs].w >> (pos & 63)) & 1))
+                    ms |= 1ull << (pos & 63);
+                me = m[ce].e & ((~0ull << (pos & 63)) << 1);
                 continue;
             }
-            /* a sentence starts the text, or follows . ! ? : or a newline, then spacing and opening quotes */
-            j = st;
-            while (j > 0 && (sentc[u[j - 1]] & S_SKIP))
-                j--;
-            f = (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
+            f = sent_flag(u, st);
             up = MBITS(m, st, len, u);
             let = MBITS(m, st, len, l);
             if (up & 1)
@@ -351,15 +437,11 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
         t->end = e;
         t->flags = f;
         tl->n++;
-        pos = e;
     }
 }
 
-struct bw_tokkey {
-    uint64_t a, b;  /* the word's first 16 bytes, zero-padded */
-    uint32_t len;   /* kept here, not read from the first word: one dependent load less a probe */
-    uint32_t first; /* its first word */
-};
+static int stop_has(uint64_t a, uint64_t b);
+
 
 /* The first 16 bytes of t's word, zero-padded (t->w holds BW_TOK_MAX bytes: read 16, keep the word's). */
 static void word_key(const struct bw_tok *t, uint64_t *a, uint64_t *b)
@@ -417,6 +499,12 @@ static int number_words(struct bw_toklist *tl)
         if ((ni = realloc(tl->slot, tl->cap * sizeof(*ni))) == NULL)
             return BW_ENOMEM;
         tl->slot = ni;
+        {
+            uint8_t *nf = realloc(tl->info, tl->cap);
+            if (nf == NULL)
+                return BW_ENOMEM;
+            tl->info = nf;
+        }
     }
     mask = (uint32_t)tl->tabcap - 1;
     for (i = 0; i < tl->n; i++) {
@@ -439,6 +527,9 @@ static int number_words(struct bw_toklist *tl)
             k->len = (uint32_t)t->len;
             k->first = (uint32_t)i;
             tl->slot[tl->nid] = s;
+            /* a function word has at most 10 bytes: its key is a, b (stop_has) */
+            tl->info[tl->nid] = (uint8_t)(bw_tok_stem(t->w, t->len) | (t->flags & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
+                                          (t->len <= 10 && stop_has(a, b) ? BW_TOKI_STOP : 0));
             x = ++tl->nid;
             tl->tab[s] = x;
         }
@@ -466,39 +557,73 @@ void bw_toklist_free(struct bw_toklist *tl)
     free(tl->key);
     free(tl->slot);
     free(tl->tab);
+    free(tl->info);
     memset(tl, 0, sizeof(*tl));
 }
 
-static int ends(const char *w, size_t n, const char *suf, size_t sl)
-{
-    return n > sl && memcmp(w + n - sl, suf, sl) == 0;
-}
+/* Does w[0..n) end with the sl bytes of suf, with more before them? (sl constant: the compare is inlined) */
+#define ENDS(w, n, suf, sl) ((n) > (sl) && memcmp((w) + (n) - (sl), (suf), (sl)) == 0)
 
+/*
+ * Each step tests only the endings its last byte allows (a switch, not a
+ * chain of compares): the stemmer runs once for every distinct word of
+ * every text grounding and topics read. The same rules in the same order
+ * as the chain they replace (tests/unit/filters/test_linear.c keeps that
+ * chain and compares).
+ */
 size_t bw_tok_stem(const char *w, size_t n)
 {
     if (n <= 3)
         return n;
-    if (ends(w, n, "ies", 3) && n > 4)
-        n -= 3;
-    else if (ends(w, n, "sses", 4))
-        n -= 2;
-    else if (w[n - 1] == 's' && !ends(w, n, "ss", 2) && !ends(w, n, "us", 2) && !ends(w, n, "is", 2))
-        n -= 1;
-    if (ends(w, n, "ing", 3) && n - 3 >= 4)
-        n -= 3;
-    else if (ends(w, n, "ed", 2) && n - 2 >= 4)
-        n -= 2;
-    else if (ends(w, n, "ly", 2) && n - 2 >= 4)
-        n -= 2;
+    /* plurals: -ies, -sses, -s but not -ss -us -is */
+    if (w[n - 1] == 's') {
+        if (ENDS(w, n, "ies", 3) && n > 4)
+            n -= 3;
+        else if (ENDS(w, n, "sses", 4))
+            n -= 2;
+        else if (w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i')
+            n -= 1;
+    }
+    /* -ing, -ed, -ly, a stem of four bytes at least left */
+    switch (w[n - 1]) {
+    case 'g':
+        if (ENDS(w, n, "ing", 3) && n - 3 >= 4)
+            n -= 3;
+        break;
+    case 'd':
+        if (ENDS(w, n, "ed", 2) && n - 2 >= 4)
+            n -= 2;
+        break;
+    case 'y':
+        if (ENDS(w, n, "ly", 2) && n - 2 >= 4)
+            n -= 2;
+        break;
+    }
     /* derivational endings: treatment/treat, medication/medical/medic, financial/finance */
-    if ((ends(w, n, "ation", 5) || ends(w, n, "ition", 5)) && n - 5 >= 4)
-        n -= 5;
-    else if ((ends(w, n, "ment", 4) || ends(w, n, "ness", 4)) && n - 4 >= 4)
-        n -= 4;
-    else if ((ends(w, n, "ial", 3) || ends(w, n, "ist", 3) || ends(w, n, "ion", 3)) && n - 3 >= 4)
-        n -= 3;
-    else if (ends(w, n, "al", 2) && n - 2 >= 5)
-        n -= 2;
+    switch (w[n - 1]) {
+    case 'n':
+        if ((ENDS(w, n, "ation", 5) || ENDS(w, n, "ition", 5)) && n - 5 >= 4)
+            n -= 5;
+        else if (ENDS(w, n, "ion", 3) && n - 3 >= 4)
+            n -= 3;
+        break;
+    case 't':
+        if (ENDS(w, n, "ment", 4) && n - 4 >= 4)
+            n -= 4;
+        else if (ENDS(w, n, "ist", 3) && n - 3 >= 4)
+            n -= 3;
+        break;
+    case 's':
+        if (ENDS(w, n, "ness", 4) && n - 4 >= 4)
+            n -= 4;
+        break;
+    case 'l':
+        if (ENDS(w, n, "ial", 3) && n - 3 >= 4)
+            n -= 3;
+        else if (ENDS(w, n, "al", 2) && n - 2 >= 5)
+            n -= 2;
+        break;
+    }
     if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y' || w[n - 1] == 'i'))
         n -= 1;
     return n;

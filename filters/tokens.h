@@ -44,7 +44,12 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t);
  * scorer of an evaluation (the engine keeps one per worker: bw_eval_words).
  */
 struct bw_tokmask;
-struct bw_tokkey;
+/* A word id's key while numbering, and where the word first appears. */
+struct bw_tokkey {
+    uint64_t a, b;  /* the word's first 16 bytes, zero-padded (first: a holds them as memcpy put them) */
+    uint32_t len;   /* kept here, not read from the first word: one dependent load less a probe */
+    uint32_t first; /* its first word */
+};
 struct bw_toklist {
     struct bw_tok *t;
     size_t n, cap;
@@ -58,11 +63,54 @@ struct bw_toklist {
      */
     uint32_t *id;
     uint32_t nid;
+    /*
+     * Per id: the length of the word's stem (bw_tok_stem, BW_TOKI_STEM bits),
+     * whether it is a function word (BW_TOKI_STOP) and holds a digit
+     * (BW_TOKI_DIGIT), found once when the id is given: grounding and
+     * topics both need them.
+     */
+    uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
     uint32_t *slot;        /* per id, its slot in tab */
     uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
     size_t tabcap;         /* slots, a power of two */
 };
+
+#define BW_TOKI_STEM 0x3f /* BW_TOK_MAX < 64 */
+#define BW_TOKI_DIGIT 0x40
+#define BW_TOKI_STOP 0x80
+
+/*
+ * What depends on a word alone is best computed in one loop over the ids
+ * (0..nid-1), then read by id at every word: testing at every word whether
+ * its id was seen is as good as random to the branch predictor on prose.
+ * These read a word id's bytes from its key (in id order, 24 bytes an id),
+ * not from its first word (anywhere in the list).
+ */
+static inline size_t bw_toklist_len(const struct bw_toklist *tl, uint32_t id)
+{
+    return tl->key[id].len;
+}
+
+/* The lower-cased bytes of word id (bw_toklist_len of them; 16 readable when it is shorter). */
+static inline const char *bw_toklist_bytes(const struct bw_toklist *tl, uint32_t id)
+{
+    const struct bw_tokkey *k = &tl->key[id];
+
+    return k->len <= 16 ? (const char *)k : tl->t[k->first].w;
+}
+
+/* The stem length (bw_tok_stem) of word id of tl. */
+static inline size_t bw_toklist_stem(const struct bw_toklist *tl, uint32_t id)
+{
+    return tl->info[id] & BW_TOKI_STEM;
+}
+
+/* Is word id of tl a function word (bw_tok_stop)? */
+static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
+{
+    return (tl->info[id] & BW_TOKI_STOP) != 0;
+}
 
 /*
  * Reads every word of s[0..n) into tl (its memory reused, grown as needed)

@@ -553,14 +553,14 @@ static int on_match(const void *stp, struct bw_eval *ev, void *esp, uint32_t ite
     return 0;
 }
 
-/* t is the literal word s (a string literal: its length is known at compile time) */
-#define is(t, s) ((t)->len == sizeof(s) - 1 && memcmp((t)->w, (s), sizeof(s) - 1) == 0)
+/* the word w[0..n) is the literal word s (a string literal: its length is known at compile time) */
+#define is(s) (n == sizeof(s) - 1 && memcmp(w, (s), sizeof(s) - 1) == 0)
 
 /* First-person and request cues of the advice-seeking detector. */
-static int cue_word(const struct bw_tok *t)
+static int cue_word(const char *w, size_t n)
 {
-    return is(t, "advise") || is(t, "prescribe") || is(t, "diagnose") || is(t, "should") || is(t, "lawyer") ||
-           is(t, "attorney") || is(t, "doctor");
+    return is("advise") || is("prescribe") || is("diagnose") || is("should") || is("lawyer") ||
+           is("attorney") || is("doctor");
 }
 
 /* What a word says of the text's intent (word_kind); K_FIRST and K_CUE are es->cue's bits. */
@@ -569,18 +569,18 @@ static int cue_word(const struct bw_tok *t)
 #define K_YOU 4
 #define K_MODAL 8 /* can, could, would: before "you", asking for a judgement */
 
-static unsigned word_kind(const struct bw_tok *t)
+static unsigned word_kind(const char *w, size_t n)
 {
     unsigned k = 0;
 
-    if (is(t, "i") || is(t, "my") || is(t, "me") || is(t, "im") || is(t, "ive") || is(t, "mine") || is(t, "we") ||
-        is(t, "our") || is(t, "myself") || is(t, "id"))
+    if (is("i") || is("my") || is("me") || is("im") || is("ive") || is("mine") || is("we") ||
+        is("our") || is("myself") || is("id"))
         k |= K_FIRST;
-    if (is(t, "you"))
+    if (is("you"))
         k |= K_YOU;
-    if (is(t, "can") || is(t, "could") || is(t, "would"))
+    if (is("can") || is("could") || is("would"))
         k |= K_MODAL;
-    if (cue_word(t))
+    if (cue_word(w, n))
         k |= K_CUE;
     return k;
 }
@@ -612,10 +612,19 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     }
     es->used = 1;
     tl = bw_eval_words(ev);
-    /* stem hashes by word id: each distinct word stemmed and hashed once */
-    if (tl && ((hc = bw_arena_calloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||
-               (kc = bw_arena_alloc(&ev->w->arena, tl->nid + 1)) == NULL))
-        return BW_ENOMEM;
+    /* stem hashes and kinds by word id: each distinct word once, in one loop (bw_toklist_bytes) */
+    if (tl) {
+        if ((hc = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||
+            (kc = bw_arena_alloc(&ev->w->arena, tl->nid + 1)) == NULL)
+            return BW_ENOMEM;
+        for (i = 0; i < tl->nid; i++) {
+            /* stemhash() with the stem the list found */
+            const char *w = bw_toklist_bytes(tl, i);
+            uint64_t h0 = whash(w, bw_toklist_stem(tl, i));
+            hc[i] = h0 ? h0 : 1;
+            kc[i] = (uint8_t)word_kind(w, bw_toklist_len(tl, i));
+        }
+    }
     bw_tokit_init(&it, tl, tx->view, tx->len);
     while ((t = bw_tokit_next(&it)) != NULL) {
         uint64_t h;
@@ -624,15 +633,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         es->nwords++;
         if (hc) {
             uint32_t id = bw_tokit_id(&it);
-            if (!hc[id]) {
-                hc[id] = stemhash(t->w, t->len);
-                kc[id] = word_kind(t);
-            }
             h = hc[id];
             k8 = kc[id];
         } else {
             h = stemhash(t->w, t->len);
-            k8 = word_kind(t);
+            k8 = word_kind(t->w, t->len);
         }
         es->cue |= k8 & (K_FIRST | K_CUE);
         /* "can you", "should you", "could you" + a request: asking for a judgement */

@@ -325,7 +325,8 @@ static void test_tokens_list(void)
 {
     static const char *const parts[] = {"a", "B", "z", "Q", "0", "9", " ", "'", "`", ".", "\n", "\xe2\x80\x99",
                                         "\xe2\x80\x94", "\xc3\xa9", "aaaaaaaaaaaaaaaaaaaaaaa", "XYZ", "(", "\"",
-                                        ":", "Hello", "WORLD", "  ", "don't", "McDonald's"};
+                                        ":", "Hello", "WORLD", "  ", "don't", "McDonald's", "the", "yourselves",
+                                        "diseases", "treatment"};
     struct bw_toklist tl = {0};
     uint32_t seed = 12345;
     char *b = malloc(4096);
@@ -353,6 +354,9 @@ static void test_tokens_list(void)
             const struct bw_tok *x = k < tl.n ? &tl.t[k] : NULL;
             same &= x && x->len == t.len && memcmp(x->w, t.w, t.len) == 0 && x->start == t.start && x->end == t.end &&
                     x->flags == t.flags;
+            /* what the list found per word id: stem length and function word */
+            same &= x && bw_toklist_stem(&tl, tl.id[k]) == bw_tok_stem(t.w, t.len) &&
+                    bw_toklist_stop(&tl, tl.id[k]) == bw_tok_stopword(t.w, t.len);
             k++;
         }
         CU_ASSERT(same && k == tl.n);
@@ -375,6 +379,61 @@ static void test_tokens_list(void)
     }
     bw_toklist_free(&tl);
     free(b);
+}
+
+/* The stemmer as a chain of suffix tests, as first written: bw_tok_stem() must give the same for every word. */
+static int ref_ends(const char *w, size_t n, const char *suf, size_t sl)
+{
+    return n > sl && memcmp(w + n - sl, suf, sl) == 0;
+}
+
+static size_t ref_stem(const char *w, size_t n)
+{
+    if (n <= 3)
+        return n;
+    if (ref_ends(w, n, "ies", 3) && n > 4)
+        n -= 3;
+    else if (ref_ends(w, n, "sses", 4))
+        n -= 2;
+    else if (w[n - 1] == 's' && !ref_ends(w, n, "ss", 2) && !ref_ends(w, n, "us", 2) && !ref_ends(w, n, "is", 2))
+        n -= 1;
+    if (ref_ends(w, n, "ing", 3) && n - 3 >= 4)
+        n -= 3;
+    else if (ref_ends(w, n, "ed", 2) && n - 2 >= 4)
+        n -= 2;
+    else if (ref_ends(w, n, "ly", 2) && n - 2 >= 4)
+        n -= 2;
+    if ((ref_ends(w, n, "ation", 5) || ref_ends(w, n, "ition", 5)) && n - 5 >= 4)
+        n -= 5;
+    else if ((ref_ends(w, n, "ment", 4) || ref_ends(w, n, "ness", 4)) && n - 4 >= 4)
+        n -= 4;
+    else if ((ref_ends(w, n, "ial", 3) || ref_ends(w, n, "ist", 3) || ref_ends(w, n, "ion", 3)) && n - 3 >= 4)
+        n -= 3;
+    else if (ref_ends(w, n, "al", 2) && n - 2 >= 5)
+        n -= 2;
+    if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y' || w[n - 1] == 'i'))
+        n -= 1;
+    return n;
+}
+
+/* Every stem (prefix + up to three endings) of every length, against the chain. */
+static void test_tokens_stem_same(void)
+{
+    static const char *const pre[] = {"", "a", "ab", "abc", "abcd", "abcde", "treat", "s", "ss", "i", "u", "e", "y"};
+    static const char *const suf[] = {"", "s", "es", "ies", "sses", "ss", "us", "is", "ing", "ed", "ly", "ation",
+                                      "ition", "ment", "ness", "ial", "ist", "ion", "al", "e", "y", "i", "n", "t", "l",
+                                      "g", "d"};
+    size_t a, b, c, d, bad = 0, n;
+    char w[64];
+
+    for (a = 0; a < BW_NELEMS(pre); a++)
+        for (b = 0; b < BW_NELEMS(suf); b++)
+            for (c = 0; c < BW_NELEMS(suf); c++)
+                for (d = 0; d < BW_NELEMS(suf); d++) {
+                    n = (size_t)snprintf(w, sizeof(w), "%s%s%s%s", pre[a], suf[b], suf[c], suf[d]);
+                    bad += bw_tok_stem(w, n) != ref_stem(w, n);
+                }
+    CU_ASSERT_EQUAL(bad, 0);
 }
 
 /* Last: frees the fixture rows (leak checkers run at exit). */
@@ -402,6 +461,7 @@ static const struct bw_test tests[] = {
     {"test_tokens_words", test_tokens_words},
     {"test_tokens_stem_stop", test_tokens_stem_stop},
     {"test_tokens_list", test_tokens_list},
+    {"test_tokens_stem_same", test_tokens_stem_same},
     {"test_linear_cleanup", test_linear_cleanup},
 };
 

@@ -197,6 +197,12 @@ int bw_pii_address_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ct
  */
 size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp);
 
+/*
+ * 0 when bw_pii_address_at() cannot report an address at the capitalised
+ * word start i (its return value then only matters to a walk without NAME).
+ */
+int bw_pii_address_may_hit(const char *v, size_t len, size_t i);
+
 /* The NAME walk; with `address`, it also runs the ADDRESS candidates of its capitals (one pass for both). */
 int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx);
 

@@ -441,8 +441,21 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
 
     while (i < k->len) {
         int32_t a, b;
+        unsigned char x, y;
         if (j >= len)
             return SIZE_MAX;
+        x = (unsigned char)w[i];
+        y = (unsigned char)v[j];
+        if ((x | y) < 0x80) {
+            /* both ASCII: utf8proc_tolower() is the ASCII one there (a non-ASCII byte takes the long way: K, KELVIN SIGN) */
+            if (x != y && (x | 0x20) != (y | 0x20))
+                return SIZE_MAX;
+            if (x != y && !((x | 0x20) >= 'a' && (x | 0x20) <= 'z'))
+                return SIZE_MAX;
+            i++;
+            j++;
+            continue;
+        }
         i += bw_utf8_next(w, k->len, i, &a);
         j += bw_utf8_next(v, len, j, &b);
         if (a != b && utf8proc_tolower(a) != utf8proc_tolower(b))

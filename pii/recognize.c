@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/engine.h"
 #include "filters/errs.h"
 #include "filters/matcher.h"
 #include "filters/sort.h"
@@ -119,7 +120,12 @@ struct pii_scratch {
     size_t url_done; /* URLs and e-mails found up to here */
     size_t kw_done;  /* keyword values taken up to here */
     uint32_t n;
-    struct cand c[NCAND];
+    /*
+     * NCAND candidates from the evaluation's arena, taken at the first
+     * block and not zeroed: only c[0..n) is read. Inside the zeroed
+     * scratch they were 3 KB of memset per apply() (1.5% of a default one).
+     */
+    struct cand *c;
 };
 
 struct run {
@@ -1585,6 +1591,8 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
 
     sc->done = sc->url_done = sc->kw_done = 0;
     sc->n = 0;
+    if (sc->c == NULL && (sc->c = bw_arena_alloc(&ev->w->arena, NCAND * sizeof(sc->c[0]))) == NULL)
+        return BW_ENOMEM;
     run_init(&r, st, ev, es);
     /* one walk over the capitals for both; addresses that start with a number come from on_digit() */
     if ((s->names || s->address) && (rv = bw_pii_walk(r.v, r.len, s->names, s->address, emit_cb, &r)) != 0)

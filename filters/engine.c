@@ -205,25 +205,6 @@ int bw_block_guarded(const struct bw_block *blocks, size_t nblocks, size_t i)
     return (blocks[i].quals & (BW_QUAL_GROUNDING | BW_QUAL_QUERY)) == 0;
 }
 
-struct dispatch {
-    const struct bw_engine *e;
-    struct bw_eval *ev;
-    void **es;
-};
-
-static int on_match(void *ctx, uint16_t module, uint32_t item, size_t from, size_t to)
-{
-    struct dispatch *d = ctx;
-    const struct inst *in;
-
-    if (BW_NEVER(module >= d->e->nmods))
-        return BW_ESCAN;
-    in = &d->e->mods[module];
-    if (in->ops->on_match == NULL)
-        return 0;
-    return in->ops->on_match(in->st, d->ev, d->es[module], item, from, to);
-}
-
 static int reserve_texts(struct bw_worker *w, size_t n)
 {
     struct bw_norm *nn;
@@ -275,7 +256,7 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
                    size_t *bad_block, size_t *bad_off)
 {
     struct bw_eval ev;
-    struct dispatch d;
+    struct bw_mdispatch d;
     void *es[BW_MAX_MODULES];
     size_t i, m;
     int rv;
@@ -331,9 +312,13 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
         if (sz && (es[m] = bw_arena_calloc(&w->arena, sz)) == NULL)
             return BW_ENOMEM;
     }
-    d.e = e;
+    d.n = e->nmods;
     d.ev = &ev;
-    d.es = es;
+    for (m = 0; m < e->nmods; m++) {
+        d.fn[m] = e->mods[m].ops->on_match;
+        d.st[m] = e->mods[m].st;
+        d.es[m] = es[m];
+    }
     for (i = 0; i < nblocks; i++) {
         if (w->texts[i].view == NULL)
             continue;
@@ -343,7 +328,7 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
         for (m = 0; m < e->nmods; m++)
             if (e->mods[m].ops->begin_block && (rv = e->mods[m].ops->begin_block(e->mods[m].st, &ev, es[m])) != 0)
                 return rv;
-        if (e->m && (rv = bw_matcher_scan(e->m, w->scratch, ev.text->view, ev.text->len, on_match, &d)) != 0)
+        if (e->m && (rv = bw_matcher_scan_mods(e->m, w->scratch, ev.text->view, ev.text->len, &d)) != 0)
             return rv;
         for (m = 0; m < e->nmods; m++)
             if (e->mods[m].ops->end_block && (rv = e->mods[m].ops->end_block(e->mods[m].st, &ev, es[m])) != 0)

@@ -629,6 +629,79 @@ int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const cha
     return BW_OK;
 }
 
+struct scanmods {
+    const struct bw_matcher *m;
+    struct bw_mscratch *s;
+    const struct bw_mdispatch *d;
+    int rv;
+};
+
+static int on_hs_mods(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)
+{
+    struct scanmods *sc = arg;
+    const struct bw_mdispatch *d = sc->d;
+    const struct pat *p;
+    unsigned pi;
+
+    BW_UNUSED(flags);
+    pi = sc->m->hs_to_pat[id];
+    if (sc->m->is_pre[id]) {
+        sc->s->hits[pi] = 1;
+        return 0;
+    }
+    p = &sc->m->p[pi];
+    if (BW_NEVER(p->module >= d->n)) {
+        sc->rv = BW_ESCAN;
+        return 1;
+    }
+    if (d->fn[p->module] == NULL)
+        return 0;
+    if ((sc->rv = d->fn[p->module](d->st[p->module], d->ev, d->es[p->module], p->item, (size_t)from, (size_t)to)) != 0)
+        return 1;
+    return 0;
+}
+
+/* The PCRE2 patterns' matches, through bw_match_fn. */
+static int on_pcre_mods(void *ctx, uint16_t module, uint32_t item, size_t from, size_t to)
+{
+    const struct bw_mdispatch *d = ctx;
+
+    if (BW_NEVER(module >= d->n))
+        return BW_ESCAN;
+    if (d->fn[module] == NULL)
+        return 0;
+    return d->fn[module](d->st[module], d->ev, d->es[module], item, from, to);
+}
+
+int bw_matcher_scan_mods(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,
+                         const struct bw_mdispatch *d)
+{
+    struct scanmods smc = {m, s, d, 0};
+    struct scanctx sc = {m, s, on_pcre_mods, (void *)d, 0};
+    size_t i;
+    int rv;
+
+    if (m->npcre)
+        memset(s->hits, 0, m->n);
+    if (m->db) {
+        if (len > UINT32_MAX)
+            return BW_ELIMIT;
+        rv = hs_scan(m->db, text, (unsigned)len, 0, s->hs, on_hs_mods, &smc);
+        if (rv == HS_SCAN_TERMINATED)
+            return smc.rv;
+        if (rv != HS_SUCCESS)
+            return BW_ESCAN;
+    }
+    for (i = 0; i < m->npcre; i++) {
+        const struct pat *p = &m->p[m->pcre[i]];
+        if (p->kind == PK_PCRE_GATED && !s->hits[m->pcre[i]])
+            continue;
+        if ((rv = run_pcre(&sc, p, text, len)) != 0)
+            return rv;
+    }
+    return BW_OK;
+}
+
 static int on_count(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)
 {
     BW_UNUSED(id);

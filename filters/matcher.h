@@ -17,6 +17,7 @@
 #define BW_MATCHER_H
 
 #include "filters/bw.h"
+#include "filters/limits.h"
 
 struct bw_matcher;
 struct bw_mbuild;
@@ -93,6 +94,24 @@ typedef int (*bw_match_fn)(void *ctx, uint16_t module, uint32_t item, size_t fro
  */
 int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len, bw_match_fn fn,
                     void *ctx);
+
+/*
+ * The same with the match handed straight to the module that owns the
+ * pattern: fn[module](st[module], ev, es[module], item, from, to), a NULL
+ * fn ignoring it (the engine's scan: one indirect call per match instead
+ * of two). A module id >= n stops the scan with BW_ESCAN.
+ */
+struct bw_eval;
+typedef int (*bw_mod_match_fn)(const void *st, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to);
+struct bw_mdispatch {
+    size_t n;
+    struct bw_eval *ev;
+    bw_mod_match_fn fn[BW_MAX_MODULES];
+    const void *st[BW_MAX_MODULES];
+    void *es[BW_MAX_MODULES];
+};
+int bw_matcher_scan_mods(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,
+                         const struct bw_mdispatch *d);
 
 /* The raw Hyperscan block scan, without dispatch: for benchmarks only. */
 int bw_matcher_scan_raw(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,

@@ -441,8 +441,21 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
 
     while (i < k->len) {
         int32_t a, b;
+        unsigned char x, y;
         if (j >= len)
             return SIZE_MAX;
+        x = (unsigned char)w[i];
+        y = (unsigned char)v[j];
+        if ((x | y) < 0x80) {
+            /* both ASCII: utf8proc_tolower() is the ASCII one there (a non-ASCII byte takes the long way: K, KELVIN SIGN) */
+            if (x != y && (x | 0x20) != (y | 0x20))
+                return SIZE_MAX;
+            if (x != y && !((x | 0x20) >= 'a' && (x | 0x20) <= 'z'))
+                return SIZE_MAX;
+            i++;
+            j++;
+            continue;
+        }
         i += bw_utf8_next(w, k->len, i, &a);
         j += bw_utf8_next(v, len, j, &b);
         if (a != b && utf8proc_tolower(a) != utf8proc_tolower(b))
@@ -452,7 +465,8 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
 }
 
 /* Term `item` ending at `to`: a finding when its other words and its boundaries are there. */
-static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to)
+static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to, size_t *cps,
+                      size_t *cs)
 {
     const struct term *tm = &st->t[item];
     const struct tokn *tk = &st->tok[tm->tok];
@@ -461,7 +475,12 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
     struct bw_finding f;
     int k;
 
-    if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
+    /* the terms of one trigger share its start: found once per match (*cps, *cs) */
+    if (*cps != tk[tm->trig].cps) {
+        *cps = tk[tm->trig].cps;
+        *cs = back_cps(v, to, *cps);
+    }
+    if ((s = *cs) == SIZE_MAX)
         return 0;
     /* the words before the trigger, right to left, each after a run of spaces */
     for (k = tm->trig - 1; k >= 0; k--) {
@@ -503,12 +522,13 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
 static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
 {
     const struct words_state *st = p;
+    size_t cps = SIZE_MAX, cs = SIZE_MAX;
     int rv;
 
     BW_UNUSED(es);
     BW_UNUSED(from);
     for (; item != NO_TERM; item = st->next[item])
-        if ((rv = match_term(st, ev, item, to)) != 0)
+        if ((rv = match_term(st, ev, item, to, &cps, &cs)) != 0)
             return rv;
     return 0;
 }

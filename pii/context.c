@@ -610,6 +610,13 @@ unsigned bw_pii_lex(const char *w, size_t n)
 
 /* ---- byte classes ---- */
 
+const unsigned char bw_pii_ctype[256] = {
+    ['0' ... '9'] = BW_CT_DIGIT, ['A' ... 'Z'] = BW_CT_UPPER, ['a' ... 'z'] = BW_CT_LOWER,
+    [' '] = BW_CT_SPACE,         ['\t'] = BW_CT_SPACE,        ['\n'] = BW_CT_SPACE,
+    ['\r'] = BW_CT_SPACE,        ['\f'] = BW_CT_SPACE,        ['\v'] = BW_CT_SPACE,
+    [0x80 ... 0xff] = BW_CT_HIGH,
+};
+
 /* GNU range designators: accepted by gcc and clang in C11 mode without -pedantic. */
 const unsigned char bw_pii_cls[256] = {
     ['A' ... 'Z'] = BW_CLS_LETTER, ['a' ... 'z'] = BW_CLS_LETTER, [0x80 ... 0xff] = BW_CLS_LETTER,

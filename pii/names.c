@@ -364,7 +364,12 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
         if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
-        if (address && !lowercase_text && may_start_address(v, len, i)) {
+        /*
+         * With NAME on, an ADDRESS check without a hit changes nothing: only
+         * the words that may hold one are checked.
+         */
+        if (address && !lowercase_text &&
+            may_start_address(v, len, i) && (!names || bw_pii_address_may_hit(v, len, i))) {
             int hit = 0;
             size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
             if (rv)

@@ -364,6 +364,7 @@ static void measure_direct(const char *label, const struct bw_pii_conf *pc, cons
             e.text = &tx;
             e.w = &w;
             w.nf = 0;
+            bw_arena_reset(&w.arena); /* the module takes its candidates from it */
             memset(pes, 0, bw_pii_module.scratch_size(pst));
             d.ev = &e;
             d.pst = pst;

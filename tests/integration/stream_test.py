@@ -513,8 +513,9 @@ def t_stream_h2_many_paced(c):
     check(len(frames) == n, "%d of %d streams answered: %r" % (len(frames), n, r.stderr[-500:]))
     want = tokens * gap / 1000.0
     for sid, ts in sorted(frames.items()):
-        # about one frame per event; a stream held back comes in a few large frames at its end
-        check(len(ts) >= tokens // 2, "stream %d: %d DATA frames for %d events (bursts)" % (sid, len(ts), tokens))
+        # about one frame per event when the machine keeps up (a loaded machine under ASan coalesces a few: 12 of
+        # 40 seen); a stream held back comes in one to three large frames at its end
+        check(len(ts) >= tokens // 5, "stream %d: %d DATA frames for %d events (bursts)" % (sid, len(ts), tokens))
         check(ts[-1] - ts[0] >= want / 2, "stream %d: its events came within %.3fs, paced over %.2fs"
               % (sid, ts[-1] - ts[0], want))
 

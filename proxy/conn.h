@@ -129,6 +129,8 @@ extern const struct bw_px_sess_ops bw_px_h2_ops;
 /* A new stream for c with an arena and limits; freed with bw_px_stream_free. */
 struct bw_px_stream *bw_px_stream_new(struct bw_px_conn *c, const struct bw_px_stream_ops *ops);
 void bw_px_stream_free(struct bw_px_stream *s);
+/* Frees the worker's streams kept for reuse (at the worker's end). */
+void bw_px_stream_cache_free(struct bw_px_worker *w);
 /* Adds a header (copied into the stream's arena). BW_ELIMIT when over max_header_bytes. */
 int bw_px_stream_add_header(struct bw_px_stream *s, const char *name, size_t nlen, const char *value, size_t vlen);
 /* Hands the complete request to the handler. */

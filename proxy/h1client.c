@@ -601,7 +601,8 @@ static int build_head(struct bw_px_upreq *r, const struct bw_px_upopts *o)
     int has_body = o->body != NULL || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0 ||
                    strcmp(o->method, "PATCH") == 0;
 
-    bw_buf_init(h, BW_UP_HEADER_BYTES_MAX + 8192);
+    bw_buf_reset(h); /* a kept request's storage is reused (upstream.c) */
+    h->max = BW_UP_HEADER_BYTES_MAX + 8192;
     bw_buf_printf(h, "%s %s%s HTTP/1.1\r\nhost: %s\r\n", o->method, o->addr->base, o->path, o->addr->hostport);
     for (i = 0; i < o->nh; i++) {
         bw_buf_add(h, o->h[i].name.base, o->h[i].name.len);
@@ -657,7 +658,6 @@ void bw_px_h1c_release(struct bw_px_upreq *r)
     } else if (!r->finished && r->res.rv != 0)
         r->u->inflight--; /* failed in start(), report still pending */
     bw_px_timer_stop(&r->u->w->loop, &r->timer);
-    bw_buf_free(&r->head);
 }
 
 void bw_px_h1c_free_pools(struct bw_px_upclient *u)

@@ -729,7 +729,18 @@ static void forward(struct ex *x)
     add_hdr(h, &n, "x-forwarded-proto", proto);
     if (s->req.authority.base)
         add_hdr(h, &n, "x-forwarded-host", bw_arena_strndup(&s->arena, s->req.authority.base, s->req.authority.len));
-    snprintf(fw, sizeof(fw), strchr(c->peer, ':') ? "for=\"[%s]\";proto=%s" : "for=%s;proto=%s", c->peer, proto);
+    if (strchr(c->peer, ':'))
+        snprintf(fw, sizeof(fw), "for=\"[%s]\";proto=%s", c->peer, proto);
+    else { /* the usual IPv4 peer, without printf's cost */
+        size_t pl = strlen(c->peer), ql = strlen(proto);
+        if (pl + ql + 11 <= sizeof(fw)) {
+            memcpy(fw, "for=", 4);
+            memcpy(fw + 4, c->peer, pl);
+            memcpy(fw + 4 + pl, ";proto=", 7);
+            memcpy(fw + 11 + pl, proto, ql + 1);
+        } else
+            snprintf(fw, sizeof(fw), "for=%s;proto=%s", c->peer, proto);
+    }
     if ((fwd = joined(x, "forwarded", ", ", fw)) != NULL)
         add_hdr(h, &n, "forwarded", fwd);
     if (bw_px_req_header(&s->req, "x-request-id") == NULL)
@@ -1454,7 +1465,7 @@ static void on_request(struct bw_px_stream *s)
     if ((rid = bw_px_req_header(r, "x-request-id")) != NULL && is_sane_id(&rid->value))
         snprintf(x->rid, sizeof(x->rid), "%.*s", (int)rid->value.len, rid->value.base);
     else
-        snprintf(x->rid, sizeof(x->rid), "%016llx", (unsigned long long)s->id);
+        bw_px_fmt_hex16(x->rid, s->id);
 
     if (x->conf->apply_api && strcmp(r->method.base, "POST") == 0 &&
         bw_px_apply_path(r->path.base, r->path.len, id, sizeof(id), ver, sizeof(ver)) == 0) {

@@ -643,15 +643,25 @@ static int build_head(struct bw_px_upreq *r, const struct bw_px_upopts *o)
 
     bw_buf_reset(h); /* a kept request's storage is reused (upstream.c) */
     h->max = BW_UP_HEADER_BYTES_MAX + 8192;
-    bw_buf_printf(h, "%s %s%s HTTP/1.1\r\nhost: %s\r\n", o->method, o->addr->base, o->path, o->addr->hostport);
+    bw_buf_adds(h, o->method);
+    bw_buf_addc(h, ' ');
+    bw_buf_adds(h, o->addr->base);
+    bw_buf_adds(h, o->path);
+    bw_buf_add(h, " HTTP/1.1\r\nhost: ", 17);
+    bw_buf_adds(h, o->addr->hostport);
+    bw_buf_add(h, "\r\n", 2);
     for (i = 0; i < o->nh; i++) {
         bw_buf_add(h, o->h[i].name.base, o->h[i].name.len);
         bw_buf_add(h, ": ", 2);
         bw_buf_add(h, o->h[i].value.base, o->h[i].value.len);
         bw_buf_add(h, "\r\n", 2);
     }
-    if (has_body)
-        bw_buf_printf(h, "content-length: %zu\r\n", o->len);
+    if (has_body) {
+        char num[24];
+        bw_buf_add(h, "content-length: ", 16);
+        bw_buf_add(h, num, bw_px_fmt_u64(num, o->len));
+        bw_buf_add(h, "\r\n", 2);
+    }
     return bw_buf_add(h, "\r\n", 2);
 }
 

@@ -518,16 +518,17 @@ static int h2_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
     struct h2s *x = h2s_of(s);
     nghttp2_nv *nv;
     nghttp2_data_provider prd;
-    char st[8], cl[24], *lname;
-    size_t i, n = 0;
+    char st[16], cl[24], *lname;
+    size_t i, n = 0, nl;
     int rv, has_date = 0;
 
     if (x == NULL || s->status || s->conn->closing)
         return BW_EIO;
     if ((nv = bw_arena_alloc(&s->arena, (nh + 4) * sizeof(*nv))) == NULL)
         return BW_ENOMEM;
-    snprintf(st, sizeof(st), "%d", status);
-    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, strlen(st), NGHTTP2_NV_FLAG_NONE};
+    nl = status >= 100 && status <= 999 ? bw_px_fmt_u64(st, (uint64_t)status)
+                                        : (size_t)snprintf(st, sizeof(st), "%d", status);
+    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, nl, NGHTTP2_NV_FLAG_NONE};
     for (i = 0; i < nh; i++) {
         const struct bw_hdr *y = &hv[i];
         size_t k;
@@ -549,8 +550,8 @@ static int h2_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
         nv[n++] = (nghttp2_nv){(uint8_t *)"date", (uint8_t *)bw_px_http_date(), 4, strlen(bw_px_http_date()),
                                NGHTTP2_NV_FLAG_NONE};
     if (clen >= 0 && status != 204 && status != 304) {
-        snprintf(cl, sizeof(cl), "%lld", (long long)clen);
-        nv[n++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), NGHTTP2_NV_FLAG_NONE};
+        nl = bw_px_fmt_u64(cl, (uint64_t)clen);
+        nv[n++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)cl, 14, nl, NGHTTP2_NV_FLAG_NONE};
     }
     prd.source.ptr = x;
     prd.read_callback = read_body;

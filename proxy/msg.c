@@ -81,6 +81,32 @@ int bw_px_respond_error(struct bw_px_stream *s, int status, const char *msg, con
     return rv;
 }
 
+size_t bw_px_fmt_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t bw_px_fmt_hex16(char *out, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+    out[16] = '\0';
+    return 16;
+}
+
 const char *bw_px_status_text(int status)
 {
     switch (status) {

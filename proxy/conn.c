@@ -671,16 +671,7 @@ void bw_px_conn_drain_all(struct bw_px_worker *w)
  * chunk once the answer was parsed, and the body buffer's regrowth. Only
  * small ones are kept, and only so many: the cache is bounded memory.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define STREAM_CACHE_MAX 0 /* under ASan every stream is new: a use after free stays visible */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STREAM_CACHE_MAX 0
-#endif
-#endif
-#ifndef STREAM_CACHE_MAX
-#define STREAM_CACHE_MAX 128
-#endif
+#define STREAM_CACHE_MAX BW_PX_STREAM_CACHE_MAX
 #define STREAM_KEEP_ARENA (64u * 1024)
 #define STREAM_KEEP_BODY (64u * 1024)
 
@@ -753,6 +744,7 @@ void bw_px_stream_cache_free(struct bw_px_worker *w)
 {
     struct bw_px_stream *s;
 
+    bw_px_h2_cache_free(w);
     while ((s = w->sfree) != NULL) {
         w->sfree = s->hdata;
         bw_buf_free(&s->req.body);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "filters/limits.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/worker.h"
@@ -62,14 +63,59 @@ static const struct bw_px_limits *lim(const struct h2 *h)
     return &((const struct bw_px_gen *)h->c->gen)->conf->limits;
 }
 
+/* Freed stream states are kept per worker, with their body buffer's storage, as streams are (conn.c). */
+static struct h2s *h2s_alloc(struct bw_px_worker *w)
+{
+    struct h2s *x = w->h2sfree;
+
+    if (x != NULL) {
+        struct bw_buf out = x->out;
+
+        w->h2sfree = x->next;
+        w->nh2sfree--;
+        memset(x, 0, sizeof(*x));
+        x->out = out;
+        bw_buf_reset(&x->out);
+        x->out.max = BW_MAX_BODY_BYTES;
+        return x;
+    }
+    if ((x = calloc(1, sizeof(*x))) != NULL)
+        bw_buf_init(&x->out, 0);
+    return x;
+}
+
+static void h2s_release(struct bw_px_worker *w, struct h2s *x)
+{
+    if (w->nh2sfree < BW_PX_STREAM_CACHE_MAX && x->out.cap <= 64u * 1024) {
+        x->next = w->h2sfree;
+        w->h2sfree = x;
+        w->nh2sfree++;
+        return;
+    }
+    bw_buf_free(&x->out);
+    free(x);
+}
+
+void bw_px_h2_cache_free(struct bw_px_worker *w)
+{
+    struct h2s *x;
+
+    while ((x = w->h2sfree) != NULL) {
+        w->h2sfree = x->next;
+        bw_buf_free(&x->out);
+        free(x);
+    }
+    w->nh2sfree = 0;
+}
+
 static struct h2s *h2s_new(struct h2 *h, int32_t id, struct bw_px_stream *s)
 {
-    struct h2s *x = calloc(1, sizeof(*x));
+    struct h2s *x = h2s_alloc(h->c->w);
 
     if (x == NULL)
         return NULL;
     if (s == NULL && (s = bw_px_stream_new(h->c, &h2_stream_ops)) == NULL) {
-        free(x);
+        h2s_release(h->c->w, x);
         return NULL;
     }
     s->ops = &h2_stream_ops;
@@ -78,7 +124,6 @@ static struct h2s *h2s_new(struct h2 *h, int32_t id, struct bw_px_stream *s)
     x->h = h;
     x->s = s;
     x->id = id;
-    bw_buf_init(&x->out, 0);
     x->next = h->streams;
     if (h->streams)
         h->streams->prev = x;
@@ -106,10 +151,11 @@ static void h2s_unlink(struct h2s *x)
 
 static void h2s_free(struct h2s *x)
 {
+    struct bw_px_worker *w = x->h->c->w;
+
     h2s_unlink(x);
     bw_px_stream_free(x->s);
-    bw_buf_free(&x->out);
-    free(x);
+    h2s_release(w, x);
 }
 
 /* Answers an error for a stream the session itself rejects (413, 431). */
@@ -483,8 +529,7 @@ int bw_px_h2_new(struct bw_px_conn *c, struct bw_px_stream *up, const uint8_t *s
         if (nghttp2_session_upgrade2(h->ng, settings, slen, up->req.is_head, x) != 0) {
             x->s = NULL; /* the caller still owns up */
             h2s_unlink(x);
-            bw_buf_free(&x->out);
-            free(x);
+            h2s_release(c->w, x);
             goto fail_ng;
         }
         x->req_done = 1;

@@ -23,7 +23,7 @@
 #endif
 #endif
 #ifndef BW_UP_REQ_CACHE
-#define BW_UP_REQ_CACHE 128
+#define BW_UP_REQ_CACHE 256
 #endif
 #define BW_UP_REQ_KEEP (64u * 1024) /* largest buffer a kept request keeps */
 

@@ -617,30 +617,41 @@ static int dropped_upstream(const struct ex *x, const struct bw_hdr *h)
     return 0;
 }
 
+/* The values of every header called name, then extra, joined by sep, in the arena (NULL when empty). */
 static char *joined(struct ex *x, const char *name, const char *sep, const char *extra)
 {
-    struct bw_buf b;
-    size_t i;
-    char *r = NULL;
+    const struct bw_px_req *r = &x->s->req;
+    size_t i, len = 0, sl = strlen(sep), el = extra ? strlen(extra) : 0, o = 0;
+    char *out;
 
-    bw_buf_init(&b, 1u << 20);
-    for (i = 0; i < x->s->req.nh; i++) {
-        const struct bw_hdr *h = &x->s->req.h[i];
-        if (!name_is(&h->name, name))
+    /* measured first, then written: one allocation from the arena, no buffer */
+    for (i = 0; i < r->nh; i++)
+        if (name_is(&r->h[i].name, name))
+            len += (len ? sl : 0) + r->h[i].value.len;
+    if (extra)
+        len += (len ? sl : 0) + el;
+    if (len == 0 || len > (1u << 20) || (out = bw_arena_alloc(&x->s->arena, len + 1)) == NULL)
+        return NULL;
+    for (i = 0; i < r->nh; i++) {
+        if (!name_is(&r->h[i].name, name))
             continue;
-        if (b.len)
-            bw_buf_adds(&b, sep);
-        bw_buf_add(&b, h->value.base, h->value.len);
+        if (o) {
+            memcpy(out + o, sep, sl);
+            o += sl;
+        }
+        memcpy(out + o, r->h[i].value.base, r->h[i].value.len);
+        o += r->h[i].value.len;
     }
     if (extra) {
-        if (b.len)
-            bw_buf_adds(&b, sep);
-        bw_buf_adds(&b, extra);
+        if (o) {
+            memcpy(out + o, sep, sl);
+            o += sl;
+        }
+        memcpy(out + o, extra, el);
+        o += el;
     }
-    if (b.len)
-        r = bw_arena_strndup(&x->s->arena, b.base, b.len);
-    bw_buf_free(&b);
-    return r;
+    out[o] = '\0';
+    return out;
 }
 
 /* The host[:port] of the upstream URL, and where its path begins. */

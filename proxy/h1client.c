@@ -641,8 +641,13 @@ static int build_head(struct bw_px_upreq *r, const struct bw_px_upopts *o)
     int has_body = o->body != NULL || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0 ||
                    strcmp(o->method, "PATCH") == 0;
 
+    size_t need = strlen(o->method) + strlen(o->addr->base) + strlen(o->path) + strlen(o->addr->hostport) + 64;
+
     bw_buf_reset(h); /* a kept request's storage is reused (upstream.c) */
     h->max = BW_UP_HEADER_BYTES_MAX + 8192;
+    for (i = 0; i < o->nh; i++)
+        need += o->h[i].name.len + o->h[i].value.len + 4;
+    bw_buf_reserve(h, need); /* once; a failure shows in the adds below */
     bw_buf_adds(h, o->method);
     bw_buf_addc(h, ' ');
     bw_buf_adds(h, o->addr->base);

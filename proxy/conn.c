@@ -671,7 +671,8 @@ void bw_px_conn_drain_all(struct bw_px_worker *w)
  * chunk once the answer was parsed, and the body buffer's regrowth. Only
  * small ones are kept, and only so many: the cache is bounded memory.
  */
-#define STREAM_CACHE_MAX BW_PX_STREAM_CACHE_MAX
+/* a variable, not a macro: a cap of 0 (ASan) would make the comparison below a constant one */
+static const unsigned stream_cache_max = BW_PX_STREAM_CACHE_MAX;
 #define STREAM_KEEP_ARENA (64u * 1024)
 #define STREAM_KEEP_BODY (64u * 1024)
 
@@ -726,7 +727,7 @@ void bw_px_stream_free(struct bw_px_stream *s)
     w = s->conn->w;
     bw_px_stream_abort(s);
     bw_px_ctr_sub(&w->m->streams_open, 1);
-    if (w->nsfree < STREAM_CACHE_MAX && s->arena.total <= STREAM_KEEP_ARENA && s->req.body.cap <= STREAM_KEEP_BODY &&
+    if (w->nsfree < stream_cache_max && s->arena.total <= STREAM_KEEP_ARENA && s->req.body.cap <= STREAM_KEEP_BODY &&
         !w->draining) {
         bw_arena_reset(&s->arena);
         bw_buf_reset(&s->req.body);

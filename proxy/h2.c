@@ -86,7 +86,9 @@ static struct h2s *h2s_alloc(struct bw_px_worker *w)
 
 static void h2s_release(struct bw_px_worker *w, struct h2s *x)
 {
-    if (w->nh2sfree < BW_PX_STREAM_CACHE_MAX && x->out.cap <= 64u * 1024) {
+    static const unsigned cache_max = BW_PX_STREAM_CACHE_MAX; /* a variable: 0 under ASan */
+
+    if (w->nh2sfree < cache_max && x->out.cap <= 64u * 1024) {
         x->next = w->h2sfree;
         w->h2sfree = x;
         w->nh2sfree++;

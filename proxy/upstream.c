@@ -608,6 +608,9 @@ void bw_px_up_pause(struct bw_px_upreq *r, int paused)
     }
 }
 
+/* a variable, not a macro: a cap of 0 (ASan) would make the comparison a constant one */
+static const unsigned req_cache_max = BW_UP_REQ_CACHE;
+
 static void req_free(struct bw_px_upreq *r)
 {
     free(r->res.h);
@@ -639,7 +642,7 @@ void bw_px_up_release(struct bw_px_upreq *r)
     }
     curl_slist_free_all(r->hl);
     free(r->url);
-    if (u->nrfree < BW_UP_REQ_CACHE && r->res.body.cap <= BW_UP_REQ_KEEP && r->hbuf.cap <= BW_UP_REQ_KEEP &&
+    if (u->nrfree < req_cache_max && r->res.body.cap <= BW_UP_REQ_KEEP && r->hbuf.cap <= BW_UP_REQ_KEEP &&
         r->head.cap <= BW_UP_REQ_KEEP && r->hcap <= 64) {
         bw_buf_reset(&r->res.body);
         bw_buf_reset(&r->hbuf);

@@ -147,13 +147,16 @@ const char *bw_px_status_text(int status)
 
 int bw_px_hop_by_hop(const char *name, size_t len)
 {
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
-                                      "trailer", "upgrade", "proxy-authenticate", "proxy-authorization",
-                                      "http2-settings"};
-    size_t i;
-
-    for (i = 0; i < BW_NELEMS(hop); i++)
-        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
-            return 1;
+    /* by length first: every header of every request and answer comes through here */
+    switch (len) {
+    case 2: return strncasecmp(name, "te", 2) == 0;
+    case 7: return strncasecmp(name, "trailer", 7) == 0 || strncasecmp(name, "upgrade", 7) == 0;
+    case 10: return strncasecmp(name, "connection", 10) == 0 || strncasecmp(name, "keep-alive", 10) == 0;
+    case 14: return strncasecmp(name, "http2-settings", 14) == 0;
+    case 16: return strncasecmp(name, "proxy-connection", 16) == 0;
+    case 17: return strncasecmp(name, "transfer-encoding", 17) == 0;
+    case 18: return strncasecmp(name, "proxy-authenticate", 18) == 0;
+    case 19: return strncasecmp(name, "proxy-authorization", 19) == 0;
+    }
     return 0;
 }

@@ -512,7 +512,15 @@ int bw_ed_ins(struct bw_arena *a, struct bw_edits *ed, cJSON *obj, const char *k
 
 cJSON *bw_jget(const cJSON *obj, const char *key)
 {
-    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    const cJSON *c;
+
+    /* cJSON_GetObjectItemCaseSensitive's walk, inline and with a first-byte check: ~45 lookups per exchange */
+    if (obj == NULL || (obj->type & 0xff) != cJSON_Object || key == NULL)
+        return NULL;
+    for (c = obj->child; c != NULL && c->string != NULL; c = c->next)
+        if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+            return (cJSON *)c;
+    return NULL;
 }
 
 const char *bw_jstr(const cJSON *obj, const char *key)

@@ -663,22 +663,49 @@ void bw_px_conn_drain_all(struct bw_px_worker *w)
 
 /* streams */
 
+/*
+ * Streams are kept for reuse per worker (nginx's and h2o's free lists): a
+ * freed stream keeps its arena's memory (reset to one chunk) and its body
+ * buffer's storage, so a request of the usual size allocates neither, where
+ * before it cost a malloc and free of the 16 KB arena chunk, of the second
+ * chunk once the answer was parsed, and the body buffer's regrowth. Only
+ * small ones are kept, and only so many: the cache is bounded memory.
+ */
+/* a variable, not a macro: a cap of 0 (ASan) would make the comparison below a constant one */
+static const unsigned stream_cache_max = BW_PX_STREAM_CACHE_MAX;
+#define STREAM_KEEP_ARENA (64u * 1024)
+#define STREAM_KEEP_BODY (64u * 1024)
+
 struct bw_px_stream *bw_px_stream_new(struct bw_px_conn *c, const struct bw_px_stream_ops *ops)
 {
     const struct bw_px_limits *lim = limits_of(c);
-    struct bw_px_stream *s = calloc(1, sizeof(*s));
+    struct bw_px_worker *w = c->w;
+    struct bw_px_stream *s = w->sfree;
 
-    if (s == NULL)
+    if (s != NULL) {
+        struct bw_arena arena = s->arena;
+        struct bw_buf body = s->req.body;
+
+        w->sfree = s->hdata;
+        w->nsfree--;
+        memset(s, 0, sizeof(*s));
+        s->arena = arena;
+        s->req.body = body;
+    } else if ((s = calloc(1, sizeof(*s))) == NULL)
         return NULL;
+    else {
+        bw_arena_init(&s->arena, 0);
+        bw_buf_init(&s->req.body, 0);
+    }
     s->ops = ops;
     s->conn = c;
     s->handler = c->handler;
     /* headers, parsed bodies and the exchange's state: a few times the body cap */
-    bw_arena_init(&s->arena, 4 * lim->max_body_bytes + 4 * lim->max_header_bytes + (1u << 20));
-    bw_buf_init(&s->req.body, lim->max_body_bytes);
+    s->arena.max = 4 * lim->max_body_bytes + 4 * lim->max_header_bytes + (1u << 20);
+    s->req.body.max = lim->max_body_bytes ? lim->max_body_bytes : BW_MAX_BODY_BYTES;
     s->req.clen = -1;
-    s->id = bw_px_worker_next_id(c->w);
-    bw_px_ctr_add(&c->w->m->streams_open, 1);
+    s->id = bw_px_worker_next_id(w);
+    bw_px_ctr_add(&w->m->streams_open, 1);
     return s;
 }
 
@@ -693,13 +720,39 @@ void bw_px_stream_abort(struct bw_px_stream *s)
 
 void bw_px_stream_free(struct bw_px_stream *s)
 {
+    struct bw_px_worker *w;
+
     if (s == NULL)
         return;
+    w = s->conn->w;
     bw_px_stream_abort(s);
-    bw_px_ctr_sub(&s->conn->w->m->streams_open, 1);
+    bw_px_ctr_sub(&w->m->streams_open, 1);
+    if (w->nsfree < stream_cache_max && s->arena.total <= STREAM_KEEP_ARENA && s->req.body.cap <= STREAM_KEEP_BODY &&
+        !w->draining) {
+        bw_arena_reset(&s->arena);
+        bw_buf_reset(&s->req.body);
+        s->hdata = w->sfree; /* the free list's link */
+        w->sfree = s;
+        w->nsfree++;
+        return;
+    }
     bw_buf_free(&s->req.body);
     bw_arena_free(&s->arena);
     free(s);
+}
+
+void bw_px_stream_cache_free(struct bw_px_worker *w)
+{
+    struct bw_px_stream *s;
+
+    bw_px_h2_cache_free(w);
+    while ((s = w->sfree) != NULL) {
+        w->sfree = s->hdata;
+        bw_buf_free(&s->req.body);
+        bw_arena_free(&s->arena);
+        free(s);
+    }
+    w->nsfree = 0;
 }
 
 int bw_px_stream_add_header(struct bw_px_stream *s, const char *name, size_t nlen, const char *value, size_t vlen)

@@ -129,6 +129,25 @@ extern const struct bw_px_sess_ops bw_px_h2_ops;
 /* A new stream for c with an arena and limits; freed with bw_px_stream_free. */
 struct bw_px_stream *bw_px_stream_new(struct bw_px_conn *c, const struct bw_px_stream_ops *ops);
 void bw_px_stream_free(struct bw_px_stream *s);
+/*
+ * Freed streams (and HTTP/2 stream states) kept for reuse per worker: at
+ * most this many, enough for a full batch of events (256) finishing
+ * requests before the next batch starts new ones. None under ASan, where
+ * every stream is new so that a use after free stays visible.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define BW_PX_STREAM_CACHE_MAX 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BW_PX_STREAM_CACHE_MAX 0
+#endif
+#endif
+#ifndef BW_PX_STREAM_CACHE_MAX
+#define BW_PX_STREAM_CACHE_MAX 256
+#endif
+/* Frees the worker's streams kept for reuse (at the worker's end). */
+void bw_px_stream_cache_free(struct bw_px_worker *w);
+void bw_px_h2_cache_free(struct bw_px_worker *w);
 /* Adds a header (copied into the stream's arena). BW_ELIMIT when over max_header_bytes. */
 int bw_px_stream_add_header(struct bw_px_stream *s, const char *name, size_t nlen, const char *value, size_t vlen);
 /* Hands the complete request to the handler. */

@@ -518,7 +518,7 @@ static int h1_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
     size_t need = 128, i;
     char *d, *start, num[64];
     const char *txt = bw_px_status_text(status);
-    int n, has_date = 0;
+    int has_date = 0;
 
     if (h == NULL || h->s != s || s->status || c->closing)
         return BW_EIO;
@@ -526,8 +526,12 @@ static int h1_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
         need += hv[i].name.len + hv[i].value.len + 4;
     if ((start = d = bw_px_conn_reserve(c, need)) == NULL)
         return BW_EIO;
-    n = snprintf(num, sizeof(num), "HTTP/1.1 %d ", status);
-    add(&d, num, (size_t)n);
+    add(&d, "HTTP/1.1 ", 9);
+    if (status >= 100 && status <= 999)
+        add(&d, num, bw_px_fmt_u64(num, (uint64_t)status));
+    else
+        add(&d, num, (size_t)snprintf(num, sizeof(num), "%d", status));
+    add(&d, " ", 1);
     add(&d, txt, strlen(txt));
     add(&d, "\r\n", 2);
     for (i = 0; i < nh; i++) {
@@ -551,8 +555,9 @@ static int h1_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
         add(&d, "\r\n", 2);
     }
     if (clen >= 0 && status != 204 && status != 304) {
-        n = snprintf(num, sizeof(num), "content-length: %lld\r\n", (long long)clen);
-        add(&d, num, (size_t)n);
+        add(&d, "content-length: ", 16);
+        add(&d, num, bw_px_fmt_u64(num, (uint64_t)clen));
+        add(&d, "\r\n", 2);
     } else if (clen < 0 && !h->no_body_out) {
         if (s->req.version >= 11) {
             h->chunked_out = 1;

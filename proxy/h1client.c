@@ -39,12 +39,20 @@
 
 enum { C_CONNECTING = 0, C_SENDING, C_RECEIVING, C_IDLE };
 
+/*
+ * Idle connections: a list, most recently used first, so the tail is the
+ * one idle longest; one timer per pool closes them from the tail after
+ * KEEPALIVE_MS. (A timer per connection cost two heap operations for
+ * every request.)
+ */
 struct bw_px_h1pool {
     struct bw_px_h1pool *next;
+    struct bw_px_upclient *u;
     struct sockaddr_storage sa;
     socklen_t salen;
-    struct bw_px_h1conn *idle;
+    struct bw_px_h1conn *idle, *idle_tail;
     unsigned nidle;
+    struct bw_px_timer sweep;
 };
 
 struct bw_px_h1conn {
@@ -52,8 +60,8 @@ struct bw_px_h1conn {
     struct bw_px_upclient *u;
     struct bw_px_h1pool *pool;
     struct bw_px_upreq *r;
-    struct bw_px_h1conn *next;  /* idle list */
-    struct bw_px_timer idle_timer;
+    struct bw_px_h1conn *next, *prev; /* idle list */
+    uint64_t idle_since;              /* ms, loop clock */
     struct bw_px_defer free_later;
     struct bw_px_defer send_later;
     llhttp_t p;
@@ -131,6 +139,7 @@ static struct bw_px_h1pool *pool_for(struct bw_px_upclient *u, const struct bw_p
         return NULL;
     memcpy(&p->sa, &a->sa, a->salen);
     p->salen = a->salen;
+    p->u = u;
     p->next = u->h1pools;
     u->h1pools = p;
     return p;
@@ -138,15 +147,53 @@ static struct bw_px_h1pool *pool_for(struct bw_px_upclient *u, const struct bw_p
 
 static void unlink_idle(struct bw_px_h1conn *c)
 {
-    struct bw_px_h1conn **pp;
+    struct bw_px_h1pool *pl = c->pool;
 
-    for (pp = &c->pool->idle; *pp; pp = &(*pp)->next)
-        if (*pp == c) {
-            *pp = c->next;
-            c->pool->nidle--;
-            break;
-        }
-    c->next = NULL;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        pl->idle = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        pl->idle_tail = c->prev;
+    pl->nidle--;
+    c->next = c->prev = NULL;
+}
+
+static void conn_close(struct bw_px_h1conn *c);
+
+/* Closes the connections idle for KEEPALIVE_MS, oldest first; waits for the next one. */
+static void on_sweep(struct bw_px_timer *t)
+{
+    struct bw_px_h1pool *pl = (struct bw_px_h1pool *)((char *)t - offsetof(struct bw_px_h1pool, sweep));
+    struct bw_px_loop *l = &pl->u->w->loop;
+    uint64_t now = bw_px_loop_now(l);
+    struct bw_px_h1conn *c;
+
+    while ((c = pl->idle_tail) != NULL && c->idle_since + KEEPALIVE_MS <= now)
+        conn_close(c);
+    if (c != NULL)
+        bw_px_timer_start(l, &pl->sweep, c->idle_since + KEEPALIVE_MS - now, on_sweep);
+}
+
+static void push_idle(struct bw_px_h1conn *c)
+{
+    struct bw_px_h1pool *pl = c->pool;
+    struct bw_px_loop *l = &c->u->w->loop;
+
+    c->state = C_IDLE;
+    c->idle_since = bw_px_loop_now(l);
+    c->prev = NULL;
+    c->next = pl->idle;
+    if (pl->idle)
+        pl->idle->prev = c;
+    else
+        pl->idle_tail = c;
+    pl->idle = c;
+    pl->nidle++;
+    if (pl->sweep.slot == 0)
+        bw_px_timer_start(l, &pl->sweep, KEEPALIVE_MS, on_sweep);
 }
 
 static void conn_free_now(struct bw_px_defer *d)
@@ -161,7 +208,6 @@ static void conn_shut(struct bw_px_h1conn *c)
     c->dead = 1;
     if (c->state == C_IDLE)
         unlink_idle(c);
-    bw_px_timer_stop(l, &c->idle_timer);
     bw_px_defer_cancel(l, &c->send_later);
     if (c->io.fd >= 0) {
         int fd = c->io.fd;
@@ -179,11 +225,6 @@ static void conn_close(struct bw_px_h1conn *c)
         return;
     conn_shut(c);
     bw_px_defer(&c->u->w->loop, &c->free_later, conn_free_now);
-}
-
-static void on_idle_timeout(struct bw_px_timer *t)
-{
-    conn_close((struct bw_px_h1conn *)((char *)t - offsetof(struct bw_px_h1conn, idle_timer)));
 }
 
 /* llhttp callbacks for the answer */
@@ -315,14 +356,10 @@ static void done(struct bw_px_upreq *r, struct bw_px_h1conn *c, size_t extra)
     c->r = NULL;
     r->c = NULL;
     if (keep && pl->nidle < IDLE_MAX && !r->u->w->draining) {
-        c->state = C_IDLE;
         c->complete = c->got_bytes = 0;
-        c->next = pl->idle;
-        pl->idle = c;
-        pl->nidle++;
+        push_idle(c);
         llhttp_init(&c->p, HTTP_RESPONSE, &rsettings);
         bw_px_io_modify(&r->u->w->loop, &c->io, EPOLLIN);
-        bw_px_timer_start(&r->u->w->loop, &c->idle_timer, KEEPALIVE_MS, on_idle_timeout);
     } else
         conn_close(c);
     r->u->inflight--;
@@ -368,7 +405,7 @@ static void do_recv(struct bw_px_h1conn *c)
 {
     struct bw_px_upreq *r = c->r;
     char buf[READ_CHUNK];
-    int i;
+    int i, rearm = 0;
 
     for (i = 0; i < 8; i++) {
         ssize_t n = recv(c->io.fd, buf, sizeof(buf), 0);
@@ -403,7 +440,7 @@ static void do_recv(struct bw_px_h1conn *c)
         if (!c->got_bytes) {
             c->got_bytes = 1;
             r->got_head = 1;
-            arm(r); /* from now on the idle timeout counts, not response_timeout_ms */
+            rearm = 1; /* from now on the idle timeout counts, not response_timeout_ms */
         }
         r->last_io = bw_px_loop_now(&c->u->w->loop);
         e = llhttp_execute(&c->p, buf, (size_t)n);
@@ -419,6 +456,10 @@ static void do_recv(struct bw_px_h1conn *c)
             fail(r, too_big ? BW_ELIMIT : BW_EPROTO, BW_UPF_PROTOCOL,
                  too_big ? "upstream answer too large" : "malformed HTTP/1.1 answer from the upstream");
             return;
+        }
+        if (rearm) { /* only now: the usual answer, whole in its first read, never needed it */
+            rearm = 0;
+            arm(r);
         }
         if ((size_t)n < sizeof(buf) || r->paused)
             return;
@@ -512,7 +553,6 @@ static int attach(struct bw_px_upreq *r)
         return BW_ENOMEM;
     if ((c = pl->idle) != NULL) {
         unlink_idle(c);
-        bw_px_timer_stop(&r->u->w->loop, &c->idle_timer);
         c->reused = 1;
         c->state = C_SENDING;
     } else if ((c = connect_new(r, pl, &err)) == NULL) {
@@ -601,16 +641,32 @@ static int build_head(struct bw_px_upreq *r, const struct bw_px_upopts *o)
     int has_body = o->body != NULL || strcmp(o->method, "POST") == 0 || strcmp(o->method, "PUT") == 0 ||
                    strcmp(o->method, "PATCH") == 0;
 
-    bw_buf_init(h, BW_UP_HEADER_BYTES_MAX + 8192);
-    bw_buf_printf(h, "%s %s%s HTTP/1.1\r\nhost: %s\r\n", o->method, o->addr->base, o->path, o->addr->hostport);
+    size_t need = strlen(o->method) + strlen(o->addr->base) + strlen(o->path) + strlen(o->addr->hostport) + 64;
+
+    bw_buf_reset(h); /* a kept request's storage is reused (upstream.c) */
+    h->max = BW_UP_HEADER_BYTES_MAX + 8192;
+    for (i = 0; i < o->nh; i++)
+        need += o->h[i].name.len + o->h[i].value.len + 4;
+    bw_buf_reserve(h, need); /* once; a failure shows in the adds below */
+    bw_buf_adds(h, o->method);
+    bw_buf_addc(h, ' ');
+    bw_buf_adds(h, o->addr->base);
+    bw_buf_adds(h, o->path);
+    bw_buf_add(h, " HTTP/1.1\r\nhost: ", 17);
+    bw_buf_adds(h, o->addr->hostport);
+    bw_buf_add(h, "\r\n", 2);
     for (i = 0; i < o->nh; i++) {
         bw_buf_add(h, o->h[i].name.base, o->h[i].name.len);
         bw_buf_add(h, ": ", 2);
         bw_buf_add(h, o->h[i].value.base, o->h[i].value.len);
         bw_buf_add(h, "\r\n", 2);
     }
-    if (has_body)
-        bw_buf_printf(h, "content-length: %zu\r\n", o->len);
+    if (has_body) {
+        char num[24];
+        bw_buf_add(h, "content-length: ", 16);
+        bw_buf_add(h, num, bw_px_fmt_u64(num, o->len));
+        bw_buf_add(h, "\r\n", 2);
+    }
     return bw_buf_add(h, "\r\n", 2);
 }
 
@@ -657,7 +713,6 @@ void bw_px_h1c_release(struct bw_px_upreq *r)
     } else if (!r->finished && r->res.rv != 0)
         r->u->inflight--; /* failed in start(), report still pending */
     bw_px_timer_stop(&r->u->w->loop, &r->timer);
-    bw_buf_free(&r->head);
 }
 
 void bw_px_h1c_free_pools(struct bw_px_upclient *u)
@@ -666,6 +721,7 @@ void bw_px_h1c_free_pools(struct bw_px_upclient *u)
 
     for (p = u->h1pools; p; p = next) {
         next = p->next;
+        bw_px_timer_stop(&u->w->loop, &p->sweep);
         while (p->idle) {
             struct bw_px_h1conn *c = p->idle;
             conn_shut(c); /* teardown: no event can come any more, free at once */

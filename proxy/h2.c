@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "filters/limits.h"
 #include "proxy/conn.h"
 #include "proxy/log.h"
 #include "proxy/worker.h"
@@ -78,14 +79,61 @@ static void queued(struct h2 *h, int64_t d)
         bw_px_ctr_sub(&h->c->w->m->queued_bytes, (uint64_t)-d);
 }
 
+/* Freed stream states are kept per worker, with their body buffer's storage, as streams are (conn.c). */
+static struct h2s *h2s_alloc(struct bw_px_worker *w)
+{
+    struct h2s *x = w->h2sfree;
+
+    if (x != NULL) {
+        struct bw_buf out = x->out;
+
+        w->h2sfree = x->next;
+        w->nh2sfree--;
+        memset(x, 0, sizeof(*x));
+        x->out = out;
+        bw_buf_reset(&x->out);
+        x->out.max = BW_MAX_BODY_BYTES;
+        return x;
+    }
+    if ((x = calloc(1, sizeof(*x))) != NULL)
+        bw_buf_init(&x->out, 0);
+    return x;
+}
+
+static void h2s_release(struct bw_px_worker *w, struct h2s *x)
+{
+    static const unsigned cache_max = BW_PX_STREAM_CACHE_MAX; /* a variable: 0 under ASan */
+
+    if (w->nh2sfree < cache_max && x->out.cap <= 64u * 1024) {
+        x->next = w->h2sfree;
+        w->h2sfree = x;
+        w->nh2sfree++;
+        return;
+    }
+    bw_buf_free(&x->out);
+    free(x);
+}
+
+void bw_px_h2_cache_free(struct bw_px_worker *w)
+{
+    struct h2s *x;
+
+    while ((x = w->h2sfree) != NULL) {
+        w->h2sfree = x->next;
+        bw_buf_free(&x->out);
+        free(x);
+    }
+    w->nh2sfree = 0;
+}
+
 static struct h2s *h2s_new(struct h2 *h, int32_t id, struct bw_px_stream *s)
 {
-    struct h2s *x = calloc(1, sizeof(*x));
+    struct h2s *x = h2s_alloc(h->c->w);
 
     if (x == NULL)
         return NULL;
     if (s == NULL && (s = bw_px_stream_new(h->c, &h2_stream_ops)) == NULL) {
-        free(x);
+        h2s_release(h->c->w, x);
         return NULL;
     }
     s->ops = &h2_stream_ops;
@@ -94,7 +142,6 @@ static struct h2s *h2s_new(struct h2 *h, int32_t id, struct bw_px_stream *s)
     x->h = h;
     x->s = s;
     x->id = id;
-    bw_buf_init(&x->out, 0);
     x->next = h->streams;
     if (h->streams)
         h->streams->prev = x;
@@ -122,11 +169,12 @@ static void h2s_unlink(struct h2s *x)
 
 static void h2s_free(struct h2s *x)
 {
+    struct bw_px_worker *w = x->h->c->w;
+
     h2s_unlink(x);
     queued(x->h, -(int64_t)(x->out.len - x->out_off));
     bw_px_stream_free(x->s);
-    bw_buf_free(&x->out);
-    free(x);
+    h2s_release(w, x);
 }
 
 /* Answers an error for a stream the session itself rejects (413, 431). */
@@ -501,8 +549,7 @@ int bw_px_h2_new(struct bw_px_conn *c, struct bw_px_stream *up, const uint8_t *s
         if (nghttp2_session_upgrade2(h->ng, settings, slen, up->req.is_head, x) != 0) {
             x->s = NULL; /* the caller still owns up */
             h2s_unlink(x);
-            bw_buf_free(&x->out);
-            free(x);
+            h2s_release(c->w, x);
             goto fail_ng;
         }
         x->req_done = 1;
@@ -536,16 +583,17 @@ static int h2_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
     struct h2s *x = h2s_of(s);
     nghttp2_nv *nv;
     nghttp2_data_provider prd;
-    char st[8], cl[24], *lname;
-    size_t i, n = 0;
+    char st[16], cl[24], *lname;
+    size_t i, n = 0, nl;
     int rv, has_date = 0;
 
     if (x == NULL || s->status || s->conn->closing)
         return BW_EIO;
     if ((nv = bw_arena_alloc(&s->arena, (nh + 4) * sizeof(*nv))) == NULL)
         return BW_ENOMEM;
-    snprintf(st, sizeof(st), "%d", status);
-    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, strlen(st), NGHTTP2_NV_FLAG_NONE};
+    nl = status >= 100 && status <= 999 ? bw_px_fmt_u64(st, (uint64_t)status)
+                                        : (size_t)snprintf(st, sizeof(st), "%d", status);
+    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)st, 7, nl, NGHTTP2_NV_FLAG_NONE};
     for (i = 0; i < nh; i++) {
         const struct bw_hdr *y = &hv[i];
         size_t k;
@@ -567,8 +615,8 @@ static int h2_send_head(struct bw_px_stream *s, int status, const struct bw_hdr 
         nv[n++] = (nghttp2_nv){(uint8_t *)"date", (uint8_t *)bw_px_http_date(), 4, strlen(bw_px_http_date()),
                                NGHTTP2_NV_FLAG_NONE};
     if (clen >= 0 && status != 204 && status != 304) {
-        snprintf(cl, sizeof(cl), "%lld", (long long)clen);
-        nv[n++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), NGHTTP2_NV_FLAG_NONE};
+        nl = bw_px_fmt_u64(cl, (uint64_t)clen);
+        nv[n++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)cl, 14, nl, NGHTTP2_NV_FLAG_NONE};
     }
     prd.source.ptr = x;
     prd.read_callback = read_body;

@@ -92,14 +92,86 @@ int bw_px_log_level_from_name(const char *name)
 
 static void put_ts(struct bw_buf *b)
 {
+    /* the second's text is formatted once per second per thread; the milliseconds by hand */
+    static _Thread_local time_t last = -1;
+    static _Thread_local char s[32];
+    static _Thread_local size_t sl;
     struct timespec ts;
     struct tm tm;
-    char s[32];
+    char ms[4];
+    long m;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-    bw_buf_printf(b, "{\"ts\":\"%s.%03ldZ\"", s, ts.tv_nsec / 1000000);
+    if (ts.tv_sec != last) {
+        gmtime_r(&ts.tv_sec, &tm);
+        sl = strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+        last = ts.tv_sec;
+    }
+    m = ts.tv_nsec / 1000000;
+    ms[0] = (char)('0' + m / 100);
+    ms[1] = (char)('0' + m / 10 % 10);
+    ms[2] = (char)('0' + m % 10);
+    bw_buf_add(b, "{\"ts\":\"", 7);
+    bw_buf_add(b, s, sl);
+    bw_buf_addc(b, '.');
+    bw_buf_add(b, ms, 3);
+    bw_buf_add(b, "Z\"", 2);
+}
+
+static void put_key(struct bw_buf *b, const char *key)
+{
+    bw_buf_add(b, ",\"", 2);
+    bw_buf_adds(b, key);
+    bw_buf_add(b, "\":", 2);
+}
+
+static size_t utoa(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+int bw_px_json_ki(struct bw_buf *b, const char *key, long long v)
+{
+    char num[24];
+    size_t n = 0;
+
+    put_key(b, key);
+    if (v < 0) {
+        num[n++] = '-';
+        n += utoa(num + n, (uint64_t)0 - (uint64_t)v);
+    } else
+        n = utoa(num, (uint64_t)v);
+    return bw_buf_add(b, num, n);
+}
+
+int bw_px_json_kfix(struct bw_buf *b, const char *key, uint64_t num, uint64_t den, int decimals)
+{
+    static const uint64_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    char out[48];
+    uint64_t scale, scaled, frac;
+    size_t n;
+    int i;
+
+    if (decimals < 1 || decimals > 6 || den == 0 || num > UINT64_MAX / 1000000)
+        return bw_buf_printf(b, ",\"%s\":%.*f", key, decimals, den ? (double)num / (double)den : 0.0);
+    scale = p10[decimals];
+    scaled = (num * scale + den / 2) / den; /* rounded half up */
+    put_key(b, key);
+    n = utoa(out, scaled / scale);
+    out[n++] = '.';
+    frac = scaled % scale;
+    for (i = decimals - 1; i >= 0; i--, frac /= 10)
+        out[n + (size_t)i] = (char)('0' + frac % 10);
+    return bw_buf_add(b, out, n + (size_t)decimals);
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -120,7 +192,8 @@ int bw_px_json_kv(struct bw_buf *b, const char *key, const char *val, size_t len
 {
     int rv;
 
-    if ((rv = bw_buf_printf(b, ",\"%s\":\"", key)) != 0)
+    put_key(b, key);
+    if ((rv = bw_buf_addc(b, '"')) != 0)
         return rv;
     if ((rv = bw_buf_json_str(b, val, len)) != 0)
         return rv;
@@ -205,7 +278,9 @@ struct bw_buf *bw_px_log_begin(int sink)
     if (b->len >= TL_FLUSH_AT)
         flush_sink(sink);
     put_ts(b);
-    bw_buf_printf(b, ",\"type\":\"%s\"", sink_types[sink]);
+    bw_buf_add(b, ",\"type\":\"", 9);
+    bw_buf_adds(b, sink_types[sink]);
+    bw_buf_addc(b, '"');
     return b;
 }
 

@@ -61,5 +61,13 @@ void bw_px_log_thread_done(void);
 
 /* Appends ,"key":"escaped value" */
 int bw_px_json_kv(struct bw_buf *b, const char *key, const char *val, size_t len);
+/*
+ * Appends ,"key":v: an integer (bw_px_json_ki), or num/den rounded to
+ * decimals (1 to 6) places (bw_px_json_kfix: 1234567 ns / 1e6 with 3 is
+ * 1.235), the access log's numbers without printf's cost (~46k
+ * instructions per access line before).
+ */
+int bw_px_json_ki(struct bw_buf *b, const char *key, long long v);
+int bw_px_json_kfix(struct bw_buf *b, const char *key, uint64_t num, uint64_t den, int decimals);
 
 #endif

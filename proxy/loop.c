@@ -192,7 +192,7 @@ void bw_px_timer_stop(struct bw_px_loop *l, struct bw_px_timer *t)
         return;
     i = t->slot - 1;
     t->slot = 0;
-    t->at = 0;
+    t->at = t->due = 0;
     last = l->heap[--l->nheap];
     if (i == l->nheap)
         return;
@@ -203,9 +203,16 @@ void bw_px_timer_stop(struct bw_px_loop *l, struct bw_px_timer *t)
 
 int bw_px_timer_start(struct bw_px_loop *l, struct bw_px_timer *t, uint64_t ms, void (*cb)(struct bw_px_timer *))
 {
+    uint64_t due = l->now + (ms ? ms : 1);
+
     t->cb = cb;
-    if (t->slot)
+    if (t->slot) {
+        if (due >= t->at) { /* later than its place: run_timers moves it when the place comes up */
+            t->due = due;
+            return BW_OK;
+        }
         bw_px_timer_stop(l, t);
+    }
     if (l->nheap == l->heapcap) {
         size_t ncap = l->heapcap ? l->heapcap * 2 : 64;
         struct bw_px_timer **h = realloc(l->heap, ncap * sizeof(*h));
@@ -214,7 +221,7 @@ int bw_px_timer_start(struct bw_px_loop *l, struct bw_px_timer *t, uint64_t ms, 
         l->heap = h;
         l->heapcap = ncap;
     }
-    t->at = l->now + (ms ? ms : 1);
+    t->at = t->due = due;
     l->heap[l->nheap] = t;
     t->slot = ++l->nheap;
     heap_up(l, l->nheap - 1);
@@ -225,6 +232,11 @@ static void run_timers(struct bw_px_loop *l)
 {
     while (l->nheap && l->heap[0]->at <= l->now) {
         struct bw_px_timer *t = l->heap[0];
+        if (t->due > l->now) { /* postponed: to its real place */
+            t->at = t->due;
+            heap_down(l, 0);
+            continue;
+        }
         bw_px_timer_stop(l, t);
         t->cb(t);
     }

@@ -29,9 +29,16 @@ struct bw_px_io {
     void (*cb)(struct bw_px_io *io, uint32_t revents);
 };
 
-/* A one-shot timer; embed it. at == 0 when not armed. */
+/*
+ * A one-shot timer; embed it. at == 0 when not armed. Pushing an armed
+ * timer's deadline later (a connection's timeout restarted at every
+ * request) only records the new deadline: the timer keeps its place in
+ * the heap and moves when that place comes up (nginx's timer tree does
+ * the same with its lazy delay), so the common restart costs no heap work.
+ */
 struct bw_px_timer {
-    uint64_t at;  /* deadline, ms on the loop's monotonic clock */
+    uint64_t at;  /* its place in the heap, ms on the loop's monotonic clock; at <= due */
+    uint64_t due; /* the deadline */
     size_t slot;  /* position in the heap + 1; 0 when not in it */
     void (*cb)(struct bw_px_timer *t);
 };

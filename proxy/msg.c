@@ -81,6 +81,32 @@ int bw_px_respond_error(struct bw_px_stream *s, int status, const char *msg, con
     return rv;
 }
 
+size_t bw_px_fmt_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t bw_px_fmt_hex16(char *out, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+    out[16] = '\0';
+    return 16;
+}
+
 const char *bw_px_status_text(int status)
 {
     switch (status) {
@@ -121,13 +147,16 @@ const char *bw_px_status_text(int status)
 
 int bw_px_hop_by_hop(const char *name, size_t len)
 {
-    static const char *const hop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
-                                      "trailer", "upgrade", "proxy-authenticate", "proxy-authorization",
-                                      "http2-settings"};
-    size_t i;
-
-    for (i = 0; i < BW_NELEMS(hop); i++)
-        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0)
-            return 1;
+    /* by length first: every header of every request and answer comes through here */
+    switch (len) {
+    case 2: return strncasecmp(name, "te", 2) == 0;
+    case 7: return strncasecmp(name, "trailer", 7) == 0 || strncasecmp(name, "upgrade", 7) == 0;
+    case 10: return strncasecmp(name, "connection", 10) == 0 || strncasecmp(name, "keep-alive", 10) == 0;
+    case 14: return strncasecmp(name, "http2-settings", 14) == 0;
+    case 16: return strncasecmp(name, "proxy-connection", 16) == 0;
+    case 17: return strncasecmp(name, "transfer-encoding", 17) == 0;
+    case 18: return strncasecmp(name, "proxy-authenticate", 18) == 0;
+    case 19: return strncasecmp(name, "proxy-authorization", 19) == 0;
+    }
     return 0;
 }

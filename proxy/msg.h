@@ -116,6 +116,14 @@ int bw_px_respond(struct bw_px_stream *s, int status, const struct bw_hdr *h, si
 int bw_px_respond_error(struct bw_px_stream *s, int status, const char *msg, const struct bw_hdr *extra,
                         size_t nextra);
 
+/*
+ * Writes v in decimal (bw_px_fmt_u64) or as 16 lower-case hex digits
+ * (bw_px_fmt_hex16) and a NUL into out, which has room for 21 or 17 bytes;
+ * returns the length. The request path's numbers without printf's cost.
+ */
+size_t bw_px_fmt_u64(char *out, uint64_t v);
+size_t bw_px_fmt_hex16(char *out, uint64_t v);
+
 /* "Not Found" for 404, "" for unknown codes. */
 const char *bw_px_status_text(int status);
 

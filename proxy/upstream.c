@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 
+#include "filters/limits.h"
 #include "proxy/log.h"
 #include "proxy/upstream.h"
 #include "proxy/upstream_int.h"
@@ -21,6 +22,7 @@
 
 
 static void check_done(struct bw_px_upclient *u);
+static void req_free(struct bw_px_upreq *r);
 
 static void on_sock(struct bw_px_io *io, uint32_t ev)
 {
@@ -148,6 +150,11 @@ void bw_px_up_free(struct bw_px_upclient *u)
     if (u == NULL)
         return;
     bw_px_h1c_free_pools(u);
+    while (u->rfree) {
+        struct bw_px_upreq *r = u->rfree;
+        u->rfree = r->ud;
+        req_free(r);
+    }
     for (i = 0; i < u->npool; i++)
         curl_easy_cleanup(u->pool[i]);
     curl_multi_cleanup(u->multi); /* closes cached connections; REMOVEs their sockets */
@@ -185,10 +192,15 @@ static int build_res_headers(struct bw_px_upreq *r)
 {
     size_t i, off = 0;
 
-    free(r->res.h);
     r->res.nh = 0;
-    if ((r->res.h = calloc(r->nhdr ? r->nhdr : 1, sizeof(*r->res.h))) == NULL)
-        return BW_ENOMEM;
+    if (r->nhdr > r->hcap || r->res.h == NULL) {
+        size_t n = r->nhdr > 16 ? r->nhdr : 16;
+        free(r->res.h);
+        r->hcap = 0;
+        if ((r->res.h = calloc(n, sizeof(*r->res.h))) == NULL)
+            return BW_ENOMEM;
+        r->hcap = n;
+    }
     for (i = 0; i < r->nhdr; i++) {
         struct bw_hdr *h = &r->res.h[i];
         h->name.base = r->hbuf.base + off;
@@ -487,7 +499,21 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
     size_t ul;
     long ver;
 
-    if ((r = calloc(1, sizeof(*r))) == NULL)
+    if ((r = u->rfree) != NULL) {
+        /* a kept request: its buffers' storage stays, the rest starts afresh */
+        struct bw_buf hbuf = r->hbuf, body = r->res.body, head = r->head;
+        struct bw_hdr *h = r->res.h;
+        size_t hcap = r->hcap;
+
+        u->rfree = r->ud;
+        u->nrfree--;
+        memset(r, 0, sizeof(*r));
+        r->hbuf = hbuf;
+        r->res.body = body;
+        r->head = head;
+        r->res.h = h;
+        r->hcap = hcap;
+    } else if ((r = calloc(1, sizeof(*r))) == NULL)
         return BW_ENOMEM;
     r->u = u;
     r->uc = uc;
@@ -497,8 +523,8 @@ int bw_px_up_start(struct bw_px_upclient *u, const struct bw_px_upopts *o, bw_px
     r->on_data = o->on_data;
     r->retries_left = (int)uc->retries;
     r->res.attempts = 1;
-    bw_buf_init(&r->hbuf, BW_UP_HEADER_BYTES_MAX);
-    bw_buf_init(&r->res.body, o->max_answer);
+    r->hbuf.max = BW_UP_HEADER_BYTES_MAX;
+    r->res.body.max = o->max_answer ? o->max_answer : BW_MAX_BODY_BYTES;
     if (o->addr) {
         r->t0 = bw_px_clock_ns();
         if (bw_px_h1c_start(r, o) != 0)
@@ -582,6 +608,18 @@ void bw_px_up_pause(struct bw_px_upreq *r, int paused)
     }
 }
 
+/* a variable, not a macro: a cap of 0 (ASan) would make the comparison a constant one */
+static const unsigned req_cache_max = BW_UP_REQ_CACHE;
+
+static void req_free(struct bw_px_upreq *r)
+{
+    free(r->res.h);
+    bw_buf_free(&r->res.body);
+    bw_buf_free(&r->hbuf);
+    bw_buf_free(&r->head);
+    free(r);
+}
+
 void bw_px_up_release(struct bw_px_upreq *r)
 {
     struct bw_px_upclient *u;
@@ -604,8 +642,15 @@ void bw_px_up_release(struct bw_px_upreq *r)
     }
     curl_slist_free_all(r->hl);
     free(r->url);
-    free(r->res.h);
-    bw_buf_free(&r->res.body);
-    bw_buf_free(&r->hbuf);
-    free(r);
+    if (u->nrfree < req_cache_max && r->res.body.cap <= BW_UP_REQ_KEEP && r->hbuf.cap <= BW_UP_REQ_KEEP &&
+        r->head.cap <= BW_UP_REQ_KEEP && r->hcap <= 64) {
+        bw_buf_reset(&r->res.body);
+        bw_buf_reset(&r->hbuf);
+        bw_buf_reset(&r->head);
+        r->ud = u->rfree;
+        u->rfree = r;
+        u->nrfree++;
+        return;
+    }
+    req_free(r);
 }

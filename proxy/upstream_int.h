@@ -14,6 +14,18 @@
 
 #define BW_UP_HEADER_BYTES_MAX (256u * 1024)
 #define BW_UP_EASY_POOL 256
+/* finished requests kept for reuse with their buffers' storage (upstream.c) */
+#if defined(__SANITIZE_ADDRESS__)
+#define BW_UP_REQ_CACHE 0 /* under ASan every request is new: a use after free stays visible */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BW_UP_REQ_CACHE 0
+#endif
+#endif
+#ifndef BW_UP_REQ_CACHE
+#define BW_UP_REQ_CACHE 256
+#endif
+#define BW_UP_REQ_KEEP (64u * 1024) /* largest buffer a kept request keeps */
 
 struct sockw {
     struct bw_px_io io;
@@ -36,6 +48,8 @@ struct bw_px_upclient {
     unsigned inflight;
     int h2c_no_reuse;         /* this libcurl cannot reuse h2c prior-knowledge connections */
     struct bw_px_h1pool *h1pools; /* idle HTTP/1.1 connections, by upstream address */
+    struct bw_px_upreq *rfree;    /* finished requests kept for reuse, linked by ud */
+    unsigned nrfree;
 };
 
 struct bw_px_upreq {
@@ -46,6 +60,7 @@ struct bw_px_upreq {
     void (*on_data)(void *ud, const char *p, size_t n);
     const struct bw_px_upstream_conf *uc;
     struct bw_px_upres res;
+    size_t hcap;        /* res.h's room, in headers */
     struct bw_buf hbuf; /* "name\0value\0" of the last header block */
     size_t nhdr;
     struct bw_px_timer timer;

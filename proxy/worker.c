@@ -187,6 +187,7 @@ void bw_px_worker_free(struct bw_px_worker *w)
     while (w->conns && bw_px_loop_run_once(&w->loop, 0) >= 0)
         ;
     bw_px_timer_stop(&w->loop, &w->drain_timer);
+    bw_px_stream_cache_free(w);
     if (w->up)
         bw_px_up_free(w->up);
     w->up = NULL;

@@ -53,6 +53,10 @@ struct bw_px_worker {
     int draining, stop;
     struct bw_px_timer drain_timer;
     void *mock;                       /* mock-llm state when serving the mock */
+    struct bw_px_stream *sfree;       /* freed streams kept for reuse (conn.c) */
+    unsigned nsfree;
+    void *h2sfree;                    /* and HTTP/2 stream states (h2.c) */
+    unsigned nh2sfree;
 };
 
 /* Sets up the loop and metrics of worker id. Returns 0, BW_ENOMEM or BW_EIO. */

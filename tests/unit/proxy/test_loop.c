@@ -57,6 +57,47 @@ static void test_loop_timers_in_order(void)
     bw_px_loop_free(&L);
 }
 
+/* A restart further away keeps the heap place (lazily moved); a restart nearer moves it at once. */
+static void test_loop_timer_restart(void)
+{
+    struct idt a, b;
+    uint64_t t0, fa = 0, fb = 0;
+
+    CU_ASSERT_EQUAL_FATAL(bw_px_loop_init(&L, NULL, NULL), 0);
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    a.id = 1;
+    b.id = 2;
+    nfired = 0;
+    bw_px_timer_start(&L, &a.t, 10, on_id);
+    bw_px_timer_start(&L, &b.t, 200, on_id);
+    bw_px_timer_start(&L, &a.t, 60, on_id); /* later: only recorded */
+    CU_ASSERT_EQUAL(a.t.due, a.t.at + 50);
+    bw_px_timer_start(&L, &b.t, 30, on_id); /* nearer: moved */
+    CU_ASSERT_EQUAL(b.t.at, b.t.due);
+    t0 = bw_px_clock_ms();
+    while (nfired < 2 && bw_px_clock_ms() - t0 < 2000) {
+        bw_px_loop_run_once(&L, 100);
+        if (nfired >= 1 && fb == 0)
+            fb = bw_px_clock_ms() - t0;
+        if (nfired >= 2 && fa == 0)
+            fa = bw_px_clock_ms() - t0;
+    }
+    CU_ASSERT_EQUAL(nfired, 2);
+    CU_ASSERT_EQUAL(fired[0], 2); /* b at 30 ms, then a at 60, not at 10 */
+    CU_ASSERT_EQUAL(fired[1], 1);
+    CU_ASSERT(fb >= 29);
+    CU_ASSERT(fa >= 59);
+    CU_ASSERT_EQUAL(L.nheap, 0);
+    /* a postponed timer can still be stopped */
+    bw_px_timer_start(&L, &a.t, 10, on_id);
+    bw_px_timer_start(&L, &a.t, 20, on_id);
+    bw_px_timer_stop(&L, &a.t);
+    CU_ASSERT_EQUAL(L.nheap, 0);
+    CU_ASSERT_EQUAL(a.t.slot, 0);
+    bw_px_loop_free(&L);
+}
+
 static int order[8], norder;
 static struct bw_px_defer d1, d2;
 
@@ -134,6 +175,7 @@ static void test_loop_mailbox(void)
 
 static const struct bw_test tests[] = {
     {"test_loop_timers_in_order", test_loop_timers_in_order},
+    {"test_loop_timer_restart", test_loop_timer_restart},
     {"test_loop_defer", test_loop_defer},
     {"test_loop_mailbox", test_loop_mailbox},
 };

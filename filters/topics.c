@@ -73,9 +73,16 @@ struct wn {
 static pthread_once_t wn_once = PTHREAD_ONCE_INIT;
 static struct wn wn;
 
+/* Any string (compiling, the WordNet lists): reads w[0..n) only. */
 static uint64_t whash(const char *w, size_t n)
 {
-    return bw_hash64(w, n, 0x70b1c5);
+    return bw_whash_str(w, n, 0x70b1c5);
+}
+
+/* The same value for a word's bytes with 8-byte steps readable (bw_tok.w, bw_toklist_bytes). */
+static uint64_t whash_tok(const char *w, size_t n)
+{
+    return bw_whash(w, n, 0x70b1c5);
 }
 
 static int wn_find(const char *w, size_t n)
@@ -302,6 +309,13 @@ static int wmap_put(struct wmap *m, uint64_t h, float w)
 static uint64_t stemhash(const char *w, size_t n)
 {
     uint64_t h = whash(w, bw_tok_stem(w, n));
+    return h ? h : 1;
+}
+
+/* The same for a word read by the tokeniser (w: its bw_tok.w). */
+static uint64_t stemhash_tok(const char *w, size_t n)
+{
+    uint64_t h = whash_tok(w, bw_tok_stem(w, n));
     return h ? h : 1;
 }
 
@@ -620,7 +634,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         for (i = 0; i < tl->nid; i++) {
             /* stemhash() with the stem the list found */
             const char *w = bw_toklist_bytes(tl, i);
-            uint64_t h0 = whash(w, bw_toklist_stem(tl, i));
+            uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
             kc[i] = (uint8_t)word_kind(w, bw_toklist_len(tl, i));
         }
@@ -636,7 +650,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             h = hc[id];
             k8 = kc[id];
         } else {
-            h = stemhash(t->w, t->len);
+            h = stemhash_tok(t->w, t->len);
             k8 = word_kind(t->w, t->len);
         }
         es->cue |= k8 & (K_FIRST | K_CUE);

@@ -227,7 +227,24 @@ struct tstate {
     uint64_t *big;
     uint32_t *eoff, *etopic;
     uint32_t nex;
+    /*
+     * The same bigrams the other way round, for blocks short enough that
+     * every bigram of theirs would be kept (BIG_FAST_WORDS): each distinct
+     * example bigram once, with the examples holding it (an example once
+     * for every time it does), ex[off..off+n). A block's bigram is looked up
+     * here (a small table, mostly empty slots) instead of being added to a
+     * 2048-slot set that the examples then probe: the same shares.
+     */
+    struct ebig {
+        uint64_t b; /* 0: empty */
+        uint32_t off, n;
+    } *eb;
+    uint32_t ebmask, neb;
+    uint32_t *ebex;
 };
+
+/* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
+#define BIG_FAST_WORDS (BIG_SLOTS / 2 + 1)
 
 struct tscratch {
     uint32_t nwords;
@@ -235,7 +252,7 @@ struct tscratch {
     uint32_t nbig;
     int used; /* seen and bigs hold a block's words */
     uint64_t seen[SEEN_SLOTS];
-    uint64_t bigs[BIG_SLOTS]; /* word bigrams of the block, for the example match */
+    uint64_t *bigs; /* word bigrams of a long block, for the example match (in the arena) */
     float *score; /* this block, by topic */
     float *best;  /* over blocks */
     float *phrase;
@@ -437,7 +454,61 @@ static void tfree(void *stp)
     free(st->big);
     free(st->eoff);
     free(st->etopic);
+    free(st->eb);
+    free(st->ebex);
     free(st);
+}
+
+static uint32_t eb_find(const struct tstate *st, uint64_t b)
+{
+    uint32_t k;
+
+    for (k = (uint32_t)b & st->ebmask; st->eb[k].b && st->eb[k].b != b; k = (k + 1) & st->ebmask)
+        ;
+    return k;
+}
+
+/* st->eb and st->ebex from the examples' bigram lists (those the match reads: EX_MIN_BIGRAMS or more) */
+static int build_eb(struct tstate *st)
+{
+    uint32_t cap = 64, total = 0, i, e, k, off = 0;
+
+    for (i = 0; i < st->nex; i++)
+        if (st->eoff[i + 1] - st->eoff[i] >= EX_MIN_BIGRAMS)
+            total += st->eoff[i + 1] - st->eoff[i];
+    while (cap < total * 2)
+        cap <<= 1;
+    if ((st->eb = calloc(cap, sizeof(*st->eb))) == NULL || (st->ebex = calloc(total + 1, sizeof(*st->ebex))) == NULL)
+        return BW_ENOMEM;
+    st->ebmask = cap - 1;
+    /* count, then place: an entry's examples in example order */
+    for (i = 0; i < st->nex; i++) {
+        if (st->eoff[i + 1] - st->eoff[i] < EX_MIN_BIGRAMS)
+            continue;
+        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+            k = eb_find(st, st->big[e]);
+            if (!st->eb[k].b) {
+                st->eb[k].b = st->big[e];
+                st->neb++;
+            }
+            st->eb[k].n++;
+        }
+    }
+    for (k = 0; k <= st->ebmask; k++)
+        if (st->eb[k].b) {
+            st->eb[k].off = off;
+            off += st->eb[k].n;
+            st->eb[k].n = 0;
+        }
+    for (i = 0; i < st->nex; i++) {
+        if (st->eoff[i + 1] - st->eoff[i] < EX_MIN_BIGRAMS)
+            continue;
+        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+            k = eb_find(st, st->big[e]);
+            st->ebex[st->eb[k].off + st->eb[k].n++] = i;
+        }
+    }
+    return BW_OK;
 }
 
 static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **stp, struct bw_errs *errs)
@@ -515,6 +586,9 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
     for (i = 0; i < st->n; i++)
         free(maps[i].s);
     free(maps);
+    maps = NULL;
+    if (st->nex && (rv = build_eb(st)) != 0)
+        goto fail;
     *stp = st;
     return BW_OK;
 fail:
@@ -614,18 +688,26 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     uint64_t ph = 0;
     int have_prev = 0;
     float damp;
+    uint32_t *shared = NULL; /* fast example match: shares by example */
+    uint8_t *ebseen = NULL;  /* and which of st->eb the block has had */
 
     es->nwords = 0;
     es->cue = 0;
     es->nbig = 0;
-    /* the scratch comes zeroed: only a second block needs them cleared */
-    if (es->used) {
+    /* the scratch comes zeroed: only a second block needs it cleared */
+    if (es->used)
         memset(es->seen, 0, sizeof(es->seen));
-        if (st->nex)
-            memset(es->bigs, 0, sizeof(es->bigs));
-    }
     es->used = 1;
     tl = bw_eval_words(ev);
+    if (st->nex) {
+        if (tl && tl->n <= BIG_FAST_WORDS) {
+            if ((shared = bw_arena_calloc(&ev->w->arena, st->nex * sizeof(*shared))) == NULL ||
+                (ebseen = bw_arena_calloc(&ev->w->arena, st->ebmask + 1)) == NULL)
+                return BW_ENOMEM;
+        } else if ((es->bigs = bw_arena_calloc(&ev->w->arena, BIG_SLOTS * sizeof(*es->bigs))) == NULL) {
+            return BW_ENOMEM;
+        }
+    }
     /* stem hashes and kinds by word id: each distinct word once, in one loop (bw_toklist_bytes) */
     if (tl) {
         if ((hc = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||
@@ -658,7 +740,16 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         if ((k8 & K_YOU) && (pk & K_MODAL))
             es->cue |= 1;
         pk = k8;
-        if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
+        if (shared && have_prev) {
+            uint64_t b = bigram(ph, h);
+            k = eb_find(st, b);
+            if (st->eb[k].b && !ebseen[k]) {
+                uint32_t j;
+                ebseen[k] = 1;
+                for (j = 0; j < st->eb[k].n; j++)
+                    shared[st->ebex[st->eb[k].off + j]]++;
+            }
+        } else if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
             uint64_t b = bigram(ph, h);
             for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
                 ;
@@ -695,18 +786,22 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         damp *= (es->cue & 1) ? 0.8f : 0.55f;
     /* a text phrased like one of the examples ("Is now a good time to buy ethereum?") */
     for (i = 0; i < st->nex; i++) {
-        uint32_t e, shared = 0, nb = st->eoff[i + 1] - st->eoff[i];
+        uint32_t e, sh = 0, nb = st->eoff[i + 1] - st->eoff[i];
         if (nb < EX_MIN_BIGRAMS)
             continue;
-        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
-            uint64_t b = st->big[e];
-            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
-                ;
-            shared += es->bigs[k] == b;
+        if (shared) {
+            sh = shared[i];
+        } else {
+            for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+                uint64_t b = st->big[e];
+                for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                    ;
+                sh += es->bigs[k] == b;
+            }
         }
-        if (shared >= EX_MIN_BIGRAMS && (float)shared >= EX_MIN_SHARE * (float)nb &&
-            EX_MATCH * (float)shared / (float)nb > es->phrase[st->etopic[i]])
-            es->phrase[st->etopic[i]] = EX_MATCH * (float)shared / (float)nb;
+        if (sh >= EX_MIN_BIGRAMS && (float)sh >= EX_MIN_SHARE * (float)nb &&
+            EX_MATCH * (float)sh / (float)nb > es->phrase[st->etopic[i]])
+            es->phrase[st->etopic[i]] = EX_MATCH * (float)sh / (float)nb;
     }
     for (i = 0; i < st->n; i++) {
         float sc = es->score[i] * damp + es->phrase[i];

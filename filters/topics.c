@@ -51,6 +51,8 @@
 #define EX_MATCH 1.2f    /* times the share of an example's bigrams the text repeats */
 #define EX_MIN_SHARE 0.6f
 #define EX_MIN_BIGRAMS 3
+#define EB_BITS 4096     /* bits of the examples' bigram filter (ebbits) */
+#define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
 
@@ -241,6 +243,8 @@ struct tstate {
     } *eb;
     uint32_t ebmask, neb;
     uint32_t *ebex;
+    /* one bit per EB_BITS value of bits 40.. of the bigrams in eb: most of a block's bigrams are not, told without a probe */
+    uint64_t ebbits[EB_BITS / 64];
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
@@ -489,6 +493,7 @@ static int build_eb(struct tstate *st)
             k = eb_find(st, st->big[e]);
             if (!st->eb[k].b) {
                 st->eb[k].b = st->big[e];
+                st->ebbits[EB_BIT(st->big[e]) / 64] |= 1ull << (EB_BIT(st->big[e]) % 64);
                 st->neb++;
             }
             st->eb[k].n++;
@@ -742,8 +747,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         pk = k8;
         if (shared && have_prev) {
             uint64_t b = bigram(ph, h);
-            k = eb_find(st, b);
-            if (st->eb[k].b && !ebseen[k]) {
+            if (!((st->ebbits[EB_BIT(b) / 64] >> (EB_BIT(b) % 64)) & 1))
+                k = st->ebmask + 1; /* not an example's */
+            else
+                k = eb_find(st, b);
+            if (k <= st->ebmask && st->eb[k].b && !ebseen[k]) {
                 uint32_t j;
                 ebseen[k] = 1;
                 for (j = 0; j < st->eb[k].n; j++)

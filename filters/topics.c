@@ -243,7 +243,7 @@ struct tstate {
     } *eb;
     uint32_t ebmask, neb;
     uint32_t *ebex;
-    /* one bit per EB_BITS value of bits 40.. of the bigrams in eb: most of a block's bigrams are not, told without a probe */
+    /* a bit per bigram of eb (EB_BIT): most of a block's bigrams are in none, told without a probe */
     uint64_t ebbits[EB_BITS / 64];
 };
 

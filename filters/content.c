@@ -385,7 +385,27 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
     }
     if (k)
         add_feats(es, es->hbuf, k);
-    if (w1) {
+    if (w1 && K == 3) {
+        /*
+         * The shipped bank: three sums in registers, not in es->acc through
+         * memory at every id (exact in any order, above)
+         */
+        double a0 = 0, a1 = 0, a2 = 0;
+        for (i = 0; i < tl->nid; i++) {
+            uint32_t f = bw_feat_fold(hw[i]);
+            const float *row = bank.w + (size_t)(f & mask) * 3;
+            double c = (f & 0x80000000u) ? -(double)cnt[i] : (double)cnt[i];
+            if (i + 8 < tl->nid)
+                __builtin_prefetch(bank.w + (size_t)(bw_feat_fold(hw[i + 8]) & mask) * 3);
+            a0 += c * row[0];
+            a1 += c * row[1];
+            a2 += c * row[2];
+        }
+        es->acc[0] += a0;
+        es->acc[1] += a1;
+        es->acc[2] += a2;
+        es->nfeat += n;
+    } else if (w1) {
         for (i = 0; i < tl->nid; i++) {
             uint32_t f = bw_feat_fold(hw[i]);
             const float *row = bank.w + (size_t)(f & mask) * K;

@@ -63,7 +63,7 @@ struct gscratch {
 
 static uint32_t shash(const struct bw_tok *t)
 {
-    uint64_t h = bw_hash64(t->w, bw_tok_stem(t->w, t->len), 0x9a0d);
+    uint64_t h = bw_whash(t->w, bw_tok_stem(t->w, t->len), 0x9a0d);
     uint32_t v = (uint32_t)(h ^ (h >> 32));
     return v ? v : 1;
 }
@@ -136,7 +136,7 @@ static uint32_t list_hash(const struct bw_toklist *tl, uint32_t id)
 
     if (!(info & BW_TOKI_DIGIT) && (bw_toklist_len(tl, id) < 2 || (info & BW_TOKI_STOP)))
         return 0;
-    h = bw_hash64(bw_toklist_bytes(tl, id), info & BW_TOKI_STEM, 0x9a0d);
+    h = bw_whash(bw_toklist_bytes(tl, id), info & BW_TOKI_STEM, 0x9a0d);
     v = (uint32_t)(h ^ (h >> 32));
     return v ? v : 1;
 }

@@ -440,7 +440,9 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
     }
 }
 
-static int stop_has(uint64_t a, uint64_t b);
+static void stop_ensure(void);
+static inline int stop_probe(uint64_t a, uint64_t b);
+static inline size_t stem_len(const char *w, size_t n);
 
 
 /* The first 16 bytes of t's word, zero-padded (t->w holds BW_TOK_MAX bytes: read 16, keep the word's). */
@@ -507,6 +509,7 @@ static int number_words(struct bw_toklist *tl)
         }
     }
     mask = (uint32_t)tl->tabcap - 1;
+    stop_ensure();
     for (i = 0; i < tl->n; i++) {
         const struct bw_tok *t = &tl->t[i];
         uint64_t a, b;
@@ -528,8 +531,8 @@ static int number_words(struct bw_toklist *tl)
             k->first = (uint32_t)i;
             tl->slot[tl->nid] = s;
             /* a function word has at most 10 bytes: its key is a, b (stop_has) */
-            tl->info[tl->nid] = (uint8_t)(bw_tok_stem(t->w, t->len) | (t->flags & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
-                                          (t->len <= 10 && stop_has(a, b) ? BW_TOKI_STOP : 0));
+            tl->info[tl->nid] = (uint8_t)(stem_len(t->w, t->len) | (t->flags & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
+                                          (t->len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
             x = ++tl->nid;
             tl->tab[s] = x;
         }
@@ -571,7 +574,7 @@ void bw_toklist_free(struct bw_toklist *tl)
  * as the chain they replace (tests/unit/filters/test_linear.c keeps that
  * chain and compares).
  */
-size_t bw_tok_stem(const char *w, size_t n)
+static inline __attribute__((always_inline)) size_t stem_len(const char *w, size_t n)
 {
     if (n <= 3)
         return n;
@@ -627,6 +630,11 @@ size_t bw_tok_stem(const char *w, size_t n)
     if (n > 4 && (w[n - 1] == 'e' || w[n - 1] == 'y' || w[n - 1] == 'i'))
         n -= 1;
     return n;
+}
+
+size_t bw_tok_stem(const char *w, size_t n)
+{
+    return stem_len(w, n);
 }
 
 /* sorted for reading; looked up through a hash set */
@@ -685,16 +693,27 @@ static void stop_init(void)
     __atomic_store_n(&stop_ready, 1, __ATOMIC_RELEASE);
 }
 
-static int stop_has(uint64_t a, uint64_t b)
+static void stop_ensure(void)
+{
+    if (!__atomic_load_n(&stop_ready, __ATOMIC_ACQUIRE))
+        pthread_once(&stop_once, stop_init);
+}
+
+/* stop_has once stop_ensure() ran: inlined into the numbering loop */
+static inline __attribute__((always_inline)) int stop_probe(uint64_t a, uint64_t b)
 {
     uint32_t s;
 
-    if (!__atomic_load_n(&stop_ready, __ATOMIC_ACQUIRE))
-        pthread_once(&stop_once, stop_init);
     for (s = stop_slot(a, b); stopkey[s][0]; s = (s + 1) & (STOP_SLOTS - 1))
         if (stopkey[s][0] == a && stopkey[s][1] == b)
             return 1;
     return 0;
+}
+
+static int stop_has(uint64_t a, uint64_t b)
+{
+    stop_ensure();
+    return stop_probe(a, b);
 }
 
 int bw_tok_stopword(const char *w, size_t n)

@@ -12,6 +12,8 @@
 #ifndef BW_TOKENS_H
 #define BW_TOKENS_H
 
+#include <string.h>
+
 #include "filters/bw.h"
 
 #define BW_TOK_MAX 48
@@ -181,6 +183,65 @@ static inline uint64_t bw_hash64(const void *p, size_t n, uint64_t seed)
         h *= 0x100000001b3ull;
     }
     return h;
+}
+
+/*
+ * A word hash for the sets and tables the scorers build at run time
+ * (grounding's sets, the topic vocabulary), 8 bytes a step: most words fit
+ * in one step, a multiply and two xor-shifts, where FNV-1a chains a
+ * multiply per byte. Not for the content models' features: their hash
+ * (bw_hash64) is fixed by the trained model files. The values are not
+ * stored anywhere; they only have to agree within one process.
+ *
+ * bw_whash reads p[0..n) rounded up to a multiple of 8 bytes (the caller
+ * guarantees those are readable: a word's bw_tok.w, a list key,
+ * bw_toklist_bytes) and needs a little-endian CPU for its masked load;
+ * bw_whash_str reads only p[0..n) and returns the same value.
+ */
+static inline uint64_t bw_whash_step(uint64_t h, uint64_t x)
+{
+    h = (h ^ x) * 0xbf58476d1ce4e5b9ull;
+    return h ^ h >> 31;
+}
+
+static inline uint64_t bw_whash_end(uint64_t h)
+{
+    h *= 0x94d049bb133111ebull;
+    return h ^ h >> 32;
+}
+
+static inline uint64_t bw_whash_str(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *b = p;
+    uint64_t h = seed ^ n * 0x9e3779b97f4a7c15ull, x = 0;
+    size_t i;
+
+    for (; n > 8; n -= 8, b += 8) {
+        for (i = 0, x = 0; i < 8; i++)
+            x |= (uint64_t)b[i] << 8 * i;
+        h = bw_whash_step(h, x);
+    }
+    for (i = 0, x = 0; i < n; i++)
+        x |= (uint64_t)b[i] << 8 * i;
+    return bw_whash_end(bw_whash_step(h, x));
+}
+
+static inline uint64_t bw_whash(const void *p, size_t n, uint64_t seed)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const unsigned char *b = p;
+    uint64_t h = seed ^ n * 0x9e3779b97f4a7c15ull, x;
+
+    for (; n > 8; n -= 8, b += 8) {
+        memcpy(&x, b, 8);
+        h = bw_whash_step(h, x);
+    }
+    memcpy(&x, b, 8);
+    x &= n >= 8 ? ~0ull : (1ull << 8 * n) - 1;
+    return bw_whash_end(bw_whash_step(h, x));
+#else
+    return bw_whash_str(p, n, seed);
+#endif
 }
 
 /* Mixes two hashes into one (order matters): word bigrams, keyed features. */

@@ -51,6 +51,8 @@
 #define EX_MATCH 1.2f    /* times the share of an example's bigrams the text repeats */
 #define EX_MIN_SHARE 0.6f
 #define EX_MIN_BIGRAMS 3
+#define EB_BITS 4096     /* bits of the examples' bigram filter (ebbits) */
+#define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
 
@@ -73,9 +75,16 @@ struct wn {
 static pthread_once_t wn_once = PTHREAD_ONCE_INIT;
 static struct wn wn;
 
+/* Any string (compiling, the WordNet lists): reads w[0..n) only. */
 static uint64_t whash(const char *w, size_t n)
 {
-    return bw_hash64(w, n, 0x70b1c5);
+    return bw_whash_str(w, n, 0x70b1c5);
+}
+
+/* The same value for a word's bytes with 8-byte steps readable (bw_tok.w, bw_toklist_bytes). */
+static uint64_t whash_tok(const char *w, size_t n)
+{
+    return bw_whash(w, n, 0x70b1c5);
 }
 
 static int wn_find(const char *w, size_t n)
@@ -220,7 +229,26 @@ struct tstate {
     uint64_t *big;
     uint32_t *eoff, *etopic;
     uint32_t nex;
+    /*
+     * The same bigrams the other way round, for blocks short enough that
+     * every bigram of theirs would be kept (BIG_FAST_WORDS): each distinct
+     * example bigram once, with the examples holding it (an example once
+     * for every time it does), ex[off..off+n). A block's bigram is looked up
+     * here (a small table, mostly empty slots) instead of being added to a
+     * 2048-slot set that the examples then probe: the same shares.
+     */
+    struct ebig {
+        uint64_t b; /* 0: empty */
+        uint32_t off, n;
+    } *eb;
+    uint32_t ebmask, neb;
+    uint32_t *ebex;
+    /* a bit per bigram of eb (EB_BIT): most of a block's bigrams are in none, told without a probe */
+    uint64_t ebbits[EB_BITS / 64];
 };
+
+/* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
+#define BIG_FAST_WORDS (BIG_SLOTS / 2 + 1)
 
 struct tscratch {
     uint32_t nwords;
@@ -228,7 +256,7 @@ struct tscratch {
     uint32_t nbig;
     int used; /* seen and bigs hold a block's words */
     uint64_t seen[SEEN_SLOTS];
-    uint64_t bigs[BIG_SLOTS]; /* word bigrams of the block, for the example match */
+    uint64_t *bigs; /* word bigrams of a long block, for the example match (in the arena) */
     float *score; /* this block, by topic */
     float *best;  /* over blocks */
     float *phrase;
@@ -302,6 +330,13 @@ static int wmap_put(struct wmap *m, uint64_t h, float w)
 static uint64_t stemhash(const char *w, size_t n)
 {
     uint64_t h = whash(w, bw_tok_stem(w, n));
+    return h ? h : 1;
+}
+
+/* The same for a word read by the tokeniser (w: its bw_tok.w). */
+static uint64_t stemhash_tok(const char *w, size_t n)
+{
+    uint64_t h = whash_tok(w, bw_tok_stem(w, n));
     return h ? h : 1;
 }
 
@@ -423,7 +458,62 @@ static void tfree(void *stp)
     free(st->big);
     free(st->eoff);
     free(st->etopic);
+    free(st->eb);
+    free(st->ebex);
     free(st);
+}
+
+static uint32_t eb_find(const struct tstate *st, uint64_t b)
+{
+    uint32_t k;
+
+    for (k = (uint32_t)b & st->ebmask; st->eb[k].b && st->eb[k].b != b; k = (k + 1) & st->ebmask)
+        ;
+    return k;
+}
+
+/* st->eb and st->ebex from the examples' bigram lists (those the match reads: EX_MIN_BIGRAMS or more) */
+static int build_eb(struct tstate *st)
+{
+    uint32_t cap = 64, total = 0, i, e, k, off = 0;
+
+    for (i = 0; i < st->nex; i++)
+        if (st->eoff[i + 1] - st->eoff[i] >= EX_MIN_BIGRAMS)
+            total += st->eoff[i + 1] - st->eoff[i];
+    while (cap < total * 2)
+        cap <<= 1;
+    if ((st->eb = calloc(cap, sizeof(*st->eb))) == NULL || (st->ebex = calloc(total + 1, sizeof(*st->ebex))) == NULL)
+        return BW_ENOMEM;
+    st->ebmask = cap - 1;
+    /* count, then place: an entry's examples in example order */
+    for (i = 0; i < st->nex; i++) {
+        if (st->eoff[i + 1] - st->eoff[i] < EX_MIN_BIGRAMS)
+            continue;
+        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+            k = eb_find(st, st->big[e]);
+            if (!st->eb[k].b) {
+                st->eb[k].b = st->big[e];
+                st->ebbits[EB_BIT(st->big[e]) / 64] |= 1ull << (EB_BIT(st->big[e]) % 64);
+                st->neb++;
+            }
+            st->eb[k].n++;
+        }
+    }
+    for (k = 0; k <= st->ebmask; k++)
+        if (st->eb[k].b) {
+            st->eb[k].off = off;
+            off += st->eb[k].n;
+            st->eb[k].n = 0;
+        }
+    for (i = 0; i < st->nex; i++) {
+        if (st->eoff[i + 1] - st->eoff[i] < EX_MIN_BIGRAMS)
+            continue;
+        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+            k = eb_find(st, st->big[e]);
+            st->ebex[st->eb[k].off + st->eb[k].n++] = i;
+        }
+    }
+    return BW_OK;
 }
 
 static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **stp, struct bw_errs *errs)
@@ -501,6 +591,9 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
     for (i = 0; i < st->n; i++)
         free(maps[i].s);
     free(maps);
+    maps = NULL;
+    if (st->nex && (rv = build_eb(st)) != 0)
+        goto fail;
     *stp = st;
     return BW_OK;
 fail:
@@ -600,18 +693,26 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     uint64_t ph = 0;
     int have_prev = 0;
     float damp;
+    uint32_t *shared = NULL; /* fast example match: shares by example */
+    uint8_t *ebseen = NULL;  /* and which of st->eb the block has had */
 
     es->nwords = 0;
     es->cue = 0;
     es->nbig = 0;
-    /* the scratch comes zeroed: only a second block needs them cleared */
-    if (es->used) {
+    /* the scratch comes zeroed: only a second block needs it cleared */
+    if (es->used)
         memset(es->seen, 0, sizeof(es->seen));
-        if (st->nex)
-            memset(es->bigs, 0, sizeof(es->bigs));
-    }
     es->used = 1;
     tl = bw_eval_words(ev);
+    if (st->nex) {
+        if (tl && tl->n <= BIG_FAST_WORDS) {
+            if ((shared = bw_arena_calloc(&ev->w->arena, st->nex * sizeof(*shared))) == NULL ||
+                (ebseen = bw_arena_calloc(&ev->w->arena, st->ebmask + 1)) == NULL)
+                return BW_ENOMEM;
+        } else if ((es->bigs = bw_arena_calloc(&ev->w->arena, BIG_SLOTS * sizeof(*es->bigs))) == NULL) {
+            return BW_ENOMEM;
+        }
+    }
     /* stem hashes and kinds by word id: each distinct word once, in one loop (bw_toklist_bytes) */
     if (tl) {
         if ((hc = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||
@@ -620,7 +721,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         for (i = 0; i < tl->nid; i++) {
             /* stemhash() with the stem the list found */
             const char *w = bw_toklist_bytes(tl, i);
-            uint64_t h0 = whash(w, bw_toklist_stem(tl, i));
+            uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
             kc[i] = (uint8_t)word_kind(w, bw_toklist_len(tl, i));
         }
@@ -636,7 +737,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             h = hc[id];
             k8 = kc[id];
         } else {
-            h = stemhash(t->w, t->len);
+            h = stemhash_tok(t->w, t->len);
             k8 = word_kind(t->w, t->len);
         }
         es->cue |= k8 & (K_FIRST | K_CUE);
@@ -644,7 +745,19 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         if ((k8 & K_YOU) && (pk & K_MODAL))
             es->cue |= 1;
         pk = k8;
-        if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
+        if (shared && have_prev) {
+            uint64_t b = bigram(ph, h);
+            if (!((st->ebbits[EB_BIT(b) / 64] >> (EB_BIT(b) % 64)) & 1))
+                k = st->ebmask + 1; /* not an example's */
+            else
+                k = eb_find(st, b);
+            if (k <= st->ebmask && st->eb[k].b && !ebseen[k]) {
+                uint32_t j;
+                ebseen[k] = 1;
+                for (j = 0; j < st->eb[k].n; j++)
+                    shared[st->ebex[st->eb[k].off + j]]++;
+            }
+        } else if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
             uint64_t b = bigram(ph, h);
             for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
                 ;
@@ -681,18 +794,22 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         damp *= (es->cue & 1) ? 0.8f : 0.55f;
     /* a text phrased like one of the examples ("Is now a good time to buy ethereum?") */
     for (i = 0; i < st->nex; i++) {
-        uint32_t e, shared = 0, nb = st->eoff[i + 1] - st->eoff[i];
+        uint32_t e, sh = 0, nb = st->eoff[i + 1] - st->eoff[i];
         if (nb < EX_MIN_BIGRAMS)
             continue;
-        for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
-            uint64_t b = st->big[e];
-            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
-                ;
-            shared += es->bigs[k] == b;
+        if (shared) {
+            sh = shared[i];
+        } else {
+            for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
+                uint64_t b = st->big[e];
+                for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                    ;
+                sh += es->bigs[k] == b;
+            }
         }
-        if (shared >= EX_MIN_BIGRAMS && (float)shared >= EX_MIN_SHARE * (float)nb &&
-            EX_MATCH * (float)shared / (float)nb > es->phrase[st->etopic[i]])
-            es->phrase[st->etopic[i]] = EX_MATCH * (float)shared / (float)nb;
+        if (sh >= EX_MIN_BIGRAMS && (float)sh >= EX_MIN_SHARE * (float)nb &&
+            EX_MATCH * (float)sh / (float)nb > es->phrase[st->etopic[i]])
+            es->phrase[st->etopic[i]] = EX_MATCH * (float)sh / (float)nb;
     }
     for (i = 0; i < st->n; i++) {
         float sc = es->score[i] * damp + es->phrase[i];

@@ -489,7 +489,8 @@ static int number_words(struct bw_toklist *tl)
         tl->tab = nt;
         tl->tabcap = want;
     }
-    {
+    /* grown with the word array, never to 0 bytes (realloc(p, 0) frees p) */
+    if (tl->cap > tl->idcap) {
         uint32_t *ni = realloc(tl->id, tl->cap * sizeof(*ni));
         struct bw_tokkey *nk;
         if (ni == NULL)
@@ -507,6 +508,7 @@ static int number_words(struct bw_toklist *tl)
                 return BW_ENOMEM;
             tl->info = nf;
         }
+        tl->idcap = tl->cap;
     }
     mask = (uint32_t)tl->tabcap - 1;
     stop_ensure();

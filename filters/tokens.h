@@ -74,6 +74,7 @@ struct bw_toklist {
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
     uint32_t *slot;        /* per id, its slot in tab */
+    size_t idcap;          /* entries of id, key, slot and info */
     uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
     size_t tabcap;         /* slots, a power of two */
 };

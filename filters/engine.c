@@ -161,7 +161,7 @@ const struct bw_toklist *bw_eval_source_words(struct bw_eval *ev)
     if (!ev->has_source)
         return NULL;
     if (w->stoks_state == 0)
-        w->stoks_state = bw_toklist_run(&w->stoks, ev->source.base, ev->source.len) == BW_OK ? 1 : -1;
+        w->stoks_state = bw_toklist_run_lean(&w->stoks, ev->source.base, ev->source.len) == BW_OK ? 1 : -1;
     return w->stoks_state > 0 ? &w->stoks : NULL;
 }
 

@@ -256,11 +256,13 @@ static int build(struct bw_eval *ev, struct gscratch *es)
         const struct bw_tok *t;
         const char *src = ev->source.base;
         size_t cap = sl ? sl->n : ev->source.len / 2 + 1, k = 0, from = 0, start = 0, last = 0, j;
-        uint32_t p1 = 0, p2 = 0;
+        size_t m = 0;
         unsigned n = 0, b;
         uint64_t *cache = NULL;
+        uint32_t *ch;
 
         if ((sh = bw_arena_alloc(a, (cap + 1) * sizeof(*sh))) == NULL ||
+            (ch = bw_arena_alloc(a, (cap + 1) * sizeof(*ch))) == NULL ||
             (sl && (cache = bw_arena_alloc(a, (sl->nid + 1) * sizeof(*cache))) == NULL))
             return BW_ENOMEM;
         /*
@@ -315,19 +317,24 @@ static int build(struct bw_eval *ev, struct gscratch *es)
                         v |= hs_has(&q, (uint32_t)v) ? IN_QUERY : 0;
                     }
                 }
+                /*
+                 * the content words gathered (ch[0..m)) without a branch on
+                 * whether this is one: on prose that is as good as random
+                 * (IN_QUERY is set on content words only)
+                 */
                 sh[k] = (uint32_t)v;
-                if (sh[k]) {
-                    uint32_t c = sh[k];
-                    if (p2)
-                        hs_add(&es->pairs, pair(p2, c));
-                    if (p1)
-                        hs_add(&es->pairs, pair(p1, c));
-                    p1 = p2;
-                    p2 = c;
-                    n += (v & IN_QUERY) != 0;
-                }
+                ch[m] = (uint32_t)v;
+                m += (uint32_t)v != 0;
+                n += (v & IN_QUERY) != 0;
             }
             k++;
+        }
+        /* each content word paired with the two before it (sentence ends do not part them) */
+        if (m > 1)
+            hs_add(&es->pairs, pair(ch[0], ch[1]));
+        for (j = 2; j < m; j++) {
+            hs_add(&es->pairs, pair(ch[j - 1], ch[j]));
+            hs_add(&es->pairs, pair(ch[j - 2], ch[j]));
         }
     }
     if (!ev->has_query)

@@ -289,7 +289,12 @@ static int push_slot(struct bw_toklist *tl)
     return BW_OK;
 }
 
-static int read_words(struct bw_toklist *tl, const char *s, size_t n)
+/*
+ * full: every flag of bw_tok_next(); else (bw_toklist_run_lean) only
+ * BW_TOKF_DIGIT is found on the words read from the masks, no sentence
+ * starts and no case flags: a constant, so each caller gets its own copy.
+ */
+static inline __attribute__((always_inline)) int read_words(struct bw_toklist *tl, const char *s, size_t n, int full)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t nch = (n + 63) / 64, c, pos = 0, cs, ce;
@@ -386,15 +391,18 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
             if (((uint32_t)_mm_movemask_epi8(x) & lm) != 0 ||
                 (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W)))
                 goto general;
-            up = (uint32_t)_mm_movemask_epi8(up16) & lm;
-            let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
-            f = sent_flag(u, st);
-            if (up & 1)
-                f |= BW_TOKF_UPPER;
+            f = 0;
+            if (full) {
+                up = (uint32_t)_mm_movemask_epi8(up16) & lm;
+                let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
+                f = sent_flag(u, st);
+                if (up & 1)
+                    f |= BW_TOKF_UPPER;
+                if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
+                    f |= BW_TOKF_ALLCAP;
+            }
             if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
                 f |= BW_TOKF_DIGIT;
-            if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
-                f |= BW_TOKF_ALLCAP;
             _mm_storeu_si128((__m128i *)(void *)t->w, _mm_add_epi8(x, _mm_and_si128(up16, _mm_set1_epi8(0x20))));
         } else
 #endif
@@ -420,15 +428,18 @@ static int read_words(struct bw_toklist *tl, const char *s, size_t n)
                 me = m[ce].e & ((~0ull << (pos & 63)) << 1);
                 continue;
             }
-            f = sent_flag(u, st);
-            up = MBITS(m, st, len, u);
-            let = MBITS(m, st, len, l);
-            if (up & 1)
-                f |= BW_TOKF_UPPER;
+            f = 0;
+            if (full) {
+                f = sent_flag(u, st);
+                up = MBITS(m, st, len, u);
+                let = MBITS(m, st, len, l);
+                if (up & 1)
+                    f |= BW_TOKF_UPPER;
+                if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
+                    f |= BW_TOKF_ALLCAP;
+            }
             if (MBITS(m, st, len, d))
                 f |= BW_TOKF_DIGIT;
-            if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
-                f |= BW_TOKF_ALLCAP;
             for (j = 0; j < len; j++)
                 t->w[j] = (char)lowtab[u[st + j]];
         }
@@ -547,7 +558,16 @@ static int number_words(struct bw_toklist *tl)
 
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
 {
-    int rv = read_words(tl, s, n);
+    int rv = read_words(tl, s, n, 1);
+
+    if (rv == BW_OK && (rv = number_words(tl)) != BW_OK)
+        tl->n = 0;
+    return rv;
+}
+
+int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)
+{
+    int rv = read_words(tl, s, n, 0);
 
     if (rv == BW_OK && (rv = number_words(tl)) != BW_OK)
         tl->n = 0;

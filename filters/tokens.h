@@ -122,6 +122,12 @@ static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
  * caller reads the text with bw_tok_next), or BW_ENOMEM.
  */
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n);
+/*
+ * The same for a text whose words' case and sentence starts nobody reads
+ * (grounding's source: bw_eval_source_words): of the words' flags only
+ * BW_TOKF_DIGIT is sure to be set; the ids, spans and bytes are the same.
+ */
+int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n);
 void bw_toklist_free(struct bw_toklist *tl);
 
 /*

@@ -58,7 +58,7 @@ FUZZ_TIME  ?= 300
 FUZZ_SMOKE ?= 10
 UNIT_BIN   := $(UNIT_SRC:%.c=$(O)/%)
 
-.PHONY: all test test-unit test-cli test-integration test-policy test-compat test-fuzz fuzz-build fuzzers asan ubsan run bench eval models fuzz lint install clean
+.PHONY: all test test-unit test-cli test-integration test-policy test-compat test-fuzz fuzz-build fuzzers asan ubsan run bench eval models fuzz install clean
 
 all: $(O)/bulwark $(O)/libbulwark.a
 
@@ -180,9 +180,6 @@ eval: all
 
 models: all
 	$(Q)scripts/train-models.sh $(O)/bulwark $(SHARED)
-
-lint:
-	$(Q)scripts/lint.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/bulwark

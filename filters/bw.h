@@ -41,6 +41,18 @@ struct bw_iov {
 #define BW_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define BW_UNUSED(x) ((void)(x))
 
+/* 1 under AddressSanitizer: caches of freed objects are off there, so a use after free stays visible */
+#if defined(__SANITIZE_ADDRESS__)
+#define BW_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BW_ASAN 1
+#endif
+#endif
+#ifndef BW_ASAN
+#define BW_ASAN 0
+#endif
+
 /*
  * BW_ALWAYS(x): x should always hold. Debug builds assert; release builds
  * evaluate x so the caller takes the safe path when it does not (SQLite).

@@ -256,8 +256,7 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
                    size_t *bad_block, size_t *bad_off)
 {
     struct bw_eval ev;
-    struct bw_mdispatch d;
-    void *es[BW_MAX_MODULES];
+    struct bw_mdispatch d; /* the modules' match handlers, states and scratch for this evaluation */
     size_t i, m;
     int rv;
 
@@ -308,8 +307,8 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
     }
     for (m = 0; m < e->nmods; m++) {
         size_t sz = e->mods[m].ops->scratch_size ? e->mods[m].ops->scratch_size(e->mods[m].st) : 0;
-        es[m] = NULL;
-        if (sz && (es[m] = bw_arena_calloc(&w->arena, sz)) == NULL)
+        d.es[m] = NULL;
+        if (sz && (d.es[m] = bw_arena_calloc(&w->arena, sz)) == NULL)
             return BW_ENOMEM;
     }
     d.n = e->nmods;
@@ -317,7 +316,6 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
     for (m = 0; m < e->nmods; m++) {
         d.fn[m] = e->mods[m].ops->on_match;
         d.st[m] = e->mods[m].st;
-        d.es[m] = es[m];
     }
     for (i = 0; i < nblocks; i++) {
         if (w->texts[i].view == NULL)
@@ -326,17 +324,17 @@ int bw_engine_eval(const struct bw_engine *e, struct bw_worker *w, const struct 
         ev.text = &w->texts[i];
         w->toks_state = 0;
         for (m = 0; m < e->nmods; m++)
-            if (e->mods[m].ops->begin_block && (rv = e->mods[m].ops->begin_block(e->mods[m].st, &ev, es[m])) != 0)
+            if (e->mods[m].ops->begin_block && (rv = e->mods[m].ops->begin_block(e->mods[m].st, &ev, d.es[m])) != 0)
                 return rv;
         if (e->m && (rv = bw_matcher_scan_mods(e->m, w->scratch, ev.text->view, ev.text->len, &d)) != 0)
             return rv;
         for (m = 0; m < e->nmods; m++)
-            if (e->mods[m].ops->end_block && (rv = e->mods[m].ops->end_block(e->mods[m].st, &ev, es[m])) != 0)
+            if (e->mods[m].ops->end_block && (rv = e->mods[m].ops->end_block(e->mods[m].st, &ev, d.es[m])) != 0)
                 return rv;
     }
     ev.text = NULL;
     for (m = 0; m < e->nmods; m++)
-        if (e->mods[m].ops->finish && (rv = e->mods[m].ops->finish(e->mods[m].st, &ev, es[m])) != 0)
+        if (e->mods[m].ops->finish && (rv = e->mods[m].ops->finish(e->mods[m].st, &ev, d.es[m])) != 0)
             return rv;
     return BW_OK;
 }

@@ -601,10 +601,15 @@ static int run_pcre(struct scanctx *sc, const struct pat *p, const char *text, s
     return BW_OK;
 }
 
-int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len, bw_match_fn fn,
-                    void *ctx)
+/*
+ * The scan itself: Hyperscan's block scan with on(arg) for its matches (a
+ * callback that stopped the scan left its result in *stopped), then the
+ * PCRE2 patterns, the gated ones only where their prefilter matched,
+ * through pc.
+ */
+static int scan(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,
+                match_event_handler on, void *arg, const int *stopped, struct scanctx *pc)
 {
-    struct scanctx sc = {m, s, fn, ctx, 0};
     size_t i;
     int rv;
 
@@ -613,9 +618,9 @@ int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const cha
     if (m->db) {
         if (len > UINT32_MAX)
             return BW_ELIMIT;
-        rv = hs_scan(m->db, text, (unsigned)len, 0, s->hs, on_hs, &sc);
+        rv = hs_scan(m->db, text, (unsigned)len, 0, s->hs, on, arg);
         if (rv == HS_SCAN_TERMINATED)
-            return sc.rv;
+            return *stopped;
         if (rv != HS_SUCCESS)
             return BW_ESCAN;
     }
@@ -623,10 +628,30 @@ int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const cha
         const struct pat *p = &m->p[m->pcre[i]];
         if (p->kind == PK_PCRE_GATED && !s->hits[m->pcre[i]])
             continue;
-        if ((rv = run_pcre(&sc, p, text, len)) != 0)
+        if ((rv = run_pcre(pc, p, text, len)) != 0)
             return rv;
     }
     return BW_OK;
+}
+
+int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len, bw_match_fn fn,
+                    void *ctx)
+{
+    struct scanctx sc = {m, s, fn, ctx, 0};
+
+    return scan(m, s, text, len, on_hs, &sc, &sc.rv, &sc);
+}
+
+/* A match handed to the module that owns its pattern (bw_match_fn's shape, for the PCRE2 patterns too). */
+static int on_match_mods(void *ctx, uint16_t module, uint32_t item, size_t from, size_t to)
+{
+    const struct bw_mdispatch *d = ctx;
+
+    if (BW_NEVER(module >= d->n))
+        return BW_ESCAN;
+    if (d->fn[module] == NULL)
+        return 0;
+    return d->fn[module](d->st[module], d->ev, d->es[module], item, from, to);
 }
 
 struct scanmods {
@@ -639,7 +664,6 @@ struct scanmods {
 static int on_hs_mods(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)
 {
     struct scanmods *sc = arg;
-    const struct bw_mdispatch *d = sc->d;
     const struct pat *p;
     unsigned pi;
 
@@ -650,56 +674,17 @@ static int on_hs_mods(unsigned int id, unsigned long long from, unsigned long lo
         return 0;
     }
     p = &sc->m->p[pi];
-    if (BW_NEVER(p->module >= d->n)) {
-        sc->rv = BW_ESCAN;
-        return 1;
-    }
-    if (d->fn[p->module] == NULL)
-        return 0;
-    if ((sc->rv = d->fn[p->module](d->st[p->module], d->ev, d->es[p->module], p->item, (size_t)from, (size_t)to)) != 0)
-        return 1;
-    return 0;
-}
-
-/* The PCRE2 patterns' matches, through bw_match_fn. */
-static int on_pcre_mods(void *ctx, uint16_t module, uint32_t item, size_t from, size_t to)
-{
-    const struct bw_mdispatch *d = ctx;
-
-    if (BW_NEVER(module >= d->n))
-        return BW_ESCAN;
-    if (d->fn[module] == NULL)
-        return 0;
-    return d->fn[module](d->st[module], d->ev, d->es[module], item, from, to);
+    /* a direct call, inlined: the one indirect call per match is the module's */
+    return (sc->rv = on_match_mods((void *)sc->d, p->module, p->item, (size_t)from, (size_t)to)) != 0;
 }
 
 int bw_matcher_scan_mods(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,
                          const struct bw_mdispatch *d)
 {
     struct scanmods smc = {m, s, d, 0};
-    struct scanctx sc = {m, s, on_pcre_mods, (void *)d, 0};
-    size_t i;
-    int rv;
+    struct scanctx sc = {m, s, on_match_mods, (void *)d, 0};
 
-    if (m->npcre)
-        memset(s->hits, 0, m->n);
-    if (m->db) {
-        if (len > UINT32_MAX)
-            return BW_ELIMIT;
-        rv = hs_scan(m->db, text, (unsigned)len, 0, s->hs, on_hs_mods, &smc);
-        if (rv == HS_SCAN_TERMINATED)
-            return smc.rv;
-        if (rv != HS_SUCCESS)
-            return BW_ESCAN;
-    }
-    for (i = 0; i < m->npcre; i++) {
-        const struct pat *p = &m->p[m->pcre[i]];
-        if (p->kind == PK_PCRE_GATED && !s->hits[m->pcre[i]])
-            continue;
-        if ((rv = run_pcre(&sc, p, text, len)) != 0)
-            return rv;
-    }
-    return BW_OK;
+    return scan(m, s, text, len, on_hs_mods, &smc, &smc.rv, &sc);
 }
 
 static int on_count(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)

@@ -556,22 +556,24 @@ static int number_words(struct bw_toklist *tl)
     return BW_OK;
 }
 
-int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+/* Reads the words of s (with every flag when full) and numbers them; an empty list when that fails. */
+static int run(struct bw_toklist *tl, const char *s, size_t n, int full)
 {
-    int rv = read_words(tl, s, n, 1);
+    int rv = read_words(tl, s, n, full);
 
     if (rv == BW_OK && (rv = number_words(tl)) != BW_OK)
         tl->n = 0;
     return rv;
 }
 
+int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+{
+    return run(tl, s, n, 1);
+}
+
 int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)
 {
-    int rv = read_words(tl, s, n, 0);
-
-    if (rv == BW_OK && (rv = number_words(tl)) != BW_OK)
-        tl->n = 0;
-    return rv;
+    return run(tl, s, n, 0);
 }
 
 void bw_toklist_free(struct bw_toklist *tl)

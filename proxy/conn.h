@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 
+#include "filters/bw.h"
 #include "proxy/loop.h"
 #include "proxy/msg.h"
 
@@ -135,16 +136,7 @@ void bw_px_stream_free(struct bw_px_stream *s);
  * requests before the next batch starts new ones. None under ASan, where
  * every stream is new so that a use after free stays visible.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define BW_PX_STREAM_CACHE_MAX 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BW_PX_STREAM_CACHE_MAX 0
-#endif
-#endif
-#ifndef BW_PX_STREAM_CACHE_MAX
-#define BW_PX_STREAM_CACHE_MAX 256
-#endif
+#define BW_PX_STREAM_CACHE_MAX (BW_ASAN ? 0 : 256)
 /* Frees the worker's streams kept for reuse (at the worker's end). */
 void bw_px_stream_cache_free(struct bw_px_worker *w);
 void bw_px_h2_cache_free(struct bw_px_worker *w);

@@ -35,8 +35,6 @@
 
 enum { V_NONE = 0, V_MASKED, V_BLOCKED };
 
-/* streamed pass-through: stop reading the upstream above HIGH bytes queued for the client, resume below LOW */
-
 struct ex {
     struct bw_px_stream *s;
     struct bw_px_worker *w;
@@ -223,11 +221,7 @@ static void access_log(struct ex *x)
         plen = (size_t)(q - s->req.path.base);
     /* no printf below: an access line per request was ~46k instructions with it, most of the proxy path's */
     bw_px_json_kv(b, "request_id", x->rid, strlen(x->rid));
-    bw_buf_adds(b, ",\"conn\":");
-    {
-        char num[24];
-        bw_buf_add(b, num, bw_px_fmt_u64(num, s->conn->id));
-    }
+    bw_px_json_ki(b, "conn", (long long)s->conn->id);
     bw_buf_adds(b, s->req.version == 20   ? ",\"proto\":\"h2\""
                    : s->req.version == 10 ? ",\"proto\":\"http/1.0\""
                                           : ",\"proto\":\"http/1.1\"");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "proxy/log.h"
+#include "proxy/msg.h"
 
 /* a thread's pending access/audit lines; flushed well before this */
 #define TL_FLUSH_AT (32u * 1024)
@@ -125,20 +126,6 @@ static void put_key(struct bw_buf *b, const char *key)
     bw_buf_add(b, "\":", 2);
 }
 
-static size_t utoa(char *out, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 int bw_px_json_ki(struct bw_buf *b, const char *key, long long v)
 {
     char num[24];
@@ -147,9 +134,9 @@ int bw_px_json_ki(struct bw_buf *b, const char *key, long long v)
     put_key(b, key);
     if (v < 0) {
         num[n++] = '-';
-        n += utoa(num + n, (uint64_t)0 - (uint64_t)v);
+        n += bw_px_fmt_u64(num + n, (uint64_t)0 - (uint64_t)v);
     } else
-        n = utoa(num, (uint64_t)v);
+        n = bw_px_fmt_u64(num, (uint64_t)v);
     return bw_buf_add(b, num, n);
 }
 
@@ -166,7 +153,7 @@ int bw_px_json_kfix(struct bw_buf *b, const char *key, uint64_t num, uint64_t de
     scale = p10[decimals];
     scaled = (num * scale + den / 2) / den; /* rounded half up */
     put_key(b, key);
-    n = utoa(out, scaled / scale);
+    n = bw_px_fmt_u64(out, scaled / scale);
     out[n++] = '.';
     frac = scaled % scale;
     for (i = decimals - 1; i >= 0; i--, frac /= 10)

@@ -9,22 +9,14 @@
 
 #include <curl/curl.h>
 
+#include "filters/bw.h"
 #include "proxy/loop.h"
 #include "proxy/upstream.h"
 
 #define BW_UP_HEADER_BYTES_MAX (256u * 1024)
 #define BW_UP_EASY_POOL 256
 /* finished requests kept for reuse with their buffers' storage (upstream.c) */
-#if defined(__SANITIZE_ADDRESS__)
-#define BW_UP_REQ_CACHE 0 /* under ASan every request is new: a use after free stays visible */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BW_UP_REQ_CACHE 0
-#endif
-#endif
-#ifndef BW_UP_REQ_CACHE
-#define BW_UP_REQ_CACHE 256
-#endif
+#define BW_UP_REQ_CACHE (BW_ASAN ? 0 : 256)
 #define BW_UP_REQ_KEEP (64u * 1024) /* largest buffer a kept request keeps */
 
 struct sockw {

@@ -661,6 +661,7 @@ static int cue_word(const char *w, size_t n)
 #define K_FIRST 2 /* first person: the text is about the writer's own situation */
 #define K_YOU 4
 #define K_MODAL 8 /* can, could, would: before "you", asking for a judgement */
+#define K_LONG 16 /* three bytes or more: may be a topic word (end_block's, not word_kind's) */
 
 static unsigned word_kind(const char *w, size_t n)
 {
@@ -690,6 +691,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     uint8_t *kc = NULL;
     unsigned pk = 0;
     uint32_t i, k, nseen = 0;
+    size_t wi;
     uint64_t ph = 0;
     int have_prev = 0;
     float damp;
@@ -723,23 +725,33 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             const char *w = bw_toklist_bytes(tl, i);
             uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
-            kc[i] = (uint8_t)word_kind(w, bw_toklist_len(tl, i));
+            kc[i] = (uint8_t)(word_kind(w, bw_toklist_len(tl, i)) | (bw_toklist_len(tl, i) >= 3 ? K_LONG : 0));
         }
     }
+    /*
+     * With a list, the words are read as their ids alone (4 bytes a word, in
+     * order), never as their 64-byte slots: what this loop needs of a word
+     * (stem hash, kind, length) depends on the word alone.
+     */
     bw_tokit_init(&it, tl, tx->view, tx->len);
-    while ((t = bw_tokit_next(&it)) != NULL) {
+    for (wi = 0;; wi++) {
         uint64_t h;
         uint32_t s;
         unsigned k8;
-        es->nwords++;
         if (hc) {
-            uint32_t id = bw_tokit_id(&it);
+            uint32_t id;
+            if (wi >= tl->n)
+                break;
+            id = tl->id[wi];
             h = hc[id];
             k8 = kc[id];
         } else {
+            if ((t = bw_tokit_next(&it)) == NULL)
+                break;
             h = stemhash_tok(t->w, t->len);
-            k8 = word_kind(t->w, t->len);
+            k8 = word_kind(t->w, t->len) | (t->len >= 3 ? K_LONG : 0);
         }
+        es->nwords++;
         es->cue |= k8 & (K_FIRST | K_CUE);
         /* "can you", "should you", "could you" + a request: asking for a judgement */
         if ((k8 & K_YOU) && (pk & K_MODAL))
@@ -768,7 +780,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         }
         ph = h;
         have_prev = 1;
-        if (t->len < 3)
+        if (!(k8 & K_LONG))
             continue;
         /* function words are not in the table: no need to test for them first */
         for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)

@@ -73,9 +73,8 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    uint32_t *slot;        /* per id, its slot in tab */
-    size_t idcap;          /* entries of id, key, slot and info */
-    uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
+    size_t idcap;          /* entries of id, key and info */
+    uint32_t *tab;         /* open addressing: id + 1; the first 2n (a power of two) in use, cleared per run */
     size_t tabcap;         /* slots, a power of two */
 };
 

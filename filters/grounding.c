@@ -409,15 +409,42 @@ static const double fact_w[16] = {1, 3, 2, 3, 2, 3, 2, 3, 1, 3, 1, 3, 2, 3, 2, 3
 _Static_assert(BW_TOKF_DIGIT == 1 && BW_TOKF_UPPER == 2 && BW_TOKF_ALLCAP == 4 && BW_TOKF_SENT == 8,
                "fact_w is indexed by these flags");
 
+/*
+ * One word of the guarded text: v as word_sets gives it, flags its
+ * BW_TOKF_*; *prev the hash of the content word before it (0: none yet).
+ * The sums take w or 0 (w * 0 or 1: exact, and x + 0 is x for the sums,
+ * never negative) and the counts 0 or 1, not a branch on whether the
+ * source holds the word.
+ */
+static inline void score_word(struct gscratch *es, uint64_t v, unsigned flags, uint32_t *prev)
+{
+    uint32_t h = (uint32_t)v;
+    unsigned in_src = (v & IN_SRC) != 0, fact;
+    double w;
+
+    if (h == 0)
+        return;
+    /* a number weighs 3, a name 2 (both facts), another word 1: by table, not branches on the flags */
+    w = fact_w[flags & 15];
+    fact = w > 1;
+    if (*prev) {
+        es->npairs++;
+        es->sup_pairs += hs_has(&es->pairs, pair(*prev, h));
+    }
+    *prev = h;
+    es->tot += w;
+    es->sup_g += w * (double)in_src;
+    es->miss_facts += (in_src ^ 1) & fact;
+    es->miss_words += (in_src ^ 1) & (fact ^ 1);
+    es->sup_r += w * (double)((v & IN_REL) != 0);
+}
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
     const struct bw_text *tx = ev->text;
     const struct bw_toklist *tl;
-    struct bw_tokit it;
-    const struct bw_tok *t;
     uint32_t prev = 0;
-    uint64_t *c = NULL;
     int rv;
 
     BW_UNUSED(stp);
@@ -427,37 +454,21 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     tl = bw_eval_words(ev);
     if (tl) {
         /* the word's hash and whether the source and the relevant part hold it, once per distinct word */
-        uint32_t i;
+        uint64_t *c;
+        size_t i;
         if ((c = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*c))) == NULL)
             return BW_ENOMEM;
         for (i = 0; i < tl->nid; i++)
-            c[i] = word_sets(es, list_hash(tl, i));
-    }
-    bw_tokit_init(&it, tl, tx->view, tx->len);
-    while ((t = bw_tokit_next(&it)) != NULL) {
-        uint64_t v = c ? c[bw_tokit_id(&it)] : word_sets(es, word_hash(t));
-        uint32_t h;
-        double w;
-        int fact;
-        if ((h = (uint32_t)v) == 0)
-            continue;
-        /* a number weighs 3, a name 2 (both facts), another word 1: by table, not branches on the flags */
-        w = fact_w[t->flags & 15];
-        fact = w > 1;
-        if (prev) {
-            es->npairs++;
-            es->sup_pairs += hs_has(&es->pairs, pair(prev, h));
-        }
-        prev = h;
-        es->tot += w;
-        if (v & IN_SRC)
-            es->sup_g += w;
-        else if (fact)
-            es->miss_facts++;
-        else
-            es->miss_words++;
-        if (v & IN_REL)
-            es->sup_r += w;
+            c[i] = word_sets(es, list_hash(tl, (uint32_t)i));
+        /* then the words as ids and flags (two small arrays), not as their 64-byte slots */
+        for (i = 0; i < tl->n; i++)
+            score_word(es, c[tl->id[i]], tl->flags[i], &prev);
+    } else {
+        struct bw_tokit it;
+        const struct bw_tok *t;
+        bw_tokit_init(&it, NULL, tx->view, tx->len);
+        while ((t = bw_tokit_next(&it)) != NULL)
+            score_word(es, word_sets(es, word_hash(t)), t->flags, &prev);
     }
     return 0;
 }

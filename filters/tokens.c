@@ -285,6 +285,12 @@ static int push_slot(struct bw_toklist *tl)
     if ((nt = realloc(tl->t, ncap * sizeof(*nt))) == NULL)
         return BW_ENOMEM;
     tl->t = nt;
+    {
+        uint8_t *nf = realloc(tl->flags, ncap);
+        if (nf == NULL)
+            return BW_ENOMEM;
+        tl->flags = nf;
+    }
     tl->cap = ncap;
     return BW_OK;
 }
@@ -414,6 +420,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 pos = st;
                 if (!bw_tok_next(s, n, &pos, t))
                     return BW_OK;
+                tl->flags[tl->n] = (uint8_t)t->flags;
                 tl->n++;
                 /*
                  * it may have read past this run (an apostrophe joins the
@@ -447,6 +454,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         t->start = st;
         t->end = e;
         t->flags = f;
+        tl->flags[tl->n] = (uint8_t)f;
         tl->n++;
     }
 }
@@ -577,6 +585,7 @@ int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)
 void bw_toklist_free(struct bw_toklist *tl)
 {
     free(tl->t);
+    free(tl->flags);
     free(tl->m);
     free(tl->id);
     free(tl->key);

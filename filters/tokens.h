@@ -54,6 +54,12 @@ struct bw_tokkey {
 };
 struct bw_toklist {
     struct bw_tok *t;
+    /*
+     * flags[i] == t[i].flags (BW_TOKF_* fit in a byte): a scorer that reads
+     * a word's id and flags only walks two small arrays, not the 64-byte
+     * slots
+     */
+    uint8_t *flags;
     size_t n, cap;
     struct bw_tokmask *m; /* byte-class bit masks of the text, 64 bytes a chunk */
     size_t mcap;          /* chunks */

@@ -353,13 +353,25 @@ static void test_tokens_list(void)
         while (bw_tok_next(b, n, &pos, &t)) {
             const struct bw_tok *x = k < tl.n ? &tl.t[k] : NULL;
             same &= x && x->len == t.len && memcmp(x->w, t.w, t.len) == 0 && x->start == t.start && x->end == t.end &&
-                    x->flags == t.flags;
+                    x->flags == t.flags && tl.flags[k] == t.flags;
+            /* (tl is reused: its numbering table at this text's size, however large the last one made it) */
             /* what the list found per word id: stem length and function word */
             same &= x && bw_toklist_stem(&tl, tl.id[k]) == bw_tok_stem(t.w, t.len) &&
                     bw_toklist_stop(&tl, tl.id[k]) == bw_tok_stopword(t.w, t.len);
             k++;
         }
         CU_ASSERT(same && k == tl.n);
+        /* the lean list: the same words and ids, its flags array as its slots' flags */
+        if (round % 10 == 0) {
+            struct bw_toklist ll = {0};
+            CU_ASSERT_EQUAL_FATAL(bw_toklist_run_lean(&ll, b, n), BW_OK);
+            same &= ll.n == tl.n && ll.nid == tl.nid;
+            for (k = 0; same && k < ll.n; k++)
+                same &= ll.id[k] == tl.id[k] && ll.flags[k] == ll.t[k].flags && ll.t[k].start == tl.t[k].start &&
+                        (ll.t[k].flags & BW_TOKF_DIGIT) == (tl.t[k].flags & BW_TOKF_DIGIT);
+            CU_ASSERT(same);
+            bw_toklist_free(&ll);
+        }
         /* word ids: equal exactly when the words are, numbered in order of first appearance */
         if (round % 20 == 0) {
             size_t x, y;

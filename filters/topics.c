@@ -705,8 +705,10 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     uint64_t *hc = NULL;
     uint8_t *kc = NULL;
     unsigned pk = 0;
-    uint32_t i, k, nseen = 0;
-    size_t wi;
+    uint32_t i, k, nseen = 0, nwords = 0;
+    size_t wi, nw;
+    const uint32_t *ids;
+    int cue = 0;
     uint64_t ph = 0;
     int have_prev = 0;
     float damp;
@@ -750,15 +752,18 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
      * (stem hash, kind, length) depends on the word alone.
      */
     bw_tokit_init(&it, tl, tx->view, tx->len);
+    /* the word count, cue bits and the list in locals, not es and tl at every word (-fno-strict-aliasing) */
+    nw = tl ? tl->n : 0;
+    ids = tl ? tl->id : NULL;
     for (wi = 0;; wi++) {
         uint64_t h;
         uint32_t s;
         unsigned k8;
         if (hc) {
             uint32_t id;
-            if (wi >= tl->n)
+            if (wi >= nw)
                 break;
-            id = tl->id[wi];
+            id = ids[wi];
             h = hc[id];
             k8 = kc[id];
         } else {
@@ -767,11 +772,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             h = stemhash_tok(t->w, t->len);
             k8 = word_kind(t->w, t->len) | (t->len >= 3 && vbit(st, h) ? K_VOCAB : 0);
         }
-        es->nwords++;
-        es->cue |= k8 & (K_FIRST | K_CUE);
+        nwords++;
+        cue |= k8 & (K_FIRST | K_CUE);
         /* "can you", "should you", "could you" + a request: asking for a judgement */
         if ((k8 & K_YOU) && (pk & K_MODAL))
-            es->cue |= 1;
+            cue |= 1;
         pk = k8;
         if (shared && have_prev) {
             uint64_t b = bigram(ph, h);
@@ -816,6 +821,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             if (st->tab[s].h == h)
                 es->score[st->tab[s].topic] += st->tab[s].w;
     }
+    es->nwords = nwords;
+    es->cue = cue;
     /* long texts gather chance hits: damp beyond 40 words; impersonal texts ask for no advice */
     damp = es->nwords > 40 ? sqrtf(40.0f / (float)es->nwords) : 1.0f;
     if (!(es->cue & 2))

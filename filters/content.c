@@ -359,7 +359,8 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
     const unsigned K = bank.k, w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
     size_t n = tl->n, i, k = 0;
     uint64_t *hw, prev = 0;
-    uint32_t *cnt;
+    uint32_t *cnt, *hb;
+    const uint32_t *ids;
 
     if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
         return 1;
@@ -369,22 +370,25 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
     /* each distinct word hashed once (bw_toklist_bytes), then read by id */
     for (i = 0; i < tl->nid; i++)
         hw[i] = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
-    prev = hw[tl->id[0]];
-    cnt[tl->id[0]]++;
+    /* the ids and the feature buffer through locals, not tl and es at every word (-fno-strict-aliasing) */
+    ids = tl->id;
+    hb = es->hbuf;
+    prev = hw[ids[0]];
+    cnt[ids[0]]++;
     for (i = 1; i < n; i++) {
-        uint64_t h = hw[tl->id[i]];
-        cnt[tl->id[i]]++;
+        uint64_t h = hw[ids[i]];
+        cnt[ids[i]]++;
         if (w2) {
-            es->hbuf[k++] = bw_feat_fold(bw_hash_mix(prev, h));
+            hb[k++] = bw_feat_fold(bw_hash_mix(prev, h));
             if (k == BW_NELEMS(es->hbuf)) {
-                add_feats(es, es->hbuf, k);
+                add_feats(es, hb, k);
                 k = 0;
             }
         }
         prev = h;
     }
     if (k)
-        add_feats(es, es->hbuf, k);
+        add_feats(es, hb, k);
     if (w1 && K == 3) {
         /*
          * The shipped bank: three sums in registers, not in es->acc through

@@ -401,15 +401,63 @@ static uint64_t word_sets(const struct gscratch *es, uint32_t h)
     return v;
 }
 
+/*
+ * A word's weight by its flags (DIGIT 1, UPPER 2, ALLCAP 4, SENT 8): 3 with
+ * a digit, else 2 all upper case or capitalised inside a sentence, else 1.
+ */
+static const double fact_w[16] = {1, 3, 2, 3, 2, 3, 2, 3, 1, 3, 1, 3, 2, 3, 2, 3};
+_Static_assert(BW_TOKF_DIGIT == 1 && BW_TOKF_UPPER == 2 && BW_TOKF_ALLCAP == 4 && BW_TOKF_SENT == 8,
+               "fact_w is indexed by these flags");
+
+/*
+ * The sums and counts of end_block, in a local copy while a block's words
+ * are scored (registers, not es through memory at every word: the build has
+ * -fno-strict-aliasing), taken from es and put back whole: the same
+ * additions in the same order.
+ */
+struct gsum {
+    unsigned npairs, sup_pairs, miss_facts, miss_words;
+    double tot, sup_g, sup_r;
+};
+
+/*
+ * One word of the guarded text: v as word_sets gives it, flags its
+ * BW_TOKF_*; *prev the hash of the content word before it (0: none yet).
+ * The sums take w or 0 (w * 0 or 1: exact, and x + 0 is x for the sums,
+ * never negative) and the counts 0 or 1, not a branch on whether the
+ * source holds the word.
+ */
+static inline void score_word(const struct hset *pairs, struct gsum *g, uint64_t v, unsigned flags, uint32_t *prev)
+{
+    uint32_t h = (uint32_t)v;
+    unsigned in_src = (v & IN_SRC) != 0, fact;
+    double w;
+
+    if (h == 0)
+        return;
+    /* a number weighs 3, a name 2 (both facts), another word 1: by table, not branches on the flags */
+    w = fact_w[flags & 15];
+    fact = w > 1;
+    if (*prev) {
+        g->npairs++;
+        g->sup_pairs += hs_has(pairs, pair(*prev, h));
+    }
+    *prev = h;
+    g->tot += w;
+    g->sup_g += w * (double)in_src;
+    g->miss_facts += (in_src ^ 1) & fact;
+    g->miss_words += (in_src ^ 1) & (fact ^ 1);
+    g->sup_r += w * (double)((v & IN_REL) != 0);
+}
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     struct gscratch *es = esp;
     const struct bw_text *tx = ev->text;
     const struct bw_toklist *tl;
-    struct bw_tokit it;
-    const struct bw_tok *t;
+    struct hset pairs;
+    struct gsum g;
     uint32_t prev = 0;
-    uint64_t *c = NULL;
     int rv;
 
     BW_UNUSED(stp);
@@ -417,46 +465,41 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         return rv;
     es->any = 1;
     tl = bw_eval_words(ev);
+    pairs = es->pairs;
+    g.npairs = es->npairs;
+    g.sup_pairs = es->sup_pairs;
+    g.miss_facts = es->miss_facts;
+    g.miss_words = es->miss_words;
+    g.tot = es->tot;
+    g.sup_g = es->sup_g;
+    g.sup_r = es->sup_r;
     if (tl) {
         /* the word's hash and whether the source and the relevant part hold it, once per distinct word */
-        uint32_t i;
+        const uint32_t *id = tl->id;
+        const uint8_t *fl = tl->flags;
+        uint64_t *c;
+        size_t i, n = tl->n;
         if ((c = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*c))) == NULL)
             return BW_ENOMEM;
         for (i = 0; i < tl->nid; i++)
-            c[i] = word_sets(es, list_hash(tl, i));
+            c[i] = word_sets(es, list_hash(tl, (uint32_t)i));
+        /* then the words as ids and flags (two small arrays), not as their 64-byte slots */
+        for (i = 0; i < n; i++)
+            score_word(&pairs, &g, c[id[i]], fl[i], &prev);
+    } else {
+        struct bw_tokit it;
+        const struct bw_tok *t;
+        bw_tokit_init(&it, NULL, tx->view, tx->len);
+        while ((t = bw_tokit_next(&it)) != NULL)
+            score_word(&pairs, &g, word_sets(es, word_hash(t)), t->flags, &prev);
     }
-    bw_tokit_init(&it, tl, tx->view, tx->len);
-    while ((t = bw_tokit_next(&it)) != NULL) {
-        uint64_t v = c ? c[bw_tokit_id(&it)] : word_sets(es, word_hash(t));
-        uint32_t h;
-        double w;
-        int fact = 0;
-        if ((h = (uint32_t)v) == 0)
-            continue;
-        if (t->flags & BW_TOKF_DIGIT) {
-            w = 3;
-            fact = 1;
-        } else if ((t->flags & BW_TOKF_ALLCAP) || ((t->flags & BW_TOKF_UPPER) && !(t->flags & BW_TOKF_SENT))) {
-            w = 2;
-            fact = 1;
-        } else {
-            w = 1;
-        }
-        if (prev) {
-            es->npairs++;
-            es->sup_pairs += hs_has(&es->pairs, pair(prev, h));
-        }
-        prev = h;
-        es->tot += w;
-        if (v & IN_SRC)
-            es->sup_g += w;
-        else if (fact)
-            es->miss_facts++;
-        else
-            es->miss_words++;
-        if (v & IN_REL)
-            es->sup_r += w;
-    }
+    es->npairs = g.npairs;
+    es->sup_pairs = g.sup_pairs;
+    es->miss_facts = g.miss_facts;
+    es->miss_words = g.miss_words;
+    es->tot = g.tot;
+    es->sup_g = g.sup_g;
+    es->sup_r = g.sup_r;
     return 0;
 }
 

@@ -285,6 +285,12 @@ static int push_slot(struct bw_toklist *tl)
     if ((nt = realloc(tl->t, ncap * sizeof(*nt))) == NULL)
         return BW_ENOMEM;
     tl->t = nt;
+    {
+        uint8_t *nf = realloc(tl->flags, ncap);
+        if (nf == NULL)
+            return BW_ENOMEM;
+        tl->flags = nf;
+    }
     tl->cap = ncap;
     return BW_OK;
 }
@@ -297,8 +303,10 @@ static int push_slot(struct bw_toklist *tl)
 static inline __attribute__((always_inline)) int read_words(struct bw_toklist *tl, const char *s, size_t n, int full)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce;
+    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce, nw, capw;
     struct bw_tokmask *m;
+    struct bw_tok *T;
+    uint8_t *F;
     uint64_t carry = 0, ms, me;
     int rv;
 
@@ -353,6 +361,16 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     cs = ce = 0;
     ms = m[0].s;
     me = m[0].e;
+    /*
+     * The list's count and arrays in locals, written back when the loop
+     * ends or grows them: the build has -fno-strict-aliasing, so every
+     * store into a slot would otherwise reload them, and tl->n++ chained
+     * each word's slot address on the last word's store.
+     */
+    nw = 0;
+    capw = tl->cap;
+    T = tl->t;
+    F = tl->flags;
     for (;;) {
         struct bw_tok *t;
         uint64_t up, let;
@@ -360,8 +378,10 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         unsigned f;
 
         while (ms == 0) {
-            if (++cs >= nch)
+            if (++cs >= nch) {
+                tl->n = nw;
                 return BW_OK;
+            }
             ms = m[cs].s;
         }
         st = cs * 64 + (size_t)__builtin_ctzll(ms);
@@ -370,11 +390,17 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             me = m[++ce].e; /* every start has its end, the last in the chunk after the last */
         e = ce * 64 + (size_t)__builtin_ctzll(me);
         me &= me - 1;
-        if ((rv = push_slot(tl)) != 0) {
-            tl->n = 0;
-            return rv;
+        if (nw == capw) {
+            tl->n = nw;
+            if ((rv = push_slot(tl)) != 0) {
+                tl->n = 0;
+                return rv;
+            }
+            capw = tl->cap;
+            T = tl->t;
+            F = tl->flags;
         }
-        t = &tl->t[tl->n];
+        t = &T[nw];
         len = e - st;
 #ifdef __SSE2__
         if (len <= FAST_MAX && st + 16 <= n) {
@@ -412,9 +438,11 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             general:
                 /* the general reader, from this word's first byte */
                 pos = st;
-                if (!bw_tok_next(s, n, &pos, t))
+                if (!bw_tok_next(s, n, &pos, t)) {
+                    tl->n = nw;
                     return BW_OK;
-                tl->n++;
+                }
+                F[nw++] = (uint8_t)t->flags;
                 /*
                  * it may have read past this run (an apostrophe joins the
                  * next) or stopped inside it (at U+2000..U+206F): the
@@ -447,7 +475,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         t->start = st;
         t->end = e;
         t->flags = f;
-        tl->n++;
+        F[nw++] = (uint8_t)f;
     }
 }
 
@@ -481,8 +509,11 @@ static void word_key(const struct bw_tok *t, uint64_t *a, uint64_t *b)
 }
 
 /*
- * Numbers the words of tl (tl->id, tl->nid). The table is cleared slot by
- * slot after use, not wholesale: it is sized for the longest text seen.
+ * Numbers the words of tl (tl->id, tl->nid). The table is used at the size
+ * this text needs (twice its words, a power of two), however large it grew
+ * for a longer text, and cleared whole before use: a memset of 8 KB for a
+ * 4 KB text costs less than clearing each id's slot after use (a store at
+ * a random place per id, and each id's slot kept to find it).
  */
 static int number_words(struct bw_toklist *tl)
 {
@@ -493,7 +524,7 @@ static int number_words(struct bw_toklist *tl)
     while (want < tl->n * 2)
         want <<= 1;
     if (want > tl->tabcap) {
-        uint32_t *nt = calloc(want, sizeof(*nt));
+        uint32_t *nt = malloc(want * sizeof(*nt));
         if (nt == NULL)
             return BW_ENOMEM;
         free(tl->tab);
@@ -510,9 +541,6 @@ static int number_words(struct bw_toklist *tl)
         if ((nk = realloc(tl->key, tl->cap * sizeof(*nk))) == NULL)
             return BW_ENOMEM;
         tl->key = nk;
-        if ((ni = realloc(tl->slot, tl->cap * sizeof(*ni))) == NULL)
-            return BW_ENOMEM;
-        tl->slot = ni;
         {
             uint8_t *nf = realloc(tl->info, tl->cap);
             if (nf == NULL)
@@ -521,38 +549,45 @@ static int number_words(struct bw_toklist *tl)
         }
         tl->idcap = tl->cap;
     }
-    mask = (uint32_t)tl->tabcap - 1;
+    mask = (uint32_t)want - 1;
+    memset(tl->tab, 0, want * sizeof(*tl->tab));
     stop_ensure();
-    for (i = 0; i < tl->n; i++) {
-        const struct bw_tok *t = &tl->t[i];
-        uint64_t a, b;
-        uint32_t s, x;
-        word_key(t, &a, &b);
-        s = (uint32_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull) ^ (t->len * 0x94d049bb133111ebull)) >>
-                       32) & mask;
-        for (; (x = tl->tab[s]) != 0; s = (s + 1) & mask) {
-            const struct bw_tokkey *k = &tl->key[x - 1];
-            if (k->a == a && k->b == b && k->len == t->len &&
-                (t->len <= 16 || memcmp(tl->t[k->first].w + 16, t->w + 16, t->len - 16) == 0))
-                break;
+    {
+        /* the list's arrays and count in locals: as in read_words (-fno-strict-aliasing) */
+        const struct bw_tok *tt = tl->t;
+        struct bw_tokkey *key = tl->key;
+        uint32_t *tab = tl->tab, *id = tl->id, nid = 0;
+        uint8_t *info = tl->info;
+        size_t nw = tl->n;
+        for (i = 0; i < nw; i++) {
+            const struct bw_tok *t = &tt[i];
+            uint64_t a, b;
+            uint32_t s, x;
+            word_key(t, &a, &b);
+            s = (uint32_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull) ^
+                            (t->len * 0x94d049bb133111ebull)) >> 32) & mask;
+            for (; (x = tab[s]) != 0; s = (s + 1) & mask) {
+                const struct bw_tokkey *k = &key[x - 1];
+                if (k->a == a && k->b == b && k->len == t->len &&
+                    (t->len <= 16 || memcmp(tt[k->first].w + 16, t->w + 16, t->len - 16) == 0))
+                    break;
+            }
+            if (x == 0) {
+                struct bw_tokkey *k = &key[nid];
+                k->a = a;
+                k->b = b;
+                k->len = (uint32_t)t->len;
+                k->first = (uint32_t)i;
+                /* a function word has at most 10 bytes: its key is a, b (stop_has) */
+                info[nid] = (uint8_t)(stem_len(t->w, t->len) | (t->flags & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
+                                      (t->len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
+                x = ++nid;
+                tab[s] = x;
+            }
+            id[i] = x - 1;
         }
-        if (x == 0) {
-            struct bw_tokkey *k = &tl->key[tl->nid];
-            k->a = a;
-            k->b = b;
-            k->len = (uint32_t)t->len;
-            k->first = (uint32_t)i;
-            tl->slot[tl->nid] = s;
-            /* a function word has at most 10 bytes: its key is a, b (stop_has) */
-            tl->info[tl->nid] = (uint8_t)(stem_len(t->w, t->len) | (t->flags & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
-                                          (t->len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
-            x = ++tl->nid;
-            tl->tab[s] = x;
-        }
-        tl->id[i] = x - 1;
+        tl->nid = nid;
     }
-    for (i = 0; i < tl->nid; i++)
-        tl->tab[tl->slot[i]] = 0;
     return BW_OK;
 }
 
@@ -579,10 +614,10 @@ int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)
 void bw_toklist_free(struct bw_toklist *tl)
 {
     free(tl->t);
+    free(tl->flags);
     free(tl->m);
     free(tl->id);
     free(tl->key);
-    free(tl->slot);
     free(tl->tab);
     free(tl->info);
     memset(tl, 0, sizeof(*tl));

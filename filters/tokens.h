@@ -54,6 +54,12 @@ struct bw_tokkey {
 };
 struct bw_toklist {
     struct bw_tok *t;
+    /*
+     * flags[i] == t[i].flags (BW_TOKF_* fit in a byte): a scorer that reads
+     * a word's id and flags only walks two small arrays, not the 64-byte
+     * slots
+     */
+    uint8_t *flags;
     size_t n, cap;
     struct bw_tokmask *m; /* byte-class bit masks of the text, 64 bytes a chunk */
     size_t mcap;          /* chunks */
@@ -73,9 +79,8 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    uint32_t *slot;        /* per id, its slot in tab */
-    size_t idcap;          /* entries of id, key, slot and info */
-    uint32_t *tab;         /* open addressing: id + 1; all zero between runs */
+    size_t idcap;          /* entries of id, key and info */
+    uint32_t *tab;         /* open addressing: id + 1; the first 2n (a power of two) in use, cleared per run */
     size_t tabcap;         /* slots, a power of two */
 };
 

@@ -53,6 +53,8 @@
 #define EX_MIN_BIGRAMS 3
 #define EB_BITS 4096     /* bits of the examples' bigram filter (ebbits) */
 #define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
+#define VB_BITS 32768 /* bits of the vocabulary filter (vbits) */
+#define VB_BIT(h) ((uint32_t)((h) >> 40) & (VB_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
 
@@ -245,6 +247,12 @@ struct tstate {
     uint32_t *ebex;
     /* a bit per bigram of eb (EB_BIT): most of a block's bigrams are in none, told without a probe */
     uint64_t ebbits[EB_BITS / 64];
+    /*
+     * A bit per stem hash of tab (VB_BIT): the table (64 KB for the shipped
+     * topics) is larger than L1 and most words are in none of the topics;
+     * a 4 KB filter tells most of those without reading it.
+     */
+    uint64_t vbits[VB_BITS / 64];
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
@@ -586,6 +594,7 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
                     s = (s + 1) & st->mask;
                 st->tab[s] = maps[i].s[k];
                 st->tab[s].topic = (uint32_t)i;
+                st->vbits[VB_BIT(st->tab[s].h) / 64] |= 1ull << (VB_BIT(st->tab[s].h) % 64);
             }
     }
     for (i = 0; i < st->n; i++)
@@ -661,6 +670,13 @@ static int cue_word(const char *w, size_t n)
 #define K_FIRST 2 /* first person: the text is about the writer's own situation */
 #define K_YOU 4
 #define K_MODAL 8 /* can, could, would: before "you", asking for a judgement */
+#define K_VOCAB 16 /* three bytes or more and in the vocabulary filter: may be a topic word (end_block's, not word_kind's) */
+
+/* May stem hash h be in the vocabulary (st->tab)? No means no. */
+static inline int vbit(const struct tstate *st, uint64_t h)
+{
+    return (int)((st->vbits[VB_BIT(h) / 64] >> (VB_BIT(h) % 64)) & 1);
+}
 
 static unsigned word_kind(const char *w, size_t n)
 {
@@ -689,7 +705,10 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     uint64_t *hc = NULL;
     uint8_t *kc = NULL;
     unsigned pk = 0;
-    uint32_t i, k, nseen = 0;
+    uint32_t i, k, nseen = 0, nwords = 0;
+    size_t wi, nw;
+    const uint32_t *ids;
+    int cue = 0;
     uint64_t ph = 0;
     int have_prev = 0;
     float damp;
@@ -723,27 +742,41 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             const char *w = bw_toklist_bytes(tl, i);
             uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
-            kc[i] = (uint8_t)word_kind(w, bw_toklist_len(tl, i));
+            kc[i] = (uint8_t)(word_kind(w, bw_toklist_len(tl, i)) |
+                              (bw_toklist_len(tl, i) >= 3 && vbit(st, hc[i]) ? K_VOCAB : 0));
         }
     }
+    /*
+     * With a list, the words are read as their ids alone (4 bytes a word, in
+     * order), never as their 64-byte slots: what this loop needs of a word
+     * (stem hash, kind, length) depends on the word alone.
+     */
     bw_tokit_init(&it, tl, tx->view, tx->len);
-    while ((t = bw_tokit_next(&it)) != NULL) {
+    /* the word count, cue bits and the list in locals, not es and tl at every word (-fno-strict-aliasing) */
+    nw = tl ? tl->n : 0;
+    ids = tl ? tl->id : NULL;
+    for (wi = 0;; wi++) {
         uint64_t h;
         uint32_t s;
         unsigned k8;
-        es->nwords++;
         if (hc) {
-            uint32_t id = bw_tokit_id(&it);
+            uint32_t id;
+            if (wi >= nw)
+                break;
+            id = ids[wi];
             h = hc[id];
             k8 = kc[id];
         } else {
+            if ((t = bw_tokit_next(&it)) == NULL)
+                break;
             h = stemhash_tok(t->w, t->len);
-            k8 = word_kind(t->w, t->len);
+            k8 = word_kind(t->w, t->len) | (t->len >= 3 && vbit(st, h) ? K_VOCAB : 0);
         }
-        es->cue |= k8 & (K_FIRST | K_CUE);
+        nwords++;
+        cue |= k8 & (K_FIRST | K_CUE);
         /* "can you", "should you", "could you" + a request: asking for a judgement */
         if ((k8 & K_YOU) && (pk & K_MODAL))
-            es->cue |= 1;
+            cue |= 1;
         pk = k8;
         if (shared && have_prev) {
             uint64_t b = bigram(ph, h);
@@ -768,7 +801,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         }
         ph = h;
         have_prev = 1;
-        if (t->len < 3)
+        if (!(k8 & K_VOCAB))
             continue;
         /* function words are not in the table: no need to test for them first */
         for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)
@@ -788,6 +821,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             if (st->tab[s].h == h)
                 es->score[st->tab[s].topic] += st->tab[s].w;
     }
+    es->nwords = nwords;
+    es->cue = cue;
     /* long texts gather chance hits: damp beyond 40 words; impersonal texts ask for no advice */
     damp = es->nwords > 40 ? sqrtf(40.0f / (float)es->nwords) : 1.0f;
     if (!(es->cue & 2))

@@ -353,13 +353,25 @@ static void test_tokens_list(void)
         while (bw_tok_next(b, n, &pos, &t)) {
             const struct bw_tok *x = k < tl.n ? &tl.t[k] : NULL;
             same &= x && x->len == t.len && memcmp(x->w, t.w, t.len) == 0 && x->start == t.start && x->end == t.end &&
-                    x->flags == t.flags;
+                    x->flags == t.flags && tl.flags[k] == t.flags;
+            /* (tl is reused: its numbering table at this text's size, however large the last one made it) */
             /* what the list found per word id: stem length and function word */
             same &= x && bw_toklist_stem(&tl, tl.id[k]) == bw_tok_stem(t.w, t.len) &&
                     bw_toklist_stop(&tl, tl.id[k]) == bw_tok_stopword(t.w, t.len);
             k++;
         }
         CU_ASSERT(same && k == tl.n);
+        /* the lean list: the same words and ids, its flags array as its slots' flags */
+        if (round % 10 == 0) {
+            struct bw_toklist ll = {0};
+            CU_ASSERT_EQUAL_FATAL(bw_toklist_run_lean(&ll, b, n), BW_OK);
+            same &= ll.n == tl.n && ll.nid == tl.nid;
+            for (k = 0; same && k < ll.n; k++)
+                same &= ll.id[k] == tl.id[k] && ll.flags[k] == ll.t[k].flags && ll.t[k].start == tl.t[k].start &&
+                        (ll.t[k].flags & BW_TOKF_DIGIT) == (tl.t[k].flags & BW_TOKF_DIGIT);
+            CU_ASSERT(same);
+            bw_toklist_free(&ll);
+        }
         /* word ids: equal exactly when the words are, numbered in order of first appearance */
         if (round % 20 == 0) {
             size_t x, y;
@@ -450,6 +462,50 @@ static void test_linear_cleanup(void)
 
 /* A list that never held a word, and empty texts between others: its per-id arrays are never sized to 0 bytes
  * (realloc(p, 0) frees p: the next numbering freed it again; fuzz_spipe found it on an empty answer). */
+/*
+ * A list that grows while it is read (past its first 1,024 slots), then a
+ * short text in the grown list: the same words, flags and ids as
+ * bw_tok_next() and a fresh count of distinct words.
+ */
+static void test_tokens_list_grow(void)
+{
+    struct bw_toklist tl = {0};
+    size_t n = 0, k, pos, cap = 40000;
+    char *b = malloc(cap);
+    int round;
+
+    CU_ASSERT_FATAL(b != NULL);
+    /* 3,000 words (under 2 * BW_MAX_TOKLIST bytes): "w0 w1 ...", every tenth a long one, numbers repeating */
+    for (k = 0; k < 3000; k++) {
+        int l = k % 10 == 0 ? snprintf(b + n, cap - n, "Longer%zuwordsthansixteenbytes%zu. ", k % 7, k % 7)
+                            : snprintf(b + n, cap - n, "w%zu ", k % 1700);
+        n += (size_t)l;
+    }
+    for (round = 0; round < 2; round++) {
+        const char *text = round ? "alpha beta alpha" : b;
+        size_t len = round ? 16 : n, nw = 0, x, y;
+        struct bw_tok t;
+        int same = 1;
+        uint32_t next = 0;
+        CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&tl, text, len), BW_OK);
+        for (pos = 0; bw_tok_next(text, len, &pos, &t); nw++)
+            same &= nw < tl.n && tl.t[nw].len == t.len && memcmp(tl.t[nw].w, t.w, t.len) == 0 &&
+                    tl.t[nw].flags == t.flags && tl.flags[nw] == t.flags;
+        CU_ASSERT(same && nw == tl.n);
+        /* ids in order of first appearance: a word's id is new exactly when no earlier word equals it */
+        for (x = 0; x < tl.n && same; x++) {
+            for (y = 0; y < x; y++)
+                if (tl.t[y].len == tl.t[x].len && memcmp(tl.t[y].w, tl.t[x].w, tl.t[x].len) == 0)
+                    break;
+            same &= y < x ? tl.id[x] == tl.id[y] : tl.id[x] == next++;
+        }
+        CU_ASSERT(same && next == tl.nid);
+    }
+    CU_ASSERT_EQUAL(tl.nid, 2);
+    bw_toklist_free(&tl);
+    free(b);
+}
+
 static void test_tokens_list_empty(void)
 {
     static const char text[] = "Words, then nothing, then words again.";
@@ -485,6 +541,7 @@ static const struct bw_test tests[] = {
     {"test_tokens_list", test_tokens_list},
     {"test_tokens_stem_same", test_tokens_stem_same},
     {"test_tokens_list_empty", test_tokens_list_empty},
+    {"test_tokens_list_grow", test_tokens_list_grow},
     {"test_linear_cleanup", test_linear_cleanup},
 };
 

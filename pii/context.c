@@ -114,6 +114,12 @@ static struct {
 static uint32_t first_letters; /* bit per 'a'..'z': some context word starts with it */
 /* By length: bit per first letter, bit per last character class, of the context words. */
 static uint32_t sig_first[16], sig_last[16];
+/*
+ * By first letter: bit per class (last_bit()) of the second byte. Two in
+ * three words passed the length tests above and cost a lower-casing and a
+ * hash each in classes(); the second byte turns most of them away.
+ */
+static uint32_t sig_second[26];
 
 static unsigned last_bit(unsigned char c)
 {
@@ -150,6 +156,8 @@ static void ctx_build(void)
             sig_first[n + 2] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 2] |= 1u << last_bit('s');
         if (n + 1 < 16) /* "acct#" */
             sig_first[n + 1] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 1] |= 1u << last_bit('#');
+        /* a one-letter word is seen as "x#" or "x's" */
+        sig_second[words[i].w[0] - 'a'] |= 1u << last_bit(n > 1 ? (unsigned char)words[i].w[1] : '#');
     }
 }
 
@@ -232,7 +240,8 @@ static int maybe_ctx(const char *s, size_t n)
 
     if (n < 2 || n > 15 || f < 'a' || f > 'z')
         return 0;
-    return (sig_first[n] >> (f - 'a') & 1) && (sig_last[n] >> last_bit((unsigned char)s[n - 1]) & 1);
+    return (sig_first[n] >> (f - 'a') & 1) && (sig_last[n] >> last_bit((unsigned char)s[n - 1]) & 1) &&
+           (sig_second[f - 'a'] >> last_bit((unsigned char)s[1]) & 1);
 }
 
 uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos)
@@ -448,20 +457,34 @@ static int lex_add(const char *w, size_t n, unsigned flags)
     return 0;
 }
 
-/* The lower-cased 8-byte key of a short ASCII word, 0 when the word is longer or not ASCII. */
+/*
+ * The lower-cased 8-byte key of a short ASCII word, 0 when the word is
+ * longer or not ASCII. The bytes come in with two overlapping loads inside
+ * w[0..n) (4 + 4 bytes, or first/middle/last byte) and are checked eight
+ * at a time: the byte loop was a third of a lookup.
+ */
 static uint64_t short_key(const char *w, size_t n)
 {
-    uint64_t x = 0;
-    size_t i;
+    const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    uint64_t x, pad;
 
     if (n == 0 || n > 8)
         return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)w[i];
-        if (c == 0 || c >= 0x80) /* a NUL inside would alias a shorter word */
-            return 0;
-        x |= (uint64_t)c << (8 * i);
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, w, 4);
+        memcpy(&b, w + n - 4, 4);
+        x = (uint64_t)a | (uint64_t)b << (8 * (n - 4)); /* the overlap holds the same bytes */
+    } else {
+        x = (uint64_t)(unsigned char)w[0] | (uint64_t)(unsigned char)w[n / 2] << (8 * (n / 2)) |
+            (uint64_t)(unsigned char)w[n - 1] << (8 * (n - 1));
     }
+    if (x & hi)
+        return 0;
+    /* a NUL inside would alias a shorter word: look for a zero byte among the n */
+    pad = n == 8 ? 0 : ~0ull << (8 * n);
+    if (((x | pad) - ones) & ~(x | pad) & hi)
+        return 0;
     return lower8(x);
 }
 

@@ -20,6 +20,10 @@ static const struct pcase cases[] = {
     {"Tomomi Nishiyama lives at Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"I visited London last year.", BW_PII_ADDRESS, NULL},
     {"The series converges like 100 ln n", BW_PII_ADDRESS, NULL},
+    /* a particle after the first word: only a capital after it, a box word or a cue before make it worth a check */
+    {"Rua do Arenque 1634, Goiania is far", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
+    {"Apt is short for apartment", BW_PII_ADDRESS, NULL},
+    {"It is on the way", BW_PII_ADDRESS, NULL},
     /* AGE */
     {"I am 40 years old", BW_PII_AGE, "40 years"},
     {"Patient is a 35-year-old male", BW_PII_AGE, "35-year"},
@@ -93,6 +97,10 @@ static const struct pcase cases[] = {
     {"verses from Faina D. Yefremova's tales", BW_PII_NAME, "Faina D. Yefremova"},
     {"John Doe Street is long", BW_PII_NAME, NULL},
     {"The weather is nice in May.", BW_PII_NAME, NULL},
+    /* lone capitals: never a name alone, after a cue or not */
+    {"I think A is fine, said I.", BW_PII_NAME, NULL},
+    {"Dear J, thanks", BW_PII_NAME, NULL},
+    {"signed by J. Smith", BW_PII_NAME, "J. Smith"},
     /* PASSWORD */
     {"password: hunter2!", BW_PII_PASSWORD, "hunter2!"},
     {"my password is Tr0ub4dor&3 so", BW_PII_PASSWORD, "Tr0ub4dor&3"},

@@ -319,13 +319,19 @@ struct lexent {
 
 /*
  * In front of it: a Bloom filter (64 KB, two bits a word) that turns most
- * words of a text, absent from the lexicon, away from L1; and a small
- * direct table of the short function words that begin sentences ("The",
- * "This", "In") and the other words of the recogniser's own lists, which
- * are most of the capitalised words of ordinary prose.
+ * longer words of a text, absent from the lexicon, away; and the short
+ * table: every word of at most 8 ASCII bytes of the lexicon (30,000 of its
+ * 36,000), keyed by the word itself, so that a short word, present or
+ * not, costs one probe instead of a hot-table miss, two mixes, the Bloom
+ * filter and the hashed slot (most capitalised words of prose are short:
+ * "The", "However", "Python"). It answers what the hashed table answers
+ * for every word it holds; for a short word it does not hold it answers
+ * 0, where the hashed table could, once in about 2^31 lookups, have
+ * answered another word's flags through a shared 32-bit tag.
  */
 #define BLOOM_BITS (1u << 19)
-#define HOT_SLOTS 4096u
+#define HOT_BITS 16
+#define HOT_SLOTS (1u << HOT_BITS)
 
 struct hotent {
     uint64_t key; /* the lower-cased word, zero-padded; 0 = empty */
@@ -360,6 +366,22 @@ static uint64_t mix(uint64_t h, uint64_t x)
     return h ^ (h >> 29);
 }
 
+/*
+ * The n (1 to 8) bytes at p, zero-padded, as one word, in memory order: two overlapping loads inside p[0..n) (4 + 4 bytes, or the
+ * first, middle and last byte), never a read past p + n.
+ */
+static inline uint64_t load_n(const char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return (uint64_t)a | (uint64_t)b << (8 * (n - 4)); /* the overlap holds the same bytes */
+    }
+    return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << (8 * (n / 2)) |
+           (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1));
+}
+
 /* Hashes lower-case bytes 8 at a time. */
 static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
 {
@@ -387,14 +409,26 @@ static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
  */
 static uint64_t fold_hash(const char *s, size_t n)
 {
+    const uint64_t hi = 0x8080808080808080ull;
     unsigned char buf[128];
     size_t i = 0, k = 0;
+    uint64_t h = 0x243f6a8885a308d3ull ^ n, x;
 
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            break;
-    if (i == n)
-        return hash_lower((const unsigned char *)s, n, 1);
+    /* hash_lower(s, n, 1) with the ASCII test inside, 8 bytes at a time */
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (x & hi)
+            goto other;
+        h = mix(h, lower8(x));
+    }
+    if (i < n) {
+        if ((x = load_n(s + i, n - i)) & hi)
+            goto other;
+        h = mix(h, lower8(x));
+    }
+    h = mix(h, 0x632be59bd9b4e019ull);
+    return h ? h : 1;
+other:
     i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -459,26 +493,17 @@ static int lex_add(const char *w, size_t n, unsigned flags)
 
 /*
  * The lower-cased 8-byte key of a short ASCII word, 0 when the word is
- * longer or not ASCII. The bytes come in with two overlapping loads inside
- * w[0..n) (4 + 4 bytes, or first/middle/last byte) and are checked eight
- * at a time: the byte loop was a third of a lookup.
+ * longer or not ASCII. The bytes are checked eight at a time: the byte
+ * loop was a third of a lookup.
  */
-static uint64_t short_key(const char *w, size_t n)
+static inline uint64_t short_key(const char *w, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
     uint64_t x, pad;
 
     if (n == 0 || n > 8)
         return 0;
-    if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, w, 4);
-        memcpy(&b, w + n - 4, 4);
-        x = (uint64_t)a | (uint64_t)b << (8 * (n - 4)); /* the overlap holds the same bytes */
-    } else {
-        x = (uint64_t)(unsigned char)w[0] | (uint64_t)(unsigned char)w[n / 2] << (8 * (n / 2)) |
-            (uint64_t)(unsigned char)w[n - 1] << (8 * (n - 1));
-    }
+    x = load_n(w, n);
     if (x & hi)
         return 0;
     /* a NUL inside would alias a shorter word: look for a zero byte among the n */
@@ -490,19 +515,21 @@ static uint64_t short_key(const char *w, size_t n)
 
 static uint32_t hot_slot(uint64_t key)
 {
-    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 52) & (HOT_SLOTS - 1);
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - HOT_BITS)) & (HOT_SLOTS - 1);
 }
 
-/* Puts a short word of the recogniser's lists, with its merged flags, in the hot table. */
-static void hot_add(const char *w, unsigned flags)
+/*
+ * Puts a short word, with the flags the hashed table gives it now, in the
+ * short table; a word already there keeps its flags.
+ */
+static void hot_add_n(const char *w, size_t n)
 {
-    uint64_t key = short_key(w, strlen(w)), h;
+    uint64_t key = short_key(w, n), h;
     uint32_t k, tries;
 
-    BW_UNUSED(flags);
     if (key == 0)
         return;
-    h = fold_hash(w, strlen(w));
+    h = fold_hash(w, n);
     for (k = hot_slot(key), tries = 0; tries < HOT_SLOTS; k = (k + 1) & (HOT_SLOTS - 1), tries++) {
         if (lex.hot[k].key == key)
             return;
@@ -512,6 +539,12 @@ static void hot_add(const char *w, unsigned flags)
             return;
         }
     }
+}
+
+static void hot_add(const char *w, unsigned flags)
+{
+    BW_UNUSED(flags);
+    hot_add_n(w, strlen(w));
 }
 
 /* Generic TLDs accepted in bare domains ("example.com" without scheme or www). */
@@ -599,6 +632,26 @@ static void lex_build(void)
         if (e->tag)
             e->flags &= (uint16_t)~BW_LEX_CCTLD;
     }
+    /*
+     * The other short words, after that change (the recogniser's words
+     * above keep the flags they had before it, as they always did: "is"
+     * and "to" are cues and still count as country codes there).
+     */
+    for (i = 0; i < BW_NELEMS(lex_files); i++) {
+        const char *p = iov[i].base, *end = p + iov[i].len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *e = nl ? nl : end;
+            size_t n = (size_t)(e - p);
+            while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+                n--;
+            if (n && p[0] != '#')
+                hot_add_n(p, n);
+            p = e + 1;
+        }
+    }
+    for (i = 0; i < BW_NELEMS(gtlds); i++)
+        hot_add_n(gtlds[i], strlen(gtlds[i]));
 }
 
 int bw_pii_lex_load(void)
@@ -621,6 +674,7 @@ unsigned bw_pii_lex(const char *w, size_t n)
                 return lex.hot[k].flags;
             k = (k + 1) & (HOT_SLOTS - 1);
         }
+        return 0; /* every short word of the lexicon is in the short table */
     }
     /* a short ASCII word hashes from its key alone, as hash_lower() would */
     h = key ? mix(mix(0x243f6a8885a308d3ull ^ n, key), 0x632be59bd9b4e019ull) : fold_hash(w, n);

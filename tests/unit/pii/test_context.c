@@ -44,14 +44,19 @@ static void test_context_words_before(void)
 }
 
 /*
- * Short words are keyed from two overlapping loads: every length from 1
- * to 8, any case, a word at the very end of its buffer, a NUL or a
- * non-ASCII byte inside, and the same word inside a longer one.
+ * Words are keyed and hashed with overlapping loads: every length from 1
+ * to 16, any case, a word at the very end of its buffer, a NUL or a
+ * non-ASCII byte inside, and the same word inside a longer one. A short
+ * word absent from the short table is absent.
  */
 static void test_context_lexicon_short_keys(void)
 {
-    static const char *const w[] = {"al", "amy", "john", "abbott", "street", "xn--p1ai", "mr", "dear", "de"};
-    char buf[16];
+    static const char *const w[] = {"al",          "amy",           "john",           "abbott",
+                                    "street",      "xn--p1ai",      "mr",             "dear",
+                                    "de",          "aanjaneya",     "aanandinii",     "abbondanzio",
+                                    "abderrahmane", "aanandaswarup", "acharyanandana", "arunthavanathan",
+                                    "boylakutlutarkan"};
+    char buf[32];
     size_t i, n;
 
     CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
@@ -79,6 +84,9 @@ static void test_context_lexicon_short_keys(void)
     CU_ASSERT_EQUAL(bw_pii_lex("\0\0\0\0\0\0\0\0", 8), 0);
     CU_ASSERT_EQUAL(bw_pii_lex("jo\xffn", 4), 0);
     CU_ASSERT_EQUAL(bw_pii_lex("a", 1), bw_pii_lex("A", 1));
+    CU_ASSERT_EQUAL(bw_pii_lex("qzxqzxqz", 8), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("Aanjaneya\xc3\xa9", 11), 0);
+    CU_ASSERT_TRUE(bw_pii_lex("is", 2) & BW_LEX_CUE);
     CU_ASSERT_EQUAL(bw_pii_lex("Abbotts", 6), bw_pii_lex("abbott", 6));
 }
 

@@ -104,6 +104,38 @@ static const struct {
     {"address", BW_CTX_ADDRESS}, {"lives", BW_CTX_ADDRESS}, {"located", BW_CTX_ADDRESS},
 };
 
+/* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
+static uint64_t lower8(uint64_t x)
+{
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t ge_a = x + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where byte >= 'A' */
+    uint64_t gt_z = x + 0x2525252525252525ull; /* bit 7 set where byte > 'Z' */
+
+    return x | (((ge_a & ~gt_z) & hi) >> 2);
+}
+
+/*
+ * The n (1 to 8) bytes at p, zero-padded, byte k at bits 8k..8k+7 (as a
+ * memcpy into a zeroed word gives on a little-endian machine): two
+ * overlapping loads inside p[0..n) (4 + 4 bytes, or the first, middle and
+ * last byte), never a read past p + n.
+ */
+static inline uint64_t load_n(const char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        a = __builtin_bswap32(a);
+        b = __builtin_bswap32(b);
+#endif
+        return (uint64_t)a | (uint64_t)b << (8 * (n - 4)); /* the overlap holds the same bytes */
+    }
+    return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << (8 * (n / 2)) |
+           (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1));
+}
+
 /* Context word hash: 512 slots, keys of at most 15 bytes. */
 #define CTX_SLOTS 512u
 static struct {
@@ -111,6 +143,16 @@ static struct {
     uint8_t n;
     uint32_t c;
 } ctab[CTX_SLOTS];
+/*
+ * The context words of at most 8 bytes again, keyed by the word itself
+ * (lower8(load_n())), 4 KB: most words met before a number are short, and
+ * one probe there replaces the lower-casing copy and the byte hash.
+ */
+#define CTX_SHORT_SLOTS 256u
+static struct {
+    uint64_t key; /* 0 = empty */
+    uint32_t c;
+} cshort[CTX_SHORT_SLOTS];
 static uint32_t first_letters; /* bit per 'a'..'z': some context word starts with it */
 /* By length: bit per first letter, bit per last character class, of the context words. */
 static uint32_t sig_first[16], sig_last[16];
@@ -137,6 +179,24 @@ static uint32_t hash(const char *s, size_t n)
     return h;
 }
 
+static uint32_t cshort_slot(uint64_t key)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 56) & (CTX_SHORT_SLOTS - 1);
+}
+
+/* The classes of the lower-case word of short key `key`, 0 when it is no context word. */
+static uint32_t cshort_get(uint64_t key)
+{
+    uint32_t k = cshort_slot(key);
+
+    while (cshort[k].key) {
+        if (cshort[k].key == key)
+            return cshort[k].c;
+        k = (k + 1) & (CTX_SHORT_SLOTS - 1);
+    }
+    return 0;
+}
+
 static void ctx_build(void)
 {
     size_t i;
@@ -149,6 +209,14 @@ static void ctx_build(void)
         memcpy(ctab[k].w, words[i].w, n);
         ctab[k].n = (uint8_t)n;
         ctab[k].c |= words[i].c;
+        if (n <= 8) {
+            uint64_t key = load_n(words[i].w, n);
+            k = cshort_slot(key);
+            while (cshort[k].key && cshort[k].key != key)
+                k = (k + 1) & (CTX_SHORT_SLOTS - 1);
+            cshort[k].key = key;
+            cshort[k].c |= words[i].c;
+        }
         first_letters |= 1u << (words[i].w[0] - 'a');
         sig_first[n] |= 1u << (words[i].w[0] - 'a');
         sig_last[n] |= 1u << last_bit((unsigned char)words[i].w[n - 1]);
@@ -203,6 +271,19 @@ static uint32_t classes(const char *s, size_t n)
 
     while (n && (s[n - 1] == '#' || s[n - 1] == '\''))
         n--;
+    if (n > 0 && n <= 8) {
+        /*
+         * The words here are ASCII letters, digits, ' and #: lower8() folds
+         * them; a word with a # inside, or not starting with a letter, is
+         * in no table, as lower_word() and bw_pii_ctx_word() would find.
+         */
+        uint64_t key = lower8(load_n(s, n));
+        if ((c = cshort_get(key)) != 0)
+            return c;
+        if (n > 2 && (key >> (8 * (n - 2)) & 0xffff) == ('\'' | 's' << 8))
+            return cshort_get(key & ((1ull << (8 * (n - 2))) - 1));
+        return 0;
+    }
     if ((k = lower_word(s, n, buf)) == 0)
         return 0;
     if ((c = bw_pii_ctx_word(buf, k)) != 0)
@@ -349,37 +430,11 @@ static struct {
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int have_avx2 = -1; /* the candidate finder's choice, made in lex_build() */
 
-/* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
-static uint64_t lower8(uint64_t x)
-{
-    const uint64_t hi = 0x8080808080808080ull;
-    uint64_t ge_a = x + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where byte >= 'A' */
-    uint64_t gt_z = x + 0x2525252525252525ull; /* bit 7 set where byte > 'Z' */
-
-    return x | (((ge_a & ~gt_z) & hi) >> 2);
-}
-
 static uint64_t mix(uint64_t h, uint64_t x)
 {
     h ^= x;
     h *= 0x9e3779b97f4a7c15ull;
     return h ^ (h >> 29);
-}
-
-/*
- * The n (1 to 8) bytes at p, zero-padded, as one word, in memory order: two overlapping loads inside p[0..n) (4 + 4 bytes, or the
- * first, middle and last byte), never a read past p + n.
- */
-static inline uint64_t load_n(const char *p, size_t n)
-{
-    if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        return (uint64_t)a | (uint64_t)b << (8 * (n - 4)); /* the overlap holds the same bytes */
-    }
-    return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << (8 * (n / 2)) |
-           (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1));
 }
 
 /* Hashes lower-case bytes 8 at a time. */
@@ -394,8 +449,7 @@ static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
         h = mix(h, ascii ? lower8(x) : x);
     }
     if (i < n) {
-        uint64_t x = 0;
-        memcpy(&x, p + i, n - i);
+        uint64_t x = load_n((const char *)p + i, n - i);
         h = mix(h, ascii ? lower8(x) : x);
     }
     h = mix(h, 0x632be59bd9b4e019ull);

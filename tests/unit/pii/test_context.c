@@ -100,6 +100,13 @@ static void test_context_words_filter(void)
     CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         CU_ASSERT_NOT_EQUAL(bw_pii_ctx_before(t[i], strlen(t[i]), strlen(t[i]) - 3), 0);
+    /* the short table: "'s" in any case, a # inside, a word of class 0, a digit first */
+    CU_ASSERT_TRUE(bw_pii_ctx_before("PIN'S 123", 9, 6) & BW_CTX_PIN);
+    CU_ASSERT_TRUE(bw_pii_ctx_before("Expiry## 123", 12, 9) & BW_CTX_EXPIRY);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("cv#v 123", 8, 5), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("In 123", 6, 3), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("9pin 123", 8, 5), 0);
+    CU_ASSERT_TRUE(bw_pii_ctx_before("Verification 123", 16, 13) & BW_CTX_CVV); /* the long path */
     CU_ASSERT_EQUAL(bw_pii_ctx_before("Cxx 123", 7, 4), 0);
     CU_ASSERT_EQUAL(bw_pii_ctx_before("zap 123", 7, 4), 0);
 }

@@ -257,11 +257,14 @@ static int has_upper(const char *v, size_t len)
  * after a particle of one to three letters (its next_cap()). "The cat",
  * "It is": two in five candidates of the corpus went through the whole
  * check for nothing.
+ *
+ * e: where the letters after v[i] are still to be read (i + 1, or the end
+ * of the lower-case run the walk has already read).
  */
-static int may_start_address(const char *v, size_t len, size_t i, int names)
+static int may_start_address(const char *v, size_t len, size_t i, size_t e, int names)
 {
     unsigned char c = (unsigned char)v[i], n, pc;
-    size_t e = i + 1, k, pb;
+    size_t k, pb;
 
     /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
     if (i + 1 < len) {
@@ -379,19 +382,24 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
     while (i < len) {
         struct tok t[MAXT];
         int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
-        size_t j, ws, we;
+        size_t j, ws, we, elow;
         char punct;
         unsigned char c;
 
         if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
+        /* the lower-case letters after a capital, read once for both passes */
+        elow = i + 1;
+        if (!lowercase_text && bw_c_upper(c))
+            while (elow < len && bw_c_lower((unsigned char)v[elow]))
+                elow++;
         /*
          * With NAME on, an ADDRESS check without a hit changes nothing: only
          * the words that may hold one are checked.
          */
         if (address && !lowercase_text &&
-            may_start_address(v, len, i, names) && (!names || bw_pii_address_may_hit(v, len, i))) {
+            may_start_address(v, len, i, elow, names) && (!names || bw_pii_address_may_hit(v, len, i))) {
             int hit = 0;
             size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
             if (rv)
@@ -425,9 +433,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             continue;
         }
         if (!lowercase_text && bw_c_upper(c)) {
-            size_t e = i + 1;
-            while (e < len && bw_c_lower((unsigned char)v[e]))
-                e++;
+            size_t e = elow;
             /*
              * A lone capital ("I", "A") before a lower-case word or
              * punctuation other than an initial's dot: a run of one

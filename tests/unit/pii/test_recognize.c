@@ -24,6 +24,10 @@ static const struct pcase cases[] = {
     {"Rua do Arenque 1634, Goiania is far", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"Apt is short for apartment", BW_PII_ADDRESS, NULL},
     {"It is on the way", BW_PII_ADDRESS, NULL},
+    /* address cues, found by their last two letters first */
+    {"She moved TO Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
+    {"Address: Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
+    {"The corner of Main and Elm", BW_PII_ADDRESS, NULL},
     /* AGE */
     {"I am 40 years old", BW_PII_AGE, "40 years"},
     {"Patient is a 35-year-old male", BW_PII_AGE, "35-year"},

@@ -168,13 +168,14 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
 
 /*
  * The same as an iterator that keeps the candidate mask of its current
- * 16-byte block, so that calls with increasing `from` scan each block once.
+ * 64-byte block, so that calls with increasing `from` scan each block once.
  */
+#define BW_PII_STARTS_BLOCK 64
 struct bw_pii_starts {
     const char *v;
     size_t len;
     size_t blk;    /* offset of the block of mask */
-    unsigned mask; /* candidates of that block not yet returned */
+    uint64_t mask; /* candidates of that block not yet returned */
     int digits;
     int valid;
 };

@@ -399,6 +399,7 @@ static int age_before(const struct run *r, size_t s)
 {
     static const char *const one[] = {"aged", "age", "turned", "turn", "turning", "turns"};
     size_t e = s, b, e2, b2, k;
+    unsigned char c0;
 
     while (e > 0 && (r->v[e - 1] == ' ' || r->v[e - 1] == ':'))
         e--;
@@ -406,6 +407,10 @@ static int age_before(const struct run *r, size_t s)
     while (b > 0 && bw_c_alpha((unsigned char)r->v[b - 1]) && e - b < 8)
         b--;
     if (b == e || (b > 0 && bw_c_alnum((unsigned char)r->v[b - 1])))
+        return 0;
+    /* every word below starts with a, t, o, i or w: most words before a small number stop here */
+    c0 = (unsigned char)(r->v[b] | 0x20);
+    if (c0 != 'a' && c0 != 't' && c0 != 'o' && c0 != 'i' && c0 != 'w')
         return 0;
     for (k = 0; k < BW_NELEMS(one); k++)
         if (bw_pii_ieq(r->v + b, e - b, one[k]))

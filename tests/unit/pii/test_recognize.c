@@ -35,6 +35,10 @@ static const struct pcase cases[] = {
     {"I'm 31 y/o.", BW_PII_AGE, "31 y/o"},
     {"It took 40 years to finish", BW_PII_AGE, NULL},
     {"Follow these 5 steps", BW_PII_AGE, NULL},
+    /* the words before a small number, any case */
+    {"She TURNED 61 today", BW_PII_AGE, "61"},
+    {"Her Age Was 61", BW_PII_AGE, "61"},
+    {"Her weight was 61", BW_PII_AGE, NULL},
     /* AWS keys */
     {"key AKIAIOSFODNN7EXAMPLE here", BW_PII_AWS_ACCESS_KEY, "AKIAIOSFODNN7EXAMPLE"},
     {"key akiaiosfodnn7example here", BW_PII_AWS_ACCESS_KEY, NULL},

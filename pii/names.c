@@ -410,13 +410,12 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             }
         }
 
-        /* fast path: skip lower-case words, numbers and punctuation without looking anything up */
-        if (!lowercase_text && (bw_c_lower(c) || bw_c_digit(c) || (c >= 0x80 && c < 0xc3))) {
-            while (i < len && (bw_c_word((unsigned char)v[i]) || v[i] == '\''))
-                i++;
-            continue;
-        }
-        if (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+        /*
+         * In text with capitals i comes from the candidate finder: a
+         * capital or a 2-byte letter's lead byte at a word start. Lower-case
+         * text is walked byte by byte: skip what cannot start a word there.
+         */
+        if (lowercase_text && (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1])))) {
             i++;
             continue;
         }

@@ -109,6 +109,10 @@ static const struct pcase cases[] = {
     {"I think A is fine, said I.", BW_PII_NAME, NULL},
     {"Dear J, thanks", BW_PII_NAME, NULL},
     {"signed by J. Smith", BW_PII_NAME, "J. Smith"},
+    /* text without a capital is walked byte by byte: pairs of known names, not inside words */
+    {"please call catherine hertzog today", BW_PII_NAME, "catherine hertzog"},
+    {"xcatherine hertzog", BW_PII_NAME, NULL},
+    {"12catherine hertzog", BW_PII_NAME, NULL},
     /* PASSWORD */
     {"password: hunter2!", BW_PII_PASSWORD, "hunter2!"},
     {"my password is Tr0ub4dor&3 so", BW_PII_PASSWORD, "Tr0ub4dor&3"},

@@ -482,7 +482,8 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
         /* a run of capitalised words (or, in lower-case text, of known names) */
         j = i;
         while (nt < MAXT && j < len) {
-            size_t e = word_end(v, len, j);
+            /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
+            size_t e = word_end(v, len, nt == 0 ? elow : j);
             if (e == j)
                 break;
             if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))

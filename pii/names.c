@@ -206,7 +206,12 @@ static size_t word_end(const char *v, size_t len, size_t i)
     }
 }
 
-static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)
+/*
+ * Reads the word [s, e) into t. has_lower: the caller has seen a
+ * lower-case letter right after its first letter, which settles the case
+ * test below.
+ */
+static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text, int has_lower)
 {
     size_t n, k;
     int lower_rest = 0, upper_rest = 0, high = 0;
@@ -217,7 +222,7 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
         t->e = e - 2;
     t->cap = upper_at(v + s, len - s, &n);
     t->initial = t->cap && t->e - s == n;
-    for (k = s + n; k < t->e; k++) {
+    for (k = has_lower ? t->e : s + n, lower_rest = has_lower; k < t->e; k++) {
         unsigned char c = (unsigned char)v[k];
         upper_rest |= bw_c_upper(c);
         lower_rest |= bw_c_lower(c);
@@ -488,7 +493,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
                 break;
             if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
                 break;
-            read_tok(v, len, j, e, &t[nt], lowercase_text);
+            read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && elow > i + 1 && bw_c_upper(c));
             if (lowercase_text) {
                 if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
                     break;

@@ -113,6 +113,10 @@ static const struct pcase cases[] = {
     {"please call catherine hertzog today", BW_PII_NAME, "catherine hertzog"},
     {"xcatherine hertzog", BW_PII_NAME, NULL},
     {"12catherine hertzog", BW_PII_NAME, NULL},
+    /* the case of a run's words: ALL CAPS is a heading, a capital inside a name is not */
+    {"Then CATHERINE HERTZOG called", BW_PII_NAME, NULL},
+    {"Then Catherine McDonald called", BW_PII_NAME, "Catherine McDonald"},
+    {"Then Catherine HERTZOG called", BW_PII_NAME, "Catherine"},
     /* PASSWORD */
     {"password: hunter2!", BW_PII_PASSWORD, "hunter2!"},
     {"my password is Tr0ub4dor&3 so", BW_PII_PASSWORD, "Tr0ub4dor&3"},

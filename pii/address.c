@@ -442,10 +442,10 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
  * check: they were 95% of its calls and 5% of a default apply(). The word
  * is read once here, where the checks used to read it again each.
  */
-int bw_pii_address_may_hit(const char *v, size_t len, size_t i)
+int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
 {
     unsigned char c = (unsigned char)v[i], pc;
-    size_t e = i + 1, we, pb = i, n;
+    size_t we, pb = i, n;
     const char *w = v + i;
 
     while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)

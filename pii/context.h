@@ -212,8 +212,10 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
 /*
  * 0 when bw_pii_address_at() cannot report an address at the capitalised
  * word start i (its return value then only matters to a walk without NAME).
+ * e: where the word's letters are still to be read (i + 1, or further when
+ * the caller has read letters already).
  */
-int bw_pii_address_may_hit(const char *v, size_t len, size_t i);
+int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e);
 
 /* The NAME walk; with `address`, it also runs the ADDRESS candidates of its capitals (one pass for both). */
 int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx);

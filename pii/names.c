@@ -404,7 +404,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
          * the words that may hold one are checked.
          */
         if (address && !lowercase_text &&
-            may_start_address(v, len, i, elow, names) && (!names || bw_pii_address_may_hit(v, len, i))) {
+            may_start_address(v, len, i, elow, names) && (!names || bw_pii_address_may_hit(v, len, i, elow))) {
             int hit = 0;
             size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
             if (rv)

@@ -369,7 +369,9 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
     for (g = j; g <= k; g++) {
         size_t l = ch->ge[g] - ch->gs[g];
         if (w->n + l < sizeof(w->d)) {
-            memcpy(w->d + w->n, r->v + ch->gs[g], l);
+            size_t q; /* a group is a few digits: a byte loop, not a library call */
+            for (q = 0; q < l; q++)
+                w->d[w->n + q] = r->v[ch->gs[g] + q];
         }
         w->n += l;
         w->gl[g - j] = (int)l;
@@ -1030,7 +1032,8 @@ static int on_digit(struct run *r, size_t to)
             return 0;
         }
     parse_chunk(r, p, we, &ch);
-    memset(cache, 0, sizeof(cache[0]) * (size_t)ch.ng);
+    for (j = 0; j < ch.ng; j++)
+        cache[j][0] = 0; /* "not computed": the other two are written with it */
     j = 0;
     while (j < ch.ng) {
         int got = 0;

@@ -32,25 +32,21 @@ void bw_norm_free(struct bw_norm *nm)
     memset(nm, 0, sizeof(*nm));
 }
 
-int bw_is_ascii(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    uint64_t acc = 0;
-
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        acc |= w;
-    }
-    for (; i < n; i++)
-        acc |= p[i];
-    return (acc & 0x8080808080808080ull) == 0;
-}
-
-/* End of the run of ASCII bytes starting at p[i], eight bytes at a time. */
+/*
+ * End of the run of ASCII bytes starting at p[i]: 32 bytes a step with
+ * SSE2 (a quarter of the instructions of the 8-byte loop; this check runs
+ * over every text, twice for a text with a non-ASCII byte), then 8, then 1.
+ */
 static size_t ascii_run(const unsigned char *p, size_t i, size_t n)
 {
+#ifdef __SSE2__
+    for (; i + 32 <= n; i += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+        if (_mm_movemask_epi8(_mm_or_si128(a, b)))
+            break;
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
@@ -60,6 +56,11 @@ static size_t ascii_run(const unsigned char *p, size_t i, size_t n)
     while (i < n && p[i] < 0x80)
         i++;
     return i;
+}
+
+int bw_is_ascii(const char *s, size_t n)
+{
+    return ascii_run((const unsigned char *)s, 0, n) == n;
 }
 
 int bw_utf8_check(const char *s, size_t n, size_t *bad)
@@ -274,14 +275,18 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
     nm->bad_off = 0;
     if (n > BW_MAX_TEXT_BYTES)
         return BW_ELIMIT;
-    if (bw_is_ascii(s, n)) {
+    /* the ASCII prefix is valid UTF-8: the check starts after it */
+    if ((i = ascii_run(p, 0, n)) == n) {
         nm->text = s;
         nm->len = n;
         nm->map = NULL;
         return BW_OK;
     }
-    if ((rv = bw_utf8_check(s, n, &nm->bad_off)) != 0)
+    if ((rv = bw_utf8_check(s + i, n - i, &nm->bad_off)) != 0) {
+        nm->bad_off += i;
         return rv;
+    }
+    i = 0;
     if ((rv = reserve(nm, n + n / 2 + 64)) != 0)
         return rv;
 

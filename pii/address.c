@@ -336,6 +336,15 @@ static int cue_before(const char *v, size_t s)
 
     while (e > 0 && v[e - 1] == ' ')
         e--;
+    /* every cue ends in "at", "to", "on", "is" or "s:": one test turns most words away from the list */
+    if (e < 2)
+        return 0;
+    {
+        unsigned char l2 = (unsigned char)(v[e - 2] | 0x20), l1 = (unsigned char)(v[e - 1] | 0x20);
+        if (!((l2 == 'a' && l1 == 't') || (l2 == 't' && l1 == 'o') || (l2 == 'o' && l1 == 'n') ||
+              (l2 == 'i' && l1 == 's') || (l2 == 's' && l1 == ':')))
+            return 0;
+    }
     for (i = 0; i < sizeof(cues) / sizeof(cues[0]); i++) {
         size_t n = cues[i].n;
         if (e < n || (v[e - 1] | 0x20) != cues[i].s[n - 1])
@@ -433,10 +442,10 @@ static size_t street_words(const char *v, size_t len, size_t i, int *nw, size_t 
  * check: they were 95% of its calls and 5% of a default apply(). The word
  * is read once here, where the checks used to read it again each.
  */
-int bw_pii_address_may_hit(const char *v, size_t len, size_t i)
+int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
 {
     unsigned char c = (unsigned char)v[i], pc;
-    size_t e = i + 1, we, pb = i, n;
+    size_t we, pb = i, n;
     const char *w = v + i;
 
     while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)

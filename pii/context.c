@@ -104,6 +104,38 @@ static const struct {
     {"address", BW_CTX_ADDRESS}, {"lives", BW_CTX_ADDRESS}, {"located", BW_CTX_ADDRESS},
 };
 
+/* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
+static uint64_t lower8(uint64_t x)
+{
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t ge_a = x + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where byte >= 'A' */
+    uint64_t gt_z = x + 0x2525252525252525ull; /* bit 7 set where byte > 'Z' */
+
+    return x | (((ge_a & ~gt_z) & hi) >> 2);
+}
+
+/*
+ * The n (1 to 8) bytes at p, zero-padded, byte k at bits 8k..8k+7 (as a
+ * memcpy into a zeroed word gives on a little-endian machine): two
+ * overlapping loads inside p[0..n) (4 + 4 bytes, or the first, middle and
+ * last byte), never a read past p + n.
+ */
+static inline uint64_t load_n(const char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        a = __builtin_bswap32(a);
+        b = __builtin_bswap32(b);
+#endif
+        return (uint64_t)a | (uint64_t)b << (8 * (n - 4)); /* the overlap holds the same bytes */
+    }
+    return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << (8 * (n / 2)) |
+           (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1));
+}
+
 /* Context word hash: 512 slots, keys of at most 15 bytes. */
 #define CTX_SLOTS 512u
 static struct {
@@ -111,9 +143,25 @@ static struct {
     uint8_t n;
     uint32_t c;
 } ctab[CTX_SLOTS];
+/*
+ * The context words of at most 8 bytes again, keyed by the word itself
+ * (lower8(load_n())), 4 KB: most words met before a number are short, and
+ * one probe there replaces the lower-casing copy and the byte hash.
+ */
+#define CTX_SHORT_SLOTS 256u
+static struct {
+    uint64_t key; /* 0 = empty */
+    uint32_t c;
+} cshort[CTX_SHORT_SLOTS];
 static uint32_t first_letters; /* bit per 'a'..'z': some context word starts with it */
 /* By length: bit per first letter, bit per last character class, of the context words. */
 static uint32_t sig_first[16], sig_last[16];
+/*
+ * By first letter: bit per class (last_bit()) of the second byte. Two in
+ * three words passed the length tests above and cost a lower-casing and a
+ * hash each in classes(); the second byte turns most of them away.
+ */
+static uint32_t sig_second[26];
 
 static unsigned last_bit(unsigned char c)
 {
@@ -131,6 +179,24 @@ static uint32_t hash(const char *s, size_t n)
     return h;
 }
 
+static uint32_t cshort_slot(uint64_t key)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 56) & (CTX_SHORT_SLOTS - 1);
+}
+
+/* The classes of the lower-case word of short key `key`, 0 when it is no context word. */
+static uint32_t cshort_get(uint64_t key)
+{
+    uint32_t k = cshort_slot(key);
+
+    while (cshort[k].key) {
+        if (cshort[k].key == key)
+            return cshort[k].c;
+        k = (k + 1) & (CTX_SHORT_SLOTS - 1);
+    }
+    return 0;
+}
+
 static void ctx_build(void)
 {
     size_t i;
@@ -143,6 +209,14 @@ static void ctx_build(void)
         memcpy(ctab[k].w, words[i].w, n);
         ctab[k].n = (uint8_t)n;
         ctab[k].c |= words[i].c;
+        if (n <= 8) {
+            uint64_t key = load_n(words[i].w, n);
+            k = cshort_slot(key);
+            while (cshort[k].key && cshort[k].key != key)
+                k = (k + 1) & (CTX_SHORT_SLOTS - 1);
+            cshort[k].key = key;
+            cshort[k].c |= words[i].c;
+        }
         first_letters |= 1u << (words[i].w[0] - 'a');
         sig_first[n] |= 1u << (words[i].w[0] - 'a');
         sig_last[n] |= 1u << last_bit((unsigned char)words[i].w[n - 1]);
@@ -150,6 +224,8 @@ static void ctx_build(void)
             sig_first[n + 2] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 2] |= 1u << last_bit('s');
         if (n + 1 < 16) /* "acct#" */
             sig_first[n + 1] |= 1u << (words[i].w[0] - 'a'), sig_last[n + 1] |= 1u << last_bit('#');
+        /* a one-letter word is seen as "x#" or "x's" */
+        sig_second[words[i].w[0] - 'a'] |= 1u << last_bit(n > 1 ? (unsigned char)words[i].w[1] : '#');
     }
 }
 
@@ -195,6 +271,19 @@ static uint32_t classes(const char *s, size_t n)
 
     while (n && (s[n - 1] == '#' || s[n - 1] == '\''))
         n--;
+    if (n > 0 && n <= 8) {
+        /*
+         * The words here are ASCII letters, digits, ' and #: lower8() folds
+         * them; a word with a # inside, or not starting with a letter, is
+         * in no table, as lower_word() and bw_pii_ctx_word() would find.
+         */
+        uint64_t key = lower8(load_n(s, n));
+        if ((c = cshort_get(key)) != 0)
+            return c;
+        if (n > 2 && (key >> (8 * (n - 2)) & 0xffff) == ('\'' | 's' << 8))
+            return cshort_get(key & ((1ull << (8 * (n - 2))) - 1));
+        return 0;
+    }
     if ((k = lower_word(s, n, buf)) == 0)
         return 0;
     if ((c = bw_pii_ctx_word(buf, k)) != 0)
@@ -232,7 +321,8 @@ static int maybe_ctx(const char *s, size_t n)
 
     if (n < 2 || n > 15 || f < 'a' || f > 'z')
         return 0;
-    return (sig_first[n] >> (f - 'a') & 1) && (sig_last[n] >> last_bit((unsigned char)s[n - 1]) & 1);
+    return (sig_first[n] >> (f - 'a') & 1) && (sig_last[n] >> last_bit((unsigned char)s[n - 1]) & 1) &&
+           (sig_second[f - 'a'] >> last_bit((unsigned char)s[1]) & 1);
 }
 
 uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos)
@@ -310,13 +400,19 @@ struct lexent {
 
 /*
  * In front of it: a Bloom filter (64 KB, two bits a word) that turns most
- * words of a text, absent from the lexicon, away from L1; and a small
- * direct table of the short function words that begin sentences ("The",
- * "This", "In") and the other words of the recogniser's own lists, which
- * are most of the capitalised words of ordinary prose.
+ * longer words of a text, absent from the lexicon, away; and the short
+ * table: every word of at most 8 ASCII bytes of the lexicon (30,000 of its
+ * 36,000), keyed by the word itself, so that a short word, present or
+ * not, costs one probe instead of a hot-table miss, two mixes, the Bloom
+ * filter and the hashed slot (most capitalised words of prose are short:
+ * "The", "However", "Python"). It answers what the hashed table answers
+ * for every word it holds; for a short word it does not hold it answers
+ * 0, where the hashed table could, once in about 2^31 lookups, have
+ * answered another word's flags through a shared 32-bit tag.
  */
 #define BLOOM_BITS (1u << 19)
-#define HOT_SLOTS 4096u
+#define HOT_BITS 16
+#define HOT_SLOTS (1u << HOT_BITS)
 
 struct hotent {
     uint64_t key; /* the lower-cased word, zero-padded; 0 = empty */
@@ -333,16 +429,6 @@ static struct {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int have_avx2 = -1; /* the candidate finder's choice, made in lex_build() */
-
-/* A-Z to a-z in 8 ASCII bytes at once (no byte is >= 0x80, so no carry crosses bytes). */
-static uint64_t lower8(uint64_t x)
-{
-    const uint64_t hi = 0x8080808080808080ull;
-    uint64_t ge_a = x + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where byte >= 'A' */
-    uint64_t gt_z = x + 0x2525252525252525ull; /* bit 7 set where byte > 'Z' */
-
-    return x | (((ge_a & ~gt_z) & hi) >> 2);
-}
 
 static uint64_t mix(uint64_t h, uint64_t x)
 {
@@ -363,8 +449,7 @@ static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
         h = mix(h, ascii ? lower8(x) : x);
     }
     if (i < n) {
-        uint64_t x = 0;
-        memcpy(&x, p + i, n - i);
+        uint64_t x = load_n((const char *)p + i, n - i);
         h = mix(h, ascii ? lower8(x) : x);
     }
     h = mix(h, 0x632be59bd9b4e019ull);
@@ -378,14 +463,26 @@ static uint64_t hash_lower(const unsigned char *p, size_t n, int ascii)
  */
 static uint64_t fold_hash(const char *s, size_t n)
 {
+    const uint64_t hi = 0x8080808080808080ull;
     unsigned char buf[128];
     size_t i = 0, k = 0;
+    uint64_t h = 0x243f6a8885a308d3ull ^ n, x;
 
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            break;
-    if (i == n)
-        return hash_lower((const unsigned char *)s, n, 1);
+    /* hash_lower(s, n, 1) with the ASCII test inside, 8 bytes at a time */
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (x & hi)
+            goto other;
+        h = mix(h, lower8(x));
+    }
+    if (i < n) {
+        if ((x = load_n(s + i, n - i)) & hi)
+            goto other;
+        h = mix(h, lower8(x));
+    }
+    h = mix(h, 0x632be59bd9b4e019ull);
+    return h ? h : 1;
+other:
     i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -448,38 +545,45 @@ static int lex_add(const char *w, size_t n, unsigned flags)
     return 0;
 }
 
-/* The lower-cased 8-byte key of a short ASCII word, 0 when the word is longer or not ASCII. */
-static uint64_t short_key(const char *w, size_t n)
+/*
+ * The lower-cased 8-byte key of a short ASCII word, 0 when the word is
+ * longer or not ASCII. The bytes are checked eight at a time: the byte
+ * loop was a third of a lookup.
+ */
+static inline uint64_t short_key(const char *w, size_t n)
 {
-    uint64_t x = 0;
-    size_t i;
+    const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    uint64_t x, pad;
 
     if (n == 0 || n > 8)
         return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)w[i];
-        if (c == 0 || c >= 0x80) /* a NUL inside would alias a shorter word */
-            return 0;
-        x |= (uint64_t)c << (8 * i);
-    }
+    x = load_n(w, n);
+    if (x & hi)
+        return 0;
+    /* a NUL inside would alias a shorter word: look for a zero byte among the n */
+    pad = n == 8 ? 0 : ~0ull << (8 * n);
+    if (((x | pad) - ones) & ~(x | pad) & hi)
+        return 0;
     return lower8(x);
 }
 
 static uint32_t hot_slot(uint64_t key)
 {
-    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 52) & (HOT_SLOTS - 1);
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - HOT_BITS)) & (HOT_SLOTS - 1);
 }
 
-/* Puts a short word of the recogniser's lists, with its merged flags, in the hot table. */
-static void hot_add(const char *w, unsigned flags)
+/*
+ * Puts a short word, with the flags the hashed table gives it now, in the
+ * short table; a word already there keeps its flags.
+ */
+static void hot_add_n(const char *w, size_t n)
 {
-    uint64_t key = short_key(w, strlen(w)), h;
+    uint64_t key = short_key(w, n), h;
     uint32_t k, tries;
 
-    BW_UNUSED(flags);
     if (key == 0)
         return;
-    h = fold_hash(w, strlen(w));
+    h = fold_hash(w, n);
     for (k = hot_slot(key), tries = 0; tries < HOT_SLOTS; k = (k + 1) & (HOT_SLOTS - 1), tries++) {
         if (lex.hot[k].key == key)
             return;
@@ -489,6 +593,12 @@ static void hot_add(const char *w, unsigned flags)
             return;
         }
     }
+}
+
+static void hot_add(const char *w, unsigned flags)
+{
+    BW_UNUSED(flags);
+    hot_add_n(w, strlen(w));
 }
 
 /* Generic TLDs accepted in bare domains ("example.com" without scheme or www). */
@@ -576,6 +686,26 @@ static void lex_build(void)
         if (e->tag)
             e->flags &= (uint16_t)~BW_LEX_CCTLD;
     }
+    /*
+     * The other short words, after that change (the recogniser's words
+     * above keep the flags they had before it, as they always did: "is"
+     * and "to" are cues and still count as country codes there).
+     */
+    for (i = 0; i < BW_NELEMS(lex_files); i++) {
+        const char *p = iov[i].base, *end = p + iov[i].len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *e = nl ? nl : end;
+            size_t n = (size_t)(e - p);
+            while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+                n--;
+            if (n && p[0] != '#')
+                hot_add_n(p, n);
+            p = e + 1;
+        }
+    }
+    for (i = 0; i < BW_NELEMS(gtlds); i++)
+        hot_add_n(gtlds[i], strlen(gtlds[i]));
 }
 
 int bw_pii_lex_load(void)
@@ -598,6 +728,7 @@ unsigned bw_pii_lex(const char *w, size_t n)
                 return lex.hot[k].flags;
             k = (k + 1) & (HOT_SLOTS - 1);
         }
+        return 0; /* every short word of the lexicon is in the short table */
     }
     /* a short ASCII word hashes from its key alone, as hash_lower() would */
     h = key ? mix(mix(0x243f6a8885a308d3ull ^ n, key), 0x632be59bd9b4e019ull) : fold_hash(w, n);
@@ -687,34 +818,45 @@ static unsigned mask16(const char *v, size_t i, int digits)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-/* The same over 32 bytes with AVX2, chosen at run time. */
-__attribute__((target("avx2"))) static unsigned mask32_avx2(const char *v, size_t i, int digits)
+/* The same over 64 bytes with AVX2, chosen at run time. */
+__attribute__((target("avx2"))) static uint64_t mask64_avx2(const char *v, size_t i, int digits)
 {
     const __m256i a = _mm256_set1_epi8('A'), z = _mm256_set1_epi8(25), hi = _mm256_set1_epi8((char)0xc3);
     const __m256i hz = _mm256_set1_epi8(0x1c), zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
-    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + i));
-    __m256i t = _mm256_sub_epi8(x, a);
-    __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z), t);
+    uint64_t r = 0;
+    int h;
 
-    t = _mm256_sub_epi8(x, hi);
-    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(t, hz), t));
-    if (digits) {
-        __m256i d = _mm256_sub_epi8(x, zero);
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
+    for (h = 0; h < 2; h++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + i + 32 * h));
+        __m256i t = _mm256_sub_epi8(x, a);
+        __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z), t);
+
+        t = _mm256_sub_epi8(x, hi);
+        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(t, hz), t));
+        if (digits) {
+            __m256i d = _mm256_sub_epi8(x, zero);
+            m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
+        }
+        r |= (uint64_t)(uint32_t)_mm256_movemask_epi8(m) << (32 * h);
     }
-    return (unsigned)_mm256_movemask_epi8(m);
+    return r;
 }
 #endif
 
-/* Candidate bytes of the 32 bytes at i, bit per byte. */
-static unsigned block_mask(const char *v, size_t i, int digits)
+/*
+ * Candidate bytes of the 64 bytes at i, bit per byte. 64 rather than 32:
+ * the choice, the call and the iterator's refill were as many
+ * instructions as the compares.
+ */
+static uint64_t block_mask(const char *v, size_t i, int digits)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
     /* set once by lex_build(); before that (a walk without lexicons) ask the CPU each time */
     if (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2")))
-        return mask32_avx2(v, i, digits);
+        return mask64_avx2(v, i, digits);
 #endif
-    return mask16(v, i, digits) | mask16(v, i + 16, digits) << 16;
+    return (uint64_t)mask16(v, i, digits) | (uint64_t)mask16(v, i + 16, digits) << 16 |
+           (uint64_t)mask16(v, i + 32, digits) << 32 | (uint64_t)mask16(v, i + 48, digits) << 48;
 }
 #endif
 
@@ -723,27 +865,27 @@ size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from)
 #ifdef __SSE2__
     const char *v = it->v;
 
-    if (!it->valid || from >= it->blk + 32 || from < it->blk) {
-        it->blk = from & ~(size_t)31;
+    if (!it->valid || from >= it->blk + BW_PII_STARTS_BLOCK || from < it->blk) {
+        it->blk = from & ~(size_t)(BW_PII_STARTS_BLOCK - 1);
         it->valid = 0;
     }
     for (;;) {
         if (!it->valid) {
-            if (it->blk + 32 > it->len)
+            if (it->blk + BW_PII_STARTS_BLOCK > it->len)
                 break;
             it->mask = block_mask(v, it->blk, it->digits);
             it->valid = 1;
         }
         /* drop the candidates before from */
         if (from > it->blk)
-            it->mask &= from - it->blk >= 32 ? 0 : ~((1u << (from - it->blk)) - 1);
+            it->mask &= from - it->blk >= BW_PII_STARTS_BLOCK ? 0 : ~((1ull << (from - it->blk)) - 1);
         while (it->mask) {
-            size_t p = it->blk + (size_t)__builtin_ctz(it->mask);
+            size_t p = it->blk + (size_t)__builtin_ctzll(it->mask);
             it->mask &= it->mask - 1;
             if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
                 return p;
         }
-        it->blk += 32;
+        it->blk += BW_PII_STARTS_BLOCK;
         it->valid = 0;
     }
     return bw_pii_next_start(it->v, it->len, BW_MAX(from, it->blk), it->digits);

@@ -168,13 +168,14 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
 
 /*
  * The same as an iterator that keeps the candidate mask of its current
- * 16-byte block, so that calls with increasing `from` scan each block once.
+ * 64-byte block, so that calls with increasing `from` scan each block once.
  */
+#define BW_PII_STARTS_BLOCK 64
 struct bw_pii_starts {
     const char *v;
     size_t len;
     size_t blk;    /* offset of the block of mask */
-    unsigned mask; /* candidates of that block not yet returned */
+    uint64_t mask; /* candidates of that block not yet returned */
     int digits;
     int valid;
 };
@@ -211,8 +212,10 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
 /*
  * 0 when bw_pii_address_at() cannot report an address at the capitalised
  * word start i (its return value then only matters to a walk without NAME).
+ * e: where the word's letters are still to be read (i + 1, or further when
+ * the caller has read letters already).
  */
-int bw_pii_address_may_hit(const char *v, size_t len, size_t i);
+int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e);
 
 /* The NAME walk; with `address`, it also runs the ADDRESS candidates of its capitals (one pass for both). */
 int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx);

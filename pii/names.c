@@ -206,7 +206,12 @@ static size_t word_end(const char *v, size_t len, size_t i)
     }
 }
 
-static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text)
+/*
+ * Reads the word [s, e) into t. has_lower: the caller has seen a
+ * lower-case letter right after its first letter, which settles the case
+ * test below.
+ */
+static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text, int has_lower)
 {
     size_t n, k;
     int lower_rest = 0, upper_rest = 0, high = 0;
@@ -217,7 +222,7 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
         t->e = e - 2;
     t->cap = upper_at(v + s, len - s, &n);
     t->initial = t->cap && t->e - s == n;
-    for (k = s + n; k < t->e; k++) {
+    for (k = has_lower ? t->e : s + n, lower_rest = has_lower; k < t->e; k++) {
         unsigned char c = (unsigned char)v[k];
         upper_rest |= bw_c_upper(c);
         lower_rest |= bw_c_lower(c);
@@ -249,11 +254,22 @@ static int has_upper(const char *v, size_t len)
  * go on with a capital, a digit or a short particle ("Rua do"), units and
  * boxes begin with A, B, P, S or U, postcodes hold a digit: the other
  * capitalised words of a text skip the ADDRESS checks.
+ *
+ * With `names`, where the word is followed by a short lower-case word,
+ * only what bw_pii_address_may_hit() can accept there passes: a box or
+ * unit word (A, B, P, S, U), an address cue before (its gate: the byte
+ * before is t, n, :, s, o or f), or a capital, digit or other script
+ * after a particle of one to three letters (its next_cap()). "The cat",
+ * "It is": two in five candidates of the corpus went through the whole
+ * check for nothing.
+ *
+ * e: where the letters after v[i] are still to be read (i + 1, or the end
+ * of the lower-case run the walk has already read).
  */
-static int may_start_address(const char *v, size_t len, size_t i)
+static int may_start_address(const char *v, size_t len, size_t i, size_t e, int names)
 {
-    unsigned char c = (unsigned char)v[i], n;
-    size_t e = i + 1;
+    unsigned char c = (unsigned char)v[i], n, pc;
+    size_t k, pb;
 
     /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
     if (i + 1 < len) {
@@ -272,7 +288,21 @@ static int may_start_address(const char *v, size_t len, size_t i)
     if (bw_c_upper(n) || bw_c_digit(n) || n >= 0xc3)
         return 1;
     /* a particle: "Rua do Arenque" */
-    return e + 4 < len && bw_c_lower(n) && (v[e + 2] == ' ' || v[e + 3] == ' ' || v[e + 4] == ' ');
+    if (!(e + 4 < len && bw_c_lower(n) && (v[e + 2] == ' ' || v[e + 3] == ' ' || v[e + 4] == ' ')))
+        return 0;
+    if (!names || c == 'A' || c == 'B' || c == 'P' || c == 'S' || c == 'U')
+        return 1;
+    for (k = e + 1; k < len && bw_c_lower((unsigned char)v[k]) && k - (e + 1) < 4; k++)
+        ;
+    if (k - (e + 1) <= 3 && k + 1 < len && v[k] == ' ') {
+        n = (unsigned char)v[k + 1];
+        if (bw_c_upper(n) || bw_c_digit(n) || n >= 0xc3)
+            return 1;
+    }
+    for (pb = i; pb > 0 && v[pb - 1] == ' '; pb--)
+        ;
+    pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
+    return pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f';
 }
 
 /* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */
@@ -357,19 +387,24 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
     while (i < len) {
         struct tok t[MAXT];
         int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
-        size_t j, ws, we;
+        size_t j, ws, we, elow;
         char punct;
         unsigned char c;
 
         if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
             break;
         c = (unsigned char)v[i];
+        /* the lower-case letters after a capital, read once for both passes */
+        elow = i + 1;
+        if (!lowercase_text && bw_c_upper(c))
+            while (elow < len && bw_c_lower((unsigned char)v[elow]))
+                elow++;
         /*
          * With NAME on, an ADDRESS check without a hit changes nothing: only
          * the words that may hold one are checked.
          */
         if (address && !lowercase_text &&
-            may_start_address(v, len, i) && (!names || bw_pii_address_may_hit(v, len, i))) {
+            may_start_address(v, len, i, elow, names) && (!names || bw_pii_address_may_hit(v, len, i, elow))) {
             int hit = 0;
             size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
             if (rv)
@@ -380,13 +415,12 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             }
         }
 
-        /* fast path: skip lower-case words, numbers and punctuation without looking anything up */
-        if (!lowercase_text && (bw_c_lower(c) || bw_c_digit(c) || (c >= 0x80 && c < 0xc3))) {
-            while (i < len && (bw_c_word((unsigned char)v[i]) || v[i] == '\''))
-                i++;
-            continue;
-        }
-        if (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))) {
+        /*
+         * In text with capitals i comes from the candidate finder: a
+         * capital or a 2-byte letter's lead byte at a word start. Lower-case
+         * text is walked byte by byte: skip what cannot start a word there.
+         */
+        if (lowercase_text && (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1])))) {
             i++;
             continue;
         }
@@ -403,9 +437,19 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             continue;
         }
         if (!lowercase_text && bw_c_upper(c)) {
-            size_t e = i + 1;
-            while (e < len && bw_c_lower((unsigned char)v[e]))
-                e++;
+            size_t e = elow;
+            /*
+             * A lone capital ("I", "A") before a lower-case word or
+             * punctuation other than an initial's dot: a run of one
+             * initial, which decide() never accepts, honorific or cue
+             * before it or not.
+             */
+            if (names && e == i + 1 && e < len && v[e] != '.' &&
+                ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
+                 (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
+                i = e;
+                continue;
+            }
             /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
             if (names && e < len && e - i > 1 &&
                 ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
@@ -443,12 +487,13 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
         /* a run of capitalised words (or, in lower-case text, of known names) */
         j = i;
         while (nt < MAXT && j < len) {
-            size_t e = word_end(v, len, j);
+            /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
+            size_t e = word_end(v, len, nt == 0 ? elow : j);
             if (e == j)
                 break;
             if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
                 break;
-            read_tok(v, len, j, e, &t[nt], lowercase_text);
+            read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && elow > i + 1 && bw_c_upper(c));
             if (lowercase_text) {
                 if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
                     break;

@@ -369,7 +369,9 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
     for (g = j; g <= k; g++) {
         size_t l = ch->ge[g] - ch->gs[g];
         if (w->n + l < sizeof(w->d)) {
-            memcpy(w->d + w->n, r->v + ch->gs[g], l);
+            size_t q; /* a group is a few digits: a byte loop, not a library call */
+            for (q = 0; q < l; q++)
+                w->d[w->n + q] = r->v[ch->gs[g] + q];
         }
         w->n += l;
         w->gl[g - j] = (int)l;
@@ -399,6 +401,7 @@ static int age_before(const struct run *r, size_t s)
 {
     static const char *const one[] = {"aged", "age", "turned", "turn", "turning", "turns"};
     size_t e = s, b, e2, b2, k;
+    unsigned char c0;
 
     while (e > 0 && (r->v[e - 1] == ' ' || r->v[e - 1] == ':'))
         e--;
@@ -406,6 +409,10 @@ static int age_before(const struct run *r, size_t s)
     while (b > 0 && bw_c_alpha((unsigned char)r->v[b - 1]) && e - b < 8)
         b--;
     if (b == e || (b > 0 && bw_c_alnum((unsigned char)r->v[b - 1])))
+        return 0;
+    /* every word below starts with a, t, o, i or w: most words before a small number stop here */
+    c0 = (unsigned char)(r->v[b] | 0x20);
+    if (c0 != 'a' && c0 != 't' && c0 != 'o' && c0 != 'i' && c0 != 'w')
         return 0;
     for (k = 0; k < BW_NELEMS(one); k++)
         if (bw_pii_ieq(r->v + b, e - b, one[k]))
@@ -1025,7 +1032,8 @@ static int on_digit(struct run *r, size_t to)
             return 0;
         }
     parse_chunk(r, p, we, &ch);
-    memset(cache, 0, sizeof(cache[0]) * (size_t)ch.ng);
+    for (j = 0; j < ch.ng; j++)
+        cache[j][0] = 0; /* "not computed": the other two are written with it */
     j = 0;
     while (j < ch.ng) {
         int got = 0;

@@ -81,6 +81,46 @@ static void test_norm_invalid_utf8(void)
     bw_norm_free(&nm);
 }
 
+/*
+ * The ASCII check 32, 8 and 1 bytes at a time: a non-ASCII byte at every
+ * offset of texts of every length up to 80 (in an exactly sized buffer),
+ * and the offset of an invalid sequence after an ASCII prefix of each
+ * length.
+ */
+static void test_norm_ascii_runs(void)
+{
+    size_t n, k;
+
+    for (n = 0; n <= 80; n++) {
+        char *b = malloc(n + 1);
+        CU_ASSERT_FATAL(b != NULL);
+        memset(b, 'a', n);
+        CU_ASSERT_TRUE(bw_is_ascii(b, n));
+        for (k = 0; k < n; k++) {
+            b[k] = (char)0x80;
+            CU_ASSERT_FALSE(bw_is_ascii(b, n));
+            b[k] = 'a';
+        }
+        if (n >= 2) {
+            for (k = 0; k + 2 <= n; k++) {
+                memset(b, 'a', n);
+                b[k] = (char)0xc3;
+                b[k + 1] = (char)0x28; /* not a continuation byte */
+                bw_norm_init(&nm);
+                CU_ASSERT_EQUAL(bw_norm_run(&nm, b, n), BW_EUTF8);
+                CU_ASSERT_EQUAL(nm.bad_off, k);
+                bw_norm_free(&nm);
+                b[k + 1] = (char)0xa9; /* "é": valid, and composed as before */
+                bw_norm_init(&nm);
+                CU_ASSERT_EQUAL(bw_norm_run(&nm, b, n), 0);
+                CU_ASSERT_EQUAL(nm.len, n);
+                bw_norm_free(&nm);
+            }
+        }
+        free(b);
+    }
+}
+
 static void test_norm_ligature_expands(void)
 {
     /* "ﬁ" (U+FB01) -> "fi": a span over "f" ends after the ligature */
@@ -99,6 +139,7 @@ static const struct bw_test tests[] = {
     {"test_norm_combining_composes", test_norm_combining_composes},
     {"test_norm_confusables_mixed_script", test_norm_confusables_mixed_script},
     {"test_norm_invalid_utf8", test_norm_invalid_utf8},
+    {"test_norm_ascii_runs", test_norm_ascii_runs},
     {"test_norm_ligature_expands", test_norm_ligature_expands},
 };
 BW_TEST_MAIN("norm", tests)

@@ -159,8 +159,36 @@ static void test_words_shared_trigger(void)
     done();
 }
 
+/*
+ * Phrases whose words are stepped back over byte by byte or eight bytes
+ * at a time: ASCII words of 1 to 16 letters, non-ASCII ones, at the
+ * text's start and after a non-ASCII byte.
+ */
+static void test_words_phrase_back_steps(void)
+{
+    static const struct bw_word_item ph[] = {
+        {"a nightingale", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"extraordinarily nightingale", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"ab nightjar", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+
+    build(ph, 4, 0);
+    CU_ASSERT_EQUAL(scan("a nightingale", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("\xc3\xa9 a nightingale", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("\xc3\xa9" "a nightingale", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("extraordinarily nightingale", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("\xc3\xa9xtraordinarily nightingale", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("so cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("ab nightjar", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("\xc3\xa9" "b nightjar", NULL, NULL), 0);
+    done();
+}
+
 static const struct bw_test tests[] = {
     {"test_words_shared_trigger", test_words_shared_trigger},
+    {"test_words_phrase_back_steps", test_words_phrase_back_steps},
     {"test_words_whole_word", test_words_whole_word},
     {"test_words_phrase_any_spacing", test_words_phrase_any_spacing},
     {"test_words_punctuation_term", test_words_punctuation_term},

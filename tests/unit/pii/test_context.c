@@ -43,6 +43,74 @@ static void test_context_words_before(void)
     CU_ASSERT_TRUE(bw_pii_ctx_after("416 60 039 office", 17, 10, 1) & BW_CTX_PHONE);
 }
 
+/*
+ * Words are keyed and hashed with overlapping loads: every length from 1
+ * to 16, any case, a word at the very end of its buffer, a NUL or a
+ * non-ASCII byte inside, and the same word inside a longer one. A short
+ * word absent from the short table is absent.
+ */
+static void test_context_lexicon_short_keys(void)
+{
+    static const char *const w[] = {"al",          "amy",           "john",           "abbott",
+                                    "street",      "xn--p1ai",      "mr",             "dear",
+                                    "de",          "aanjaneya",     "aanandinii",     "abbondanzio",
+                                    "abderrahmane", "aanandaswarup", "acharyanandana", "arunthavanathan",
+                                    "boylakutlutarkan"};
+    char buf[32];
+    size_t i, n;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+        unsigned f;
+        n = strlen(w[i]);
+        f = bw_pii_lex(w[i], n);
+        CU_ASSERT_NOT_EQUAL(f, 0);
+        /* at the end of an exactly sized heap buffer (ASan checks the loads) */
+        {
+            char *h = malloc(n);
+            size_t k;
+            CU_ASSERT_FATAL(h != NULL);
+            for (k = 0; k < n; k++)
+                h[k] = (char)(w[i][k] >= 'a' && w[i][k] <= 'z' ? w[i][k] - 32 : w[i][k]);
+            CU_ASSERT_EQUAL(bw_pii_lex(h, n), f);
+            free(h);
+        }
+        /* followed by other letters: only n bytes count */
+        memcpy(buf, w[i], n);
+        memcpy(buf + n, "qqqqqqqq", 8);
+        CU_ASSERT_EQUAL(bw_pii_lex(buf, n), f);
+    }
+    CU_ASSERT_EQUAL(bw_pii_lex("jo\0n", 4), 0);       /* not "jo" */
+    CU_ASSERT_EQUAL(bw_pii_lex("\0\0\0\0\0\0\0\0", 8), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("jo\xffn", 4), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("a", 1), bw_pii_lex("A", 1));
+    CU_ASSERT_EQUAL(bw_pii_lex("qzxqzxqz", 8), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("Aanjaneya\xc3\xa9", 11), 0);
+    CU_ASSERT_TRUE(bw_pii_lex("is", 2) & BW_LEX_CUE);
+    CU_ASSERT_EQUAL(bw_pii_lex("Abbotts", 6), bw_pii_lex("abbott", 6));
+}
+
+/* Context words pass the signature filter whatever their case, with "'s" and "#". */
+static void test_context_words_filter(void)
+{
+    static const char *const t[] = {"CVV 123", "Cvv2 123", "Driver's 123", "drivers 123", "DL 123", "lic# 123",
+                                    "Zip 123", "NI 123", "iban 123", "IBAN's 123"};
+    size_t i;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        CU_ASSERT_NOT_EQUAL(bw_pii_ctx_before(t[i], strlen(t[i]), strlen(t[i]) - 3), 0);
+    /* the short table: "'s" in any case, a # inside, a word of class 0, a digit first */
+    CU_ASSERT_TRUE(bw_pii_ctx_before("PIN'S 123", 9, 6) & BW_CTX_PIN);
+    CU_ASSERT_TRUE(bw_pii_ctx_before("Expiry## 123", 12, 9) & BW_CTX_EXPIRY);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("cv#v 123", 8, 5), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("In 123", 6, 3), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("9pin 123", 8, 5), 0);
+    CU_ASSERT_TRUE(bw_pii_ctx_before("Verification 123", 16, 13) & BW_CTX_CVV); /* the long path */
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("Cxx 123", 7, 4), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("zap 123", 7, 4), 0);
+}
+
 /* The candidate finder (16 and 32 bytes at a time) agrees with a byte loop on random text. */
 static void test_context_starts_match_scalar(void)
 {
@@ -86,6 +154,8 @@ static void test_context_starts_match_scalar(void)
 static const struct bw_test tests[] = {
     {"test_context_lexicon", test_context_lexicon},
     {"test_context_words_before", test_context_words_before},
+    {"test_context_lexicon_short_keys", test_context_lexicon_short_keys},
+    {"test_context_words_filter", test_context_words_filter},
     {"test_context_starts_match_scalar", test_context_starts_match_scalar},
 };
 

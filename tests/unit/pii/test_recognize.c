@@ -20,6 +20,14 @@ static const struct pcase cases[] = {
     {"Tomomi Nishiyama lives at Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"I visited London last year.", BW_PII_ADDRESS, NULL},
     {"The series converges like 100 ln n", BW_PII_ADDRESS, NULL},
+    /* a particle after the first word: only a capital after it, a box word or a cue before make it worth a check */
+    {"Rua do Arenque 1634, Goiania is far", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
+    {"Apt is short for apartment", BW_PII_ADDRESS, NULL},
+    {"It is on the way", BW_PII_ADDRESS, NULL},
+    /* address cues, found by their last two letters first */
+    {"She moved TO Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
+    {"Address: Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
+    {"The corner of Main and Elm", BW_PII_ADDRESS, NULL},
     /* AGE */
     {"I am 40 years old", BW_PII_AGE, "40 years"},
     {"Patient is a 35-year-old male", BW_PII_AGE, "35-year"},
@@ -27,6 +35,10 @@ static const struct pcase cases[] = {
     {"I'm 31 y/o.", BW_PII_AGE, "31 y/o"},
     {"It took 40 years to finish", BW_PII_AGE, NULL},
     {"Follow these 5 steps", BW_PII_AGE, NULL},
+    /* the words before a small number, any case */
+    {"She TURNED 61 today", BW_PII_AGE, "61"},
+    {"Her Age Was 61", BW_PII_AGE, "61"},
+    {"Her weight was 61", BW_PII_AGE, NULL},
     /* AWS keys */
     {"key AKIAIOSFODNN7EXAMPLE here", BW_PII_AWS_ACCESS_KEY, "AKIAIOSFODNN7EXAMPLE"},
     {"key akiaiosfodnn7example here", BW_PII_AWS_ACCESS_KEY, NULL},
@@ -93,6 +105,18 @@ static const struct pcase cases[] = {
     {"verses from Faina D. Yefremova's tales", BW_PII_NAME, "Faina D. Yefremova"},
     {"John Doe Street is long", BW_PII_NAME, NULL},
     {"The weather is nice in May.", BW_PII_NAME, NULL},
+    /* lone capitals: never a name alone, after a cue or not */
+    {"I think A is fine, said I.", BW_PII_NAME, NULL},
+    {"Dear J, thanks", BW_PII_NAME, NULL},
+    {"signed by J. Smith", BW_PII_NAME, "J. Smith"},
+    /* text without a capital is walked byte by byte: pairs of known names, not inside words */
+    {"please call catherine hertzog today", BW_PII_NAME, "catherine hertzog"},
+    {"xcatherine hertzog", BW_PII_NAME, NULL},
+    {"12catherine hertzog", BW_PII_NAME, NULL},
+    /* the case of a run's words: ALL CAPS is a heading, a capital inside a name is not */
+    {"Then CATHERINE HERTZOG called", BW_PII_NAME, NULL},
+    {"Then Catherine McDonald called", BW_PII_NAME, "Catherine McDonald"},
+    {"Then Catherine HERTZOG called", BW_PII_NAME, "Catherine"},
     /* PASSWORD */
     {"password: hunter2!", BW_PII_PASSWORD, "hunter2!"},
     {"my password is Tr0ub4dor&3 so", BW_PII_PASSWORD, "Tr0ub4dor&3"},

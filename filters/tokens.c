@@ -603,7 +603,10 @@ static int run(struct bw_toklist *tl, const char *s, size_t n, int full)
 
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
 {
-    return run(tl, s, n, 1);
+    int full = tl->want_case;
+
+    tl->want_case = 0;
+    return full ? run(tl, s, n, 1) : run(tl, s, n, 0);
 }
 
 int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)

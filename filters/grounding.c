@@ -547,11 +547,25 @@ static void gfree(void *st)
     free(st);
 }
 
+/*
+ * The guarded text's words are weighed by their case and sentence starts
+ * (fact_w): the shared list finds those only when a scorer asks before it
+ * is read (bw_toklist_want_case), which is after every begin_block.
+ */
+static int begin_block(const void *stp, struct bw_eval *ev, void *esp)
+{
+    BW_UNUSED(stp);
+    BW_UNUSED(esp);
+    bw_toklist_want_case(&ev->w->toks);
+    return 0;
+}
+
 const struct bw_module_ops bw_grounding_module = {
     .name = "grounding",
     .policy = BW_POL_GROUNDING,
     .compile = compile,
     .scratch_size = scratch_size,
+    .begin_block = begin_block,
     .end_block = end_block,
     .finish = finish,
     .free = gfree,

@@ -592,7 +592,7 @@ static int number_words(struct bw_toklist *tl)
 }
 
 /* Reads the words of s (with every flag when full) and numbers them; an empty list when that fails. */
-static int run(struct bw_toklist *tl, const char *s, size_t n, int full)
+static inline __attribute__((always_inline)) int run(struct bw_toklist *tl, const char *s, size_t n, int full)
 {
     int rv = read_words(tl, s, n, full);
 
@@ -601,14 +601,31 @@ static int run(struct bw_toklist *tl, const char *s, size_t n, int full)
     return rv;
 }
 
-int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+/*
+ * One copy of the reading loop per kind of list (read_words is inlined with
+ * full a constant): the lean loop then holds no test of full at all.
+ */
+static __attribute__((noinline)) int run_full(struct bw_toklist *tl, const char *s, size_t n)
 {
     return run(tl, s, n, 1);
 }
 
-int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)
+static __attribute__((noinline)) int run_lean(struct bw_toklist *tl, const char *s, size_t n)
 {
     return run(tl, s, n, 0);
+}
+
+int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
+{
+    int full = tl->want_case;
+
+    tl->want_case = 0;
+    return full ? run_full(tl, s, n) : run_lean(tl, s, n);
+}
+
+int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)
+{
+    return run_lean(tl, s, n);
 }
 
 void bw_toklist_free(struct bw_toklist *tl)

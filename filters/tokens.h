@@ -71,6 +71,7 @@ struct bw_toklist {
      */
     uint32_t *id;
     uint32_t nid;
+    int want_case; /* the next bw_toklist_run finds every flag (bw_toklist_want_case); in nid's padding */
     /*
      * Per id: the length of the word's stem (bw_tok_stem, BW_TOKI_STEM bits),
      * whether it is a function word (BW_TOKI_STOP) and holds a digit
@@ -122,11 +123,27 @@ static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
 
 /*
  * Reads every word of s[0..n) into tl (its memory reused, grown as needed)
- * and numbers them (tl->id).
+ * and numbers them (tl->id). The words' case and sentence-start flags
+ * (BW_TOKF_UPPER, BW_TOKF_ALLCAP, BW_TOKF_SENT) are found only when
+ * bw_toklist_want_case(tl) was called since the last run; otherwise the
+ * flags are as bw_toklist_run_lean's (BW_TOKF_DIGIT is always found).
  * Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
  * caller reads the text with bw_tok_next), or BW_ENOMEM.
  */
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n);
+
+/*
+ * Asks the next bw_toklist_run of tl for every flag of bw_tok_next. A
+ * scorer that reads the case or sentence flags of the shared list
+ * (grounding) asks in its begin_block, before any scorer reads the list:
+ * the others (content models, topics) read only words and ids, and the
+ * sentence-start walk and case tests of every word cost the demo guardrail
+ * 0.5-1 us a 4 KB text.
+ */
+static inline void bw_toklist_want_case(struct bw_toklist *tl)
+{
+    tl->want_case = 1;
+}
 /*
  * The same for a text whose words' case and sentence starts nobody reads
  * (grounding's source: bw_eval_source_words): of the words' flags only

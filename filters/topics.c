@@ -55,6 +55,8 @@
 #define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
 #define VB_BITS 32768 /* bits of the vocabulary filter (vbits) */
 #define VB_BIT(h) ((uint32_t)((h) >> 40) & (VB_BITS - 1))
+#define XW_BITS 1024  /* bits of the examples' word filters (exl, exr) */
+#define XW_BIT(h) ((uint32_t)((h) >> 40) & (XW_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
 
@@ -253,6 +255,14 @@ struct tstate {
      * a 4 KB filter tells most of those without reading it.
      */
     uint64_t vbits[VB_BITS / 64];
+    /*
+     * A bit per stem hash that starts (exl) or ends (exr) a bigram of the
+     * examples (XW_BIT): a block's bigram is hashed and looked up only when
+     * its first word may start one and its second may end one. Otherwise it
+     * is no example's bigram, but for a collision of two 64-bit bigram
+     * hashes, which the look-up would have counted as a share.
+     */
+    uint64_t exl[XW_BITS / 64], exr[XW_BITS / 64];
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
@@ -443,8 +453,11 @@ static int add_examples(struct tstate *st, const struct bw_topic_item *it, uint3
             st->eoff[0] = 0;
         while (bw_tok_next(s, n, &pos, &tk)) {
             uint64_t h = stemhash(tk.w, tk.len);
-            if (prev)
+            if (prev) {
                 st->big[base + cnt++] = bigram(prev, h);
+                st->exl[XW_BIT(prev) / 64] |= 1ull << (XW_BIT(prev) % 64);
+                st->exr[XW_BIT(h) / 64] |= 1ull << (XW_BIT(h) % 64);
+            }
             prev = h;
         }
         st->etopic[st->nex] = t;
@@ -671,6 +684,14 @@ static int cue_word(const char *w, size_t n)
 #define K_YOU 4
 #define K_MODAL 8 /* can, could, would: before "you", asking for a judgement */
 #define K_VOCAB 16 /* three bytes or more and in the vocabulary filter: may be a topic word (end_block's, not word_kind's) */
+#define K_EXL 32   /* may start an example's bigram (exl; end_block's by id only) */
+#define K_EXR 64   /* may end one (exr) */
+
+/* Is bit XW_BIT(h) of filter f set? */
+static inline unsigned xbit(const uint64_t *f, uint64_t h)
+{
+    return (unsigned)(f[XW_BIT(h) / 64] >> (XW_BIT(h) % 64)) & 1;
+}
 
 /* May stem hash h be in the vocabulary (st->tab)? No means no. */
 static inline int vbit(const struct tstate *st, uint64_t h)
@@ -743,7 +764,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
             kc[i] = (uint8_t)(word_kind(w, bw_toklist_len(tl, i)) |
-                              (bw_toklist_len(tl, i) >= 3 && vbit(st, hc[i]) ? K_VOCAB : 0));
+                              (bw_toklist_len(tl, i) >= 3 && vbit(st, hc[i]) ? K_VOCAB : 0) |
+                              xbit(st->exl, hc[i]) * K_EXL | xbit(st->exr, hc[i]) * K_EXR);
         }
     }
     /*
@@ -777,10 +799,13 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         /* "can you", "should you", "could you" + a request: asking for a judgement */
         if ((k8 & K_YOU) && (pk & K_MODAL))
             cue |= 1;
-        pk = k8;
-        if (shared && have_prev) {
+        /*
+         * with shared, k8 has K_EXL and K_EXR (by id); the first word's pk
+         * is 0. Most pairs of words are no example's (see exl)
+         */
+        if (shared) {
             uint64_t b = bigram(ph, h);
-            if (!((st->ebbits[EB_BIT(b) / 64] >> (EB_BIT(b) % 64)) & 1))
+            if (!(pk & (k8 >> 1) & K_EXL) || !((st->ebbits[EB_BIT(b) / 64] >> (EB_BIT(b) % 64)) & 1))
                 k = st->ebmask + 1; /* not an example's */
             else
                 k = eb_find(st, b);
@@ -799,6 +824,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
                 es->nbig++;
             }
         }
+        pk = k8;
         ph = h;
         have_prev = 1;
         if (!(k8 & K_VOCAB))

@@ -349,6 +349,7 @@ static void test_tokens_list(void)
             n += l;
         }
         seed = seed * 1103515245u + 12345u;
+        bw_toklist_want_case(&tl);
         CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&tl, b, n), BW_OK);
         while (bw_tok_next(b, n, &pos, &t)) {
             const struct bw_tok *x = k < tl.n ? &tl.t[k] : NULL;
@@ -371,6 +372,26 @@ static void test_tokens_list(void)
                         (ll.t[k].flags & BW_TOKF_DIGIT) == (tl.t[k].flags & BW_TOKF_DIGIT);
             CU_ASSERT(same);
             bw_toklist_free(&ll);
+            /*
+             * a list nobody asked the case of (bw_toklist_want_case, used by
+             * one run): the lean list's words, ids and flags
+             */
+            {
+                struct bw_toklist dl = {0};
+                struct bw_toklist lean = {0};
+                CU_ASSERT_EQUAL_FATAL(bw_toklist_run_lean(&lean, b, n), BW_OK);
+                bw_toklist_want_case(&dl);
+                CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&dl, "", 0), BW_OK);
+                CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&dl, b, n), BW_OK);
+                same &= dl.n == lean.n && dl.nid == lean.nid;
+                for (k = 0; same && k < dl.n; k++)
+                    same &= dl.id[k] == lean.id[k] && dl.flags[k] == lean.flags[k] && dl.t[k].flags == lean.t[k].flags &&
+                            dl.t[k].start == lean.t[k].start && dl.t[k].end == lean.t[k].end &&
+                            bw_toklist_stem(&dl, dl.id[k]) == bw_toklist_stem(&lean, lean.id[k]);
+                CU_ASSERT(same);
+                bw_toklist_free(&dl);
+                bw_toklist_free(&lean);
+            }
         }
         /* word ids: equal exactly when the words are, numbered in order of first appearance */
         if (round % 20 == 0) {
@@ -487,6 +508,7 @@ static void test_tokens_list_grow(void)
         struct bw_tok t;
         int same = 1;
         uint32_t next = 0;
+        bw_toklist_want_case(&tl);
         CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&tl, text, len), BW_OK);
         for (pos = 0; bw_tok_next(text, len, &pos, &t); nw++)
             same &= nw < tl.n && tl.t[nw].len == t.len && memcmp(tl.t[nw].w, t.w, t.len) == 0 &&

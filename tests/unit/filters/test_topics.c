@@ -130,7 +130,43 @@ static void test_topics_long_text_damped(void)
     stop(&r);
 }
 
+/* The score of topic item in the last evaluation. */
+static float score_of(const struct run *r, uint32_t item)
+{
+    size_t i;
+
+    for (i = 0; i < r->w.nf; i++)
+        if (r->w.f[i].item == item)
+            return r->w.f[i].score;
+    CU_FAIL("no finding for the item");
+    return 0;
+}
+
+static void test_topics_example_pairs(void)
+{
+    struct run r;
+    float same, reversed, apart;
+
+    /*
+     * A text phrased like an example shares its bigrams (every pair of its
+     * words starts and ends one: the filters exl and exr let them through);
+     * the same words in reverse order or apart share none of them.
+     */
+    start(&r, BW_DIR_INPUT);
+    eval(&r, "Which stocks should I buy this year?");
+    same = score_of(&r, 1);
+    eval(&r, "Year this buy I should stocks which?");
+    reversed = score_of(&r, 1);
+    eval(&r, "Which of the stocks, and should the year be one where I buy?");
+    apart = score_of(&r, 1);
+    CU_ASSERT(same > reversed);
+    CU_ASSERT(same > apart);
+    CU_ASSERT(same >= 0.5f);
+    stop(&r);
+}
+
 static const struct bw_test tests[] = {
+    {"test_topics_example_pairs", test_topics_example_pairs},
     {"test_topics_detect", test_topics_detect},
     {"test_topics_wordnet", test_topics_wordnet},
     {"test_topics_phrase", test_topics_phrase},

@@ -28,6 +28,17 @@ static const struct pcase cases[] = {
     {"She moved TO Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"Address: Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"The corner of Main and Elm", BW_PII_ADDRESS, NULL},
+    /* street endings, found by the word's last letter (street_ending()) */
+    {"Write to Koskikatu 25 today", BW_PII_ADDRESS, "Koskikatu 25"},
+    {"Write to KOSKIKATU 25 today", BW_PII_ADDRESS, "KOSKIKATU 25"},
+    {"Write to Hauptstraße 5 today", BW_PII_ADDRESS, "Hauptstraße 5"},
+    {"Write to HauptstraßE 5 today", BW_PII_ADDRESS, "HauptstraßE 5"},
+    {"Write to Katu 25 today", BW_PII_ADDRESS, NULL},
+    {"He lives at 6750 Koskikatu 25", BW_PII_ADDRESS, "6750 Koskikatu 25"},
+    {"He lives at 6750 Koskikatuu 25", BW_PII_ADDRESS, "6750 Koskikatuu 25"},
+    {"He lives at 6750 Koskikatu", BW_PII_ADDRESS, "6750 Koskikatu"},
+    {"Write to Storgatan 12", BW_PII_ADDRESS, "Storgatan 12"},
+    {"Write to Storgatań 12", BW_PII_ADDRESS, NULL},
     /* AGE */
     {"I am 40 years old", BW_PII_AGE, "40 years"},
     {"Patient is a 35-year-old male", BW_PII_AGE, "35-year"},

@@ -608,6 +608,19 @@ static void hot_add_n(const char *w, size_t n)
     }
 }
 
+/* The short table's answer for a key (0 when absent). */
+static inline unsigned hot_get(uint64_t key)
+{
+    uint32_t k = hot_slot(key);
+
+    while (lex.hot[k].key) {
+        if (lex.hot[k].key == key)
+            return lex.hot[k].flags;
+        k = (k + 1) & (HOT_SLOTS - 1);
+    }
+    return 0;
+}
+
 static void hot_add(const char *w, unsigned flags)
 {
     BW_UNUSED(flags);
@@ -733,16 +746,8 @@ unsigned bw_pii_lex(const char *w, size_t n)
 
     if (lex.slots == NULL || n == 0 || n > 64)
         return 0;
-    if ((key = short_key(w, n)) != 0) {
-        /* h is derived from key below */
-        uint32_t k = hot_slot(key);
-        while (lex.hot[k].key) {
-            if (lex.hot[k].key == key)
-                return lex.hot[k].flags;
-            k = (k + 1) & (HOT_SLOTS - 1);
-        }
-        return 0; /* every short word of the lexicon is in the short table */
-    }
+    if ((key = short_key(w, n)) != 0)
+        return hot_get(key); /* every short word of the lexicon is in the short table */
     if (!(lsig[n & 15][(unsigned char)w[0] & 31] >> ((unsigned char)w[n - 1] & 31) & 1))
         return 0;
     h = fold_hash(w, n);
@@ -751,6 +756,18 @@ unsigned bw_pii_lex(const char *w, size_t n)
     if (!bloom_has(h))
         return 0;
     return slot_of(h)->flags;
+}
+
+/*
+ * For 1 to 8 ASCII letters, short_key() is lower8(load_n()): its checks
+ * (high bit, NUL, length) cannot fail, the walk's capitalised words skip
+ * them.
+ */
+unsigned bw_pii_lex_letters(const char *w, size_t n)
+{
+    if (n == 0 || n > 8 || lex.slots == NULL)
+        return bw_pii_lex(w, n);
+    return hot_get(lower8(load_n(w, n)));
 }
 
 /* ---- byte classes ---- */

@@ -479,14 +479,34 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
     if (we < len && bw_c_digit((unsigned char)v[we]))
         return 1;
     n = we - i;
-    /* the box and unit words */
-    if ((c == 'P' || c == 'U' || c == 'B') &&
-        ((bw_pii_ieq(w, n, "p") && we + 1 < len && v[we] == '.') || bw_pii_ieq(w, n, "po") || bw_pii_ieq(w, n, "psc") ||
-         bw_pii_ieq(w, n, "unit") || bw_pii_ieq(w, n, "box") || bw_pii_ieq(w, n, "usns") || bw_pii_ieq(w, n, "uscgc")))
-        return 1;
-    if ((c == 'A' || c == 'S') &&
-        (bw_pii_ieq(w, n, "apt") || bw_pii_ieq(w, n, "apartment") || bw_pii_ieq(w, n, "suite")))
-        return 1;
+    /*
+     * The box and unit words, by their first letter (c is a capital: a
+     * word starting with P cannot be "unit"), each compared only at its
+     * length: "People", "But", "Some" went through up to seven compares.
+     */
+    switch (c) {
+    case 'P':
+        if ((n == 1 && we + 1 < len && v[we] == '.') || (n == 2 && bw_pii_ieq(w, n, "po")) ||
+            (n == 3 && bw_pii_ieq(w, n, "psc")))
+            return 1;
+        break;
+    case 'U':
+        if ((n == 4 && (bw_pii_ieq(w, n, "unit") || bw_pii_ieq(w, n, "usns"))) || (n == 5 && bw_pii_ieq(w, n, "uscgc")))
+            return 1;
+        break;
+    case 'B':
+        if (n == 3 && bw_pii_ieq(w, n, "box"))
+            return 1;
+        break;
+    case 'A':
+        if ((n == 3 && bw_pii_ieq(w, n, "apt")) || (n == 9 && bw_pii_ieq(w, n, "apartment")))
+            return 1;
+        break;
+    case 'S':
+        if (n == 5 && bw_pii_ieq(w, n, "suite"))
+            return 1;
+        break;
+    }
     /* the cue checks, behind the same gate as there */
     while (pb > 0 && v[pb - 1] == ' ')
         pb--;

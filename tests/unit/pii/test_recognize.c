@@ -28,6 +28,16 @@ static const struct pcase cases[] = {
     {"She moved TO Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"Address: Rua do Arenque 1634, Goiania", BW_PII_ADDRESS, "Rua do Arenque 1634, Goiania"},
     {"The corner of Main and Elm", BW_PII_ADDRESS, NULL},
+    /* the box and unit words, by first letter and length (bw_pii_address_may_hit()) */
+    {"Mail it to PO Box 4411 soon", BW_PII_ADDRESS, "PO Box 4411"},
+    {"Mail it to PSC 1234, Box 5678, APO AE 09204", BW_PII_ADDRESS, "PSC 1234, Box 5678, APO AE 09204"},
+    {"Mail it to USNS Kaiser, FPO AP 96678", BW_PII_ADDRESS, NULL},
+    {"Mail it to USCGC Hudson, FPO AA 34099", BW_PII_ADDRESS, NULL},
+    {"She lives in Suite 12, 400 Pine Road, Dover", BW_PII_ADDRESS, "400 Pine Road, Dover"},
+    {"She lives in Unit 7 of the block", BW_PII_ADDRESS, NULL},
+    {"People in Pine Road, Dover", BW_PII_ADDRESS, NULL},
+    {"Suites of Oak Lane", BW_PII_ADDRESS, NULL},
+    {"Units in Box Hill", BW_PII_ADDRESS, NULL},
     /* street endings, found by the word's last letter (street_ending()) */
     {"Write to Koskikatu 25 today", BW_PII_ADDRESS, "Koskikatu 25"},
     {"Write to KOSKIKATU 25 today", BW_PII_ADDRESS, "KOSKIKATU 25"},

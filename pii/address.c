@@ -70,6 +70,16 @@ static const char *const stops[] = {"mobile", "phone", "desk", "fax", "tel", "em
  */
 static uint32_t pfx_sig[26];
 
+/*
+ * The street endings by their last letter (all ASCII): bit k of
+ * end_sig[last - 'a'] for endings[k], with its byte length in end_len[k].
+ * ends_with() compared every ending, with a strlen() each, ~1,100
+ * instructions a call; a word's last letter leaves one to seven. Set with
+ * the lexicons, like pfx_sig.
+ */
+static uint64_t end_sig[26];
+static unsigned char end_len[sizeof(endings) / sizeof(endings[0])];
+
 void bw_pii_address_words(bw_pii_lex_add_fn add)
 {
     size_t i;
@@ -79,6 +89,12 @@ void bw_pii_address_words(bw_pii_lex_add_fn add)
         size_t n = strlen(p);
         if (bw_c_lower((unsigned char)p[0]) && bw_c_lower((unsigned char)p[n - 1]))
             pfx_sig[p[0] - 'a'] |= 1u << (p[n - 1] - 'a');
+    }
+
+    for (i = 0; i < sizeof(endings) / sizeof(endings[0]); i++) {
+        size_t n = strlen(endings[i]);
+        end_len[i] = (unsigned char)n;
+        end_sig[endings[i][n - 1] - 'a'] |= 1ull << i;
     }
 
     for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -109,13 +125,22 @@ static int prefix_word(const char *v, size_t s, size_t e)
     return lexf(v, s, e, BW_LEX_SPREFIX);
 }
 
-static int ends_with(const char *s, size_t n, const char *const *l, size_t nl)
+/* Does the word [s, s + n) end with a street ending ("Koskikatu"), after at least three more bytes? */
+static int street_ending(const char *s, size_t n)
 {
-    size_t i;
+    unsigned char c;
+    uint64_t m;
 
-    for (i = 0; i < nl; i++) {
-        size_t k = strlen(l[i]);
-        if (n > k + 2 && bw_pii_ieq(s + n - k, k, l[i]))
+    if (n == 0)
+        return 0;
+    c = (unsigned char)s[n - 1];
+    if (bw_c_upper(c))
+        c = (unsigned char)(c + 32);
+    if (c < 'a' || c > 'z') /* bw_pii_ieq() folds A-Z only; every ending ends in a-z */
+        return 0;
+    for (m = end_sig[c - 'a']; m; m &= m - 1) {
+        unsigned k = (unsigned)__builtin_ctzll(m);
+        if (n > (size_t)end_len[k] + 2 && bw_pii_ieq(s + n - end_len[k], end_len[k], endings[k]))
             return 1;
     }
     return 0;
@@ -454,14 +479,34 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
     if (we < len && bw_c_digit((unsigned char)v[we]))
         return 1;
     n = we - i;
-    /* the box and unit words */
-    if ((c == 'P' || c == 'U' || c == 'B') &&
-        ((bw_pii_ieq(w, n, "p") && we + 1 < len && v[we] == '.') || bw_pii_ieq(w, n, "po") || bw_pii_ieq(w, n, "psc") ||
-         bw_pii_ieq(w, n, "unit") || bw_pii_ieq(w, n, "box") || bw_pii_ieq(w, n, "usns") || bw_pii_ieq(w, n, "uscgc")))
-        return 1;
-    if ((c == 'A' || c == 'S') &&
-        (bw_pii_ieq(w, n, "apt") || bw_pii_ieq(w, n, "apartment") || bw_pii_ieq(w, n, "suite")))
-        return 1;
+    /*
+     * The box and unit words, by their first letter (c is a capital: a
+     * word starting with P cannot be "unit"), each compared only at its
+     * length: "People", "But", "Some" went through up to seven compares.
+     */
+    switch (c) {
+    case 'P':
+        if ((n == 1 && we + 1 < len && v[we] == '.') || (n == 2 && bw_pii_ieq(w, n, "po")) ||
+            (n == 3 && bw_pii_ieq(w, n, "psc")))
+            return 1;
+        break;
+    case 'U':
+        if ((n == 4 && (bw_pii_ieq(w, n, "unit") || bw_pii_ieq(w, n, "usns"))) || (n == 5 && bw_pii_ieq(w, n, "uscgc")))
+            return 1;
+        break;
+    case 'B':
+        if (n == 3 && bw_pii_ieq(w, n, "box"))
+            return 1;
+        break;
+    case 'A':
+        if ((n == 3 && bw_pii_ieq(w, n, "apt")) || (n == 9 && bw_pii_ieq(w, n, "apartment")))
+            return 1;
+        break;
+    case 'S':
+        if (n == 5 && bw_pii_ieq(w, n, "suite"))
+            return 1;
+        break;
+    }
     /* the cue checks, behind the same gate as there */
     while (pb > 0 && v[pb - 1] == ' ')
         pb--;
@@ -516,8 +561,7 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
                 if (capital(v, ls) && lexf(v, ls, te, BW_LEX_STYPE))
                     e = we;
             }
-            if (!e && nw >= 1 && ends_with(v + k, word_end(v, len, k) - k, endings,
-                                           sizeof(endings) / sizeof(endings[0]))) {
+            if (!e && nw >= 1 && street_ending(v + k, word_end(v, len, k) - k)) {
                 size_t n3, w1 = word_end(v, len, k);
                 n3 = w1 < len && v[w1] == ' ' ? num_end(v, len, w1 + 1, 5) : 0;
                 e = n3 ? n3 : w1;
@@ -672,7 +716,7 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
         int prefix = lexf(v, i, we, BW_LEX_SPREFIX);
         int ending = !prefix && capital(v, i) && we + 1 < len && v[we] == ' ' &&
                      bw_c_digit((unsigned char)v[we + 1]) &&
-                     ends_with(v + i, we - i, endings, sizeof(endings) / sizeof(endings[0]));
+                     street_ending(v + i, we - i);
         if (prefix || ending) {
             size_t k = we, ls = 0, ne = 0;
             int nw = 0;

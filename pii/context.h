@@ -79,6 +79,8 @@ uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
 
 /* Returns the BW_LEX_* flags of a word, compared case-insensitively; 0 when absent. */
 unsigned bw_pii_lex(const char *w, size_t n);
+/* bw_pii_lex() of a word of ASCII letters only ([A-Za-z]+): its bytes are not checked. */
+unsigned bw_pii_lex_letters(const char *w, size_t n);
 /* Loads the lexicons (once; thread-safe). Returns 0 or BW_ENOMEM / BW_ENOTFOUND. */
 int bw_pii_lex_load(void);
 

@@ -465,7 +465,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
                  * "Paris"); the full run logic below only sees known names and
                  * words after an honorific or a cue.
                  */
-                f = bw_pii_lex(v + i, e - i);
+                f = bw_pii_lex_letters(v + i, e - i); /* a capital and lower-case ASCII letters */
                 if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR))) {
                     i = e;
                     continue;

@@ -90,6 +90,60 @@ static void test_context_lexicon_short_keys(void)
     CU_ASSERT_EQUAL(bw_pii_lex("Abbotts", 6), bw_pii_lex("abbott", 6));
 }
 
+/* bw_pii_lex_letters() answers what bw_pii_lex() answers, for words in and out of the lexicon, any case and length. */
+static void test_context_lexicon_letters(void)
+{
+    static const char *const w[] = {"The", "This", "However", "John", "JOHN", "john", "Abbott", "Mr", "Dear",
+                                    "Street", "Python", "Qzxqzxq", "A", "I", "Christopher", "Boylakutlutarkan", "Xy"};
+    size_t i;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+        size_t n = strlen(w[i]);
+        char *h = malloc(n);
+        CU_ASSERT_FATAL(h != NULL);
+        memcpy(h, w[i], n); /* at the end of an exactly sized heap buffer */
+        CU_ASSERT_EQUAL(bw_pii_lex_letters(h, n), bw_pii_lex(w[i], n));
+        free(h);
+    }
+    CU_ASSERT_TRUE(bw_pii_lex_letters("John", 4) & BW_LEX_FIRST);
+    CU_ASSERT_EQUAL(bw_pii_lex_letters("Qzxqzxq", 7), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex_letters("Johnny", 4), bw_pii_lex("John", 4)); /* only n bytes count */
+}
+
+/*
+ * Words the short table cannot hold (longer than 8 bytes, or not ASCII)
+ * pass the length and first/last byte signature in front of the hash
+ * whatever their case: ASCII and Latin-1 letters at either end, lengths
+ * of 16 and more (the signature keeps the length's low four bits).
+ */
+static void test_context_lexicon_long_signature(void)
+{
+    static const struct {
+        const char *w, *up;
+    } w[] = {{"Christopher", "CHRISTOPHER"}, {"Maximilian", "maximilian"}, {"Adélaïde", "ADéLAïDE"},
+             {"Abigaëlle", "aBIGAëLLE"},     {"boylakutlutarkan", "BOYLAKUTLUTARKAN"}};
+    size_t i;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+        size_t n = strlen(w[i].w);
+        unsigned f = bw_pii_lex(w[i].w, n);
+        char *h = malloc(n);
+        CU_ASSERT_TRUE(f & BW_LEX_FIRST);
+        CU_ASSERT_FATAL(h != NULL);
+        memcpy(h, w[i].up, n); /* at the end of an exactly sized heap buffer */
+        CU_ASSERT_EQUAL(bw_pii_lex(h, n), f);
+        free(h);
+    }
+    /* absent: other last letter, other length, a non-letter at either end */
+    CU_ASSERT_EQUAL(bw_pii_lex("Christophez", 11), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("Christophere", 12), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("Christopher1", 12), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("-hristopher", 11), 0);
+    CU_ASSERT_EQUAL(bw_pii_lex("Adélaïd\xc3", 10), 0);
+}
+
 /* Context words pass the signature filter whatever their case, with "'s" and "#". */
 static void test_context_words_filter(void)
 {
@@ -155,6 +209,8 @@ static const struct bw_test tests[] = {
     {"test_context_lexicon", test_context_lexicon},
     {"test_context_words_before", test_context_words_before},
     {"test_context_lexicon_short_keys", test_context_lexicon_short_keys},
+    {"test_context_lexicon_letters", test_context_lexicon_letters},
+    {"test_context_lexicon_long_signature", test_context_lexicon_long_signature},
     {"test_context_words_filter", test_context_words_filter},
     {"test_context_starts_match_scalar", test_context_starts_match_scalar},
 };

@@ -609,9 +609,14 @@ static inline __attribute__((always_inline)) int number(struct bw_toklist *tl, i
                 k->first = (uint32_t)i;
                 if (narrow && len > 16)
                     w = tt[i].w;
-                /* a function word has at most 10 bytes: its key is a, b (stop_has) */
+                /*
+                 * a function word has at most 10 bytes: its key is a, b
+                 * (stop_has). Not for a narrow list: only grounding reads
+                 * the bit, and it asks for a full list (the eighth pass
+                 * found the probe here cheaper than anywhere after)
+                 */
                 info[nid] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
-                                      (len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
+                                      (!narrow && len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
                 x = ++nid;
                 tab[s] = x;
             }

@@ -129,7 +129,7 @@ static inline size_t bw_toklist_stem(const struct bw_toklist *tl, uint32_t id)
     return tl->info[id] & BW_TOKI_STEM;
 }
 
-/* Is word id of tl a function word (bw_tok_stop)? */
+/* Is word id of tl a function word (bw_tok_stop)? Not found for a narrow list (always 0). */
 static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
 {
     return (tl->info[id] & BW_TOKI_STOP) != 0;
@@ -141,8 +141,8 @@ static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
  * (BW_TOKF_UPPER, BW_TOKF_ALLCAP, BW_TOKF_SENT) are found only when
  * bw_toklist_want_case(tl) was called since the last run; otherwise the
  * flags are as bw_toklist_run_lean's (BW_TOKF_DIGIT is always found)
- * and the list is narrow (tl->narrow): ids, flags[] and each id's bytes,
- * but not every word's slot. Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
+ * and the list is narrow (tl->narrow): ids, flags[] and each id's bytes
+ * and stem, but not every word's slot nor the function-word bit. Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
  * caller reads the text with bw_tok_next), or BW_ENOMEM.
  */
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n);

@@ -68,9 +68,9 @@ struct bw_toklist {
     struct bw_tokw *w16; /* narrow list: each word's first 16 bytes */
     uint8_t *len8;       /* narrow list: each word's length (at most BW_TOK_MAX) */
     /*
-     * flags[i] == t[i].flags (BW_TOKF_* fit in a byte): a scorer that reads
-     * a word's id and flags only walks two small arrays, not the 64-byte
-     * slots
+     * flags[i] == t[i].flags (BW_TOKF_* fit in a byte; a narrow list's
+     * slots do not hold them): a scorer that reads a word's id and flags
+     * only walks two small arrays, not the 64-byte slots
      */
     uint8_t *flags;
     size_t n, cap;

@@ -52,12 +52,25 @@ struct bw_tokkey {
     uint32_t len;   /* kept here, not read from the first word: one dependent load less a probe */
     uint32_t first; /* its first word */
 };
+/* A word's first 16 bytes, lower-cased (past its length: undefined), in a narrow list. */
+struct bw_tokw {
+    char w[16];
+};
 struct bw_toklist {
-    struct bw_tok *t;
     /*
-     * flags[i] == t[i].flags (BW_TOKF_* fit in a byte): a scorer that reads
-     * a word's id and flags only walks two small arrays, not the 64-byte
-     * slots
+     * The words, a 64-byte slot each. In a narrow list (tl->narrow: read
+     * by bw_toklist_run with nobody asking the case) only the slots of
+     * words longer than 16 bytes are written: its words are w16[i] and
+     * len8[i], and a scorer reads them by id (bw_toklist_bytes), never by
+     * slot (bw_tokit_init then reads the text instead).
+     */
+    struct bw_tok *t;
+    struct bw_tokw *w16; /* narrow list: each word's first 16 bytes */
+    uint8_t *len8;       /* narrow list: each word's length (at most BW_TOK_MAX) */
+    /*
+     * flags[i] == t[i].flags (BW_TOKF_* fit in a byte; a narrow list's
+     * slots do not hold them): a scorer that reads a word's id and flags
+     * only walks two small arrays, not the 64-byte slots
      */
     uint8_t *flags;
     size_t n, cap;
@@ -72,6 +85,7 @@ struct bw_toklist {
     uint32_t *id;
     uint32_t nid;
     int want_case; /* the next bw_toklist_run finds every flag (bw_toklist_want_case); in nid's padding */
+    int narrow;    /* the last run wrote w16 and len8, not every slot (above) */
     /*
      * Per id: the length of the word's stem (bw_tok_stem, BW_TOKI_STEM bits),
      * whether it is a function word (BW_TOKI_STOP) and holds a digit
@@ -115,7 +129,7 @@ static inline size_t bw_toklist_stem(const struct bw_toklist *tl, uint32_t id)
     return tl->info[id] & BW_TOKI_STEM;
 }
 
-/* Is word id of tl a function word (bw_tok_stop)? */
+/* Is word id of tl a function word (bw_tok_stop)? Not found for a narrow list (always 0). */
 static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
 {
     return (tl->info[id] & BW_TOKI_STOP) != 0;
@@ -126,8 +140,9 @@ static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
  * and numbers them (tl->id). The words' case and sentence-start flags
  * (BW_TOKF_UPPER, BW_TOKF_ALLCAP, BW_TOKF_SENT) are found only when
  * bw_toklist_want_case(tl) was called since the last run; otherwise the
- * flags are as bw_toklist_run_lean's (BW_TOKF_DIGIT is always found).
- * Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
+ * flags are as bw_toklist_run_lean's (BW_TOKF_DIGIT is always found)
+ * and the list is narrow (tl->narrow): ids, flags[] and each id's bytes
+ * and stem, but not every word's slot nor the function-word bit. Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
  * caller reads the text with bw_tok_next), or BW_ENOMEM.
  */
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n);
@@ -169,6 +184,8 @@ struct bw_tokit {
 
 static inline void bw_tokit_init(struct bw_tokit *it, const struct bw_toklist *tl, const char *s, size_t n)
 {
+    if (tl && tl->narrow)
+        tl = NULL; /* its slots are not all written: read the text */
     it->list = tl ? tl->t : NULL;
     it->id = tl ? tl->id : NULL;
     it->nlist = tl ? tl->n : 0;

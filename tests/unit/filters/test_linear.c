@@ -374,21 +374,48 @@ static void test_tokens_list(void)
             bw_toklist_free(&ll);
             /*
              * a list nobody asked the case of (bw_toklist_want_case, used by
-             * one run): the lean list's words, ids and flags
+             * one run) is narrow: the lean list's ids and flags, each word's
+             * first 16 bytes and length in w16 and len8, the slots of the
+             * words longer than 16, each id's bytes and stem (no function-
+             * word bit); bw_tokit reads the text, not its slots
              */
             {
                 struct bw_toklist dl = {0};
                 struct bw_toklist lean = {0};
+                struct bw_tokit ia, ib;
+                const struct bw_tok *ta, *tb;
                 CU_ASSERT_EQUAL_FATAL(bw_toklist_run_lean(&lean, b, n), BW_OK);
                 bw_toklist_want_case(&dl);
                 CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&dl, "", 0), BW_OK);
+                CU_ASSERT(!dl.narrow);
                 CU_ASSERT_EQUAL_FATAL(bw_toklist_run(&dl, b, n), BW_OK);
+                CU_ASSERT(dl.narrow && !lean.narrow);
                 same &= dl.n == lean.n && dl.nid == lean.nid;
-                for (k = 0; same && k < dl.n; k++)
-                    same &= dl.id[k] == lean.id[k] && dl.flags[k] == lean.flags[k] && dl.t[k].flags == lean.t[k].flags &&
-                            dl.t[k].start == lean.t[k].start && dl.t[k].end == lean.t[k].end &&
-                            bw_toklist_stem(&dl, dl.id[k]) == bw_toklist_stem(&lean, lean.id[k]);
+                for (k = 0; same && k < dl.n; k++) {
+                    const struct bw_tok *x = &lean.t[k];
+                    uint32_t d = dl.id[k];
+                    same &= dl.id[k] == lean.id[k] && dl.flags[k] == lean.flags[k] && dl.len8[k] == x->len &&
+                            memcmp(dl.w16[k].w, x->w, x->len < 16 ? x->len : 16) == 0 &&
+                            (x->len <= 16 || memcmp(dl.t[k].w, x->w, x->len) == 0) &&
+                            bw_toklist_len(&dl, d) == x->len &&
+                            memcmp(bw_toklist_bytes(&dl, d), x->w, x->len) == 0 &&
+                            bw_toklist_stem(&dl, d) == bw_toklist_stem(&lean, d) &&
+                            !bw_toklist_stop(&dl, d);
+                }
                 CU_ASSERT(same);
+                bw_tokit_init(&ia, &dl, b, n);
+                bw_tokit_init(&ib, &lean, b, n);
+                CU_ASSERT(ia.list == NULL && ib.list != NULL);
+                for (k = 0; same; k++) {
+                    ta = bw_tokit_next(&ia);
+                    tb = bw_tokit_next(&ib);
+                    if (ta == NULL || tb == NULL) {
+                        same &= ta == tb;
+                        break;
+                    }
+                    same &= ta->len == tb->len && memcmp(ta->w, tb->w, ta->len) == 0 && ta->start == tb->start;
+                }
+                CU_ASSERT(same && k == lean.n);
                 bw_toklist_free(&dl);
                 bw_toklist_free(&lean);
             }

@@ -103,10 +103,10 @@ test-cli: all
 	$(Q)tests/cli/run.sh $(O)/bulwark
 
 test-integration: all
-	$(Q)if [ -x tests/integration/run.sh ]; then tests/integration/run.sh $(O)/bulwark; fi
+	$(Q)tests/integration/run.sh $(O)/bulwark
 
 test-policy: all
-	$(Q)if [ -x tests/policy/run.sh ]; then tests/policy/run.sh $(O)/bulwark; fi
+	$(Q)tests/policy/run.sh $(O)/bulwark
 
 # npm ci installs the SDKs pinned by tests/compat/package-lock.json (once per lockfile change)
 test-compat: all

@@ -172,7 +172,13 @@ $(O)/bench/cls_bench: tests/bench/cls_bench.c $(O)/libbulwark.a
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
 
-bench: all $(O)/bench/stream_bench $(O)/bench/stream_guard $(O)/bench/cls_bench
+# the engine beside raw Hyperscan (tests/bench/run.sh; README "Performance")
+$(O)/bench/engine_bench: tests/bench/engine_bench.c $(O)/libbulwark.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libbulwark.a $(DEP_LIBS)
+
+bench: all $(O)/bench/stream_bench $(O)/bench/stream_guard $(O)/bench/cls_bench $(O)/bench/engine_bench
 	$(Q)tests/bench/run.sh $(O) $(SHARED)
 
 eval: all
@@ -190,4 +196,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d) $(O)/bench/cls_bench.d
+-include $(ENGINE_OBJ:.o=.d) $(PROXY_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d) $(O)/bench/cls_bench.d $(O)/bench/engine_bench.d

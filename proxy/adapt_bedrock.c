@@ -455,8 +455,7 @@ static int bk_invoke_blocked(const struct bw_areq *rq, const struct bw_aresp *rs
         rv = bw_buf_adds(out, "{\"id\":") ||
              (id ? bw_buf_jstr(out, id) : bw_buf_addc(out, '"') || bw_rand_id(out, "chatcmpl-bw") || bw_buf_addc(out, '"')) ||
              bw_buf_printf(out, ",\"object\":\"chat.completion\",\"created\":%lld,\"model\":",
-                           cJSON_IsNumber(created) && created->valuedouble >= 0 && created->valuedouble < 1e15
-                               ? (long long)created->valuedouble : (long long)time(NULL)) ||
+                           bw_peer_time(created, (long long)time(NULL))) ||
              bw_buf_jstr(out, rq->model ? rq->model : "unknown") ||
              bw_buf_adds(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":") ||
              bw_buf_jstr(out, msg) || bw_buf_adds(out, "},\"finish_reason\":\"content_filter\"}],\"usage\":") ||

@@ -152,6 +152,15 @@ static inline const struct bw_trace *bw_trace_want(const struct bw_areq *rq, con
     return tr && rq->trace != BW_TRACE_OFF ? tr : NULL;
 }
 
+/*
+ * A peer's Unix time ("created"): a number from 0 up to 1e15 (no double
+ * outside an integer's range is ever converted), else dflt.
+ */
+static inline long long bw_peer_time(const cJSON *n, long long dflt)
+{
+    return cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble < 1e15 ? (long long)n->valuedouble : dflt;
+}
+
 /* ---- shared extractors ---- */
 
 /* enum bw_native of an InvokeModel request: model id from path (URL-decoded), else body's keys. */

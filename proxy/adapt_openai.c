@@ -332,7 +332,7 @@ static void oa_meta(const struct bw_areq *rq, const struct bw_aresp *rs, const c
     m->model = rs ? bw_jstr(rs->root, "model") : NULL;
     if (m->model == NULL)
         m->model = rq->model ? rq->model : "unknown";
-    m->created = cJSON_IsNumber(cr) ? (long long)cr->valuedouble : (long long)time(NULL);
+    m->created = bw_peer_time(cr, (long long)time(NULL));
     m->usage = cJSON_IsObject(u) ? bw_jprint(a, u, NULL) : NULL;
 }
 

@@ -118,14 +118,6 @@ static int jpint(cJSON *j, const char *path, int dflt)
     return (int)n->valuedouble;
 }
 
-/* A peer's timestamp: only values an int64_t holds convert (0: none). */
-static int64_t jtime(const cJSON *n)
-{
-    if (!cJSON_IsNumber(n) || !(n->valuedouble >= -9.2e18 && n->valuedouble <= 9.2e18))
-        return 0;
-    return (int64_t)n->valuedouble;
-}
-
 static void setstr(char *dst, size_t cap, const char *s)
 {
     if (s)
@@ -326,7 +318,7 @@ static void learn_openai(struct bw_sdec *d, cJSON *root)
     if (!d->ctx.fingerprint[0])
         setstr(d->ctx.fingerprint, sizeof(d->ctx.fingerprint), bw_jstr(root, "system_fingerprint"));
     if (d->ctx.created == 0)
-        d->ctx.created = jtime(cr);
+        d->ctx.created = bw_peer_time(cr, 0);
 }
 
 /* OpenAI chat.completion.chunk and text_completion chunks. */
@@ -443,7 +435,7 @@ static int dec_responses(struct bw_sdec *d, const char *name, size_t nlen, const
         if (!d->ctx.model[0])
             setstr(d->ctx.model, sizeof(d->ctx.model), bw_jstr(r, "model"));
         if (d->ctx.created == 0)
-            d->ctx.created = jtime(ca);
+            d->ctx.created = bw_peer_time(ca, 0);
     } else if (strcmp(t, "response.output_item.added") == 0) {
         rv = set_item_id(&d->ctx, (uint32_t)jpint(root, "output_index", 0), jpstr(root, "item.id"));
     }

@@ -455,6 +455,54 @@ static void test_adapter_openai_completions(void)
     free(resp);
 }
 
+/*
+ * A peer's "created" that no integer holds (the fuzzer's 1.7e19 was UB when
+ * converted) or that is negative: the blocked answer carries the current
+ * time instead; an ordinary one is kept.
+ */
+static void test_adapter_peer_time(void)
+{
+    static const struct {
+        const char *created;
+        long long want; /* -1: the current time */
+    } cases[] = {{"17414767777777777777", -1}, {"-5", -1}, {"1e300", -1}, {"1735689600", 1735689600}};
+    const char *b = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(cases); i++) {
+        char resp[512];
+        struct bw_areq rq;
+        struct bw_aresp rs;
+        struct bw_buf out;
+        const char *ct = NULL;
+        long long now = (long long)time(NULL), got;
+        cJSON *j;
+
+        snprintf(resp, sizeof(resp),
+                 "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":%s,\"model\":\"gpt-4o\","
+                 "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+                 "\"finish_reason\":\"stop\"}]}",
+                 cases[i].created);
+        bw_buf_init(&out, 0);
+        CU_ASSERT_EQUAL_FATAL(parse(BW_API_OPENAI_CHAT, "/v1/chat/completions", NULL, 0, b, NULL, &rq), 0);
+        CU_ASSERT_EQUAL_FATAL(bw_adapter_parse_response(&rq, NULL, resp, strlen(resp), &ar, &rs, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL(bw_adapter_blocked(&rq, &rs, BW_DIR_OUTPUT, "No.", NULL, &out, &ct), 0);
+        j = jparse(&out);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+        CU_ASSERT_FATAL(cJSON_IsNumber(at(j, "created")));
+        got = (long long)at(j, "created")->valuedouble;
+        if (cases[i].want < 0) {
+            CU_ASSERT(got >= now && got <= now + 5);
+        } else {
+            CU_ASSERT_EQUAL(got, cases[i].want);
+        }
+        cJSON_Delete(j);
+        bw_buf_free(&out);
+        bw_aresp_free(&rs);
+        bw_areq_free(&rq);
+    }
+}
+
 static void test_adapter_openai_responses(void)
 {
     char *body = load("openai_responses_req.json", NULL), *resp = load("openai_responses_resp.json", NULL);
@@ -1192,6 +1240,7 @@ static const struct bw_test tests[] = {
     {"test_adapter_error_shapes", test_adapter_error_shapes},
     {"test_adapter_too_many_blocks", test_adapter_too_many_blocks},
     {"test_adapter_blocked_streamed", test_adapter_blocked_streamed},
+    {"test_adapter_peer_time", test_adapter_peer_time},
 };
 
 static int setup_main(void)

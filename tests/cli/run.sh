@@ -87,5 +87,9 @@ if [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -ge 3 ] && grep -q "did you mean block
 "$B" --help >/dev/null && ok || ko "--help"
 "$B" frobnicate >/dev/null 2>&1; [ $? -eq 2 ] && ok || ko "unknown command"
 
+# 14. golden ApplyGuardrail responses for every policy type, INTERVENTIONS and FULL
+#     (tests/data/cli/golden: the demo guardrail plus contextual grounding)
+python3 tests/cli/golden.py "$B" tests/data/cli/golden && ok || ko "golden responses"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -509,7 +509,6 @@ static void stop_ensure(void);
 static inline int stop_probe(uint64_t a, uint64_t b);
 static inline size_t stem_len(const char *w, size_t n);
 
-
 /* The first 16 bytes of word w, zero-padded (16 bytes of w readable: a slot's w or a w16). */
 static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
 {
@@ -534,8 +533,9 @@ static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
 
 /*
  * Numbers the words of tl (tl->id, tl->nid), a narrow list's from w16,
- * len8 and flags. The table is used at the size this text needs (twice its words, a power of two), however large it grew
- * for a longer text, and cleared whole before use: a memset of 8 KB for a
+ * len8 and flags. The table is used at the size this text needs (twice
+ * its words, a power of two), however large it grew for a longer text,
+ * and cleared whole before use: a memset of 8 KB for a
  * 4 KB text costs less than clearing each id's slot after use (a store at
  * a random place per id, and each id's slot kept to find it).
  */

@@ -142,7 +142,8 @@ static inline int bw_toklist_stop(const struct bw_toklist *tl, uint32_t id)
  * bw_toklist_want_case(tl) was called since the last run; otherwise the
  * flags are as bw_toklist_run_lean's (BW_TOKF_DIGIT is always found)
  * and the list is narrow (tl->narrow): ids, flags[] and each id's bytes
- * and stem, but not every word's slot nor the function-word bit. Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
+ * and stem, but not every word's slot nor the function-word bit.
+ * Returns 0, BW_ELIMIT past BW_MAX_TOKLIST words (tl->n is then 0 and the
  * caller reads the text with bw_tok_next), or BW_ENOMEM.
  */
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n);

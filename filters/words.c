@@ -416,42 +416,12 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
 }
 
 /* Walks back from `to` over n code points; returns the start or SIZE_MAX. */
-/*
- * Are the n bytes before `to` all ASCII? Eight at a time, the last eight
- * (or, below eight, 4 + 4 or single bytes) overlapping the ones already
- * read: never a byte outside v[to - n, to).
- */
-static int ascii_before(const char *v, size_t to, size_t n)
-{
-    const uint64_t hi = 0x8080808080808080ull;
-    const char *p = v + to - n;
-    uint64_t w;
-    uint32_t a, b;
-    size_t k;
-
-    if (n >= 8) {
-        for (k = 0; k + 8 <= n; k += 8) {
-            memcpy(&w, p + k, 8);
-            if (w & hi)
-                return 0;
-        }
-        memcpy(&w, p + n - 8, 8);
-        return !(w & hi);
-    }
-    if (n >= 4) {
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        return !((a | b) & 0x80808080u);
-    }
-    return n == 0 || !(((unsigned char)p[0] | (unsigned char)p[n / 2] | (unsigned char)p[n - 1]) & 0x80);
-}
-
 static size_t back_cps(const char *v, size_t to, size_t n)
 {
     int32_t cp;
 
     /* ASCII before `to` (the usual case): n code points are n bytes */
-    if (n <= to && ascii_before(v, to, n))
+    if (n <= to && bw_is_ascii(v + to - n, n))
         return to - n;
     while (n--) {
         if (to == 0)

@@ -29,7 +29,10 @@
 #
 # Usage: tests/bench/proxy.sh BUILD_DIR  (env: DURATION=10 seconds per run,
 #     ROUNDS=3, WORKERS=$(nproc), TARGETS="direct nghttpx bulwark [plain]",
-#     BENCH_RAW=FILE keeps the per-run lines)
+#     BENCH_RAW=FILE keeps the per-run lines, BODY=repeat|prose: the request,
+#     tests/bench/mkbody.py: "repeat" (default, earlier sessions' figures)
+#     repeats one paragraph, which the guard's per-word work flatters;
+#     "prose" is English notes with PII to mask, as real prompts are)
 # Prints req/s, p50 and p99 latency and CPU per request per target, and the ratios.
 set -eu
 O=${1:?usage: proxy.sh BUILD_DIR}
@@ -54,7 +57,12 @@ trap cleanup EXIT INT TERM
 
 . "$here/lib.sh"
 
-python3 "$here/mkbody.py" "$tmp/body.json"
+BODY=${BODY:-repeat}
+case $BODY in
+repeat) python3 "$here/mkbody.py" "$tmp/body.json" ;;
+prose) python3 "$here/mkbody.py" --prose "$tmp/body.json" ;;
+*) echo "bench: BODY is repeat or prose" >&2; exit 2 ;;
+esac
 
 "$B" mock-llm --listen 127.0.0.1:0 --workers 1 >"$tmp/mock.log" 2>&1 &
 pids="$pids $!"
@@ -197,7 +205,7 @@ port_for() {
 } >"$tmp/results"
 [ -z "${BENCH_RAW:-}" ] || cp "$tmp/results" "$BENCH_RAW"
 
-python3 - "$tmp/results" "$DUR" "$ROUNDS" "$WORKERS" <<'EOF'
+python3 - "$tmp/results" "$DUR" "$ROUNDS" "$WORKERS" "$BODY" <<'EOF'
 import sys, statistics
 rows, per = {}, {}
 for line in open(sys.argv[1]):
@@ -210,8 +218,8 @@ def med(v):
     return statistics.median(v) if v else None
 def fmt(v):
     return "%.1f" % v if v is not None else "-"
-print("proxy benchmark: 4,098-byte chat POSTs, ~1 KB answers, %ss per run, %s rounds (medians), "
-      "%s worker(s) per proxy, 1 for the mock" % (sys.argv[2], sys.argv[3], sys.argv[4]))
+print("proxy benchmark: 4,098-byte chat POSTs (%s body), ~1 KB answers, %ss per run, %s rounds (medians), "
+      "%s worker(s) per proxy, 1 for the mock" % (sys.argv[5], sys.argv[2], sys.argv[3], sys.argv[4]))
 print("%-6s %-8s %9s %9s %9s %9s %8s %9s  %s" % ("proto", "target", "req/s", "p50 ms", "p99 ms", "proxy us",
                                                "mock us", "client us", "errors"))
 m = {}

@@ -431,6 +431,20 @@ static size_t back_cps(const char *v, size_t to, size_t n)
     return to;
 }
 
+/*
+ * Can byte x of a word match byte y of the text? False only when both are
+ * ASCII and differ other than by the case of a letter, as word_at() reads
+ * them (a non-ASCII byte takes its code-point compare).
+ */
+static int same_ascii(char x, char y)
+{
+    unsigned char a = (unsigned char)x, b = (unsigned char)y;
+
+    if ((a | b) >= 0x80 || a == b)
+        return 1;
+    return (a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z';
+}
+
 /* Does v[at..) start with word k, ignoring case? Returns its end, or SIZE_MAX. */
 static size_t word_at(const struct words_state *st, const struct tokn *k, const char *v, size_t len, size_t at)
 {
@@ -463,8 +477,7 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
 }
 
 /* Term `item` ending at `to`: a finding when its other words and its boundaries are there. */
-static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to, size_t *cps,
-                      size_t *cs)
+static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to)
 {
     const struct term *tm = &st->t[item];
     const struct tokn *tk = &st->tok[tm->tok];
@@ -473,12 +486,30 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
     struct bw_finding f;
     int k;
 
-    /* the terms of one trigger share its start: found once per match (*cps, *cs) */
-    if (*cps != tk[tm->trig].cps) {
-        *cps = tk[tm->trig].cps;
-        *cs = back_cps(v, to, *cps);
-    }
-    if ((s = *cs) == SIZE_MAX)
+    /*
+     * An ASCII trigger is matched caseless on bytes, A-Z to a-z only: its
+     * start is its length before `to`. A literal with other letters is
+     * matched in UTF-8 mode, where a case pair can differ in length (i and
+     * dotless i): walk back over its code points.
+     */
+    if (tk[tm->trig].cps == tk[tm->trig].len)
+        s = to - tk[tm->trig].len;
+    else if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
+        return 0;
+    /*
+     * The bytes right around the trigger turn most matches away before any
+     * word compare: triggers fire inside longer words ("bi" in "big", "one"
+     * in "someone "). Each test is one the checks below would fail.
+     */
+    if (tm->trig + 1 < tm->ntok) {
+        if (e >= len || !is_space(v[e]))
+            return 0;
+    } else if (tm->rb && e < len && (unsigned char)v[e] < 0x80 && (bw_tok_wordc((unsigned char)v[e]) || v[e] == '_'))
+        return 0;
+    if (tm->trig > 0) {
+        if (s == 0 || !is_space(v[s - 1]))
+            return 0;
+    } else if (tm->lb && s > 0 && (unsigned char)v[s - 1] < 0x80 && (bw_tok_wordc((unsigned char)v[s - 1]) || v[s - 1] == '_'))
         return 0;
     /* the words before the trigger, right to left, each after a run of spaces */
     for (k = tm->trig - 1; k >= 0; k--) {
@@ -487,6 +518,8 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
             return 0;
         while (s > 0 && is_space(v[s - 1]))
             s--;
+        if (s > 0 && !same_ascii(st->pool[tk[k].off + tk[k].len - 1], v[s - 1]))
+            return 0; /* the word's last letter settles most of them without the walk back */
         if ((ks = back_cps(v, s, tk[k].cps)) == SIZE_MAX || word_at(st, &tk[k], v, len, ks) != s)
             return 0;
         s = ks;
@@ -497,6 +530,8 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
             return 0;
         while (e < len && is_space(v[e]))
             e++;
+        if (e < len && !same_ascii(st->pool[tk[k].off], v[e]))
+            return 0;
         if ((e = word_at(st, &tk[k], v, len, e)) == SIZE_MAX)
             return 0;
     }
@@ -520,13 +555,12 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
 static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
 {
     const struct words_state *st = p;
-    size_t cps = SIZE_MAX, cs = SIZE_MAX;
     int rv;
 
     BW_UNUSED(es);
     BW_UNUSED(from);
     for (; item != NO_TERM; item = st->next[item])
-        if ((rv = match_term(st, ev, item, to, &cps, &cs)) != 0)
+        if ((rv = match_term(st, ev, item, to)) != 0)
             return rv;
     return 0;
 }

@@ -995,7 +995,8 @@ static int on_digit(struct run *r, size_t to)
             return 0;
         }
     }
-    if (ws == p && at(r, we) == '.' && (res = try_ipv4(r, p)) != 0) {
+    /* an address needs a digit after its first dot: "1." opening a list item stops here */
+    if (ws == p && at(r, we) == '.' && bw_c_digit((unsigned char)at(r, we + 1)) && (res = try_ipv4(r, p)) != 0) {
         sc->done = res;
         return 0;
     }

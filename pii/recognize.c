@@ -953,10 +953,13 @@ static size_t try_plate2(struct run *r, size_t s)
     return emit(r, BW_PII_LICENSE_PLATE, s, c, 60) ? 0 : c;
 }
 
+#define ALNUM (BW_CT_UPPER | BW_CT_LOWER | BW_CT_DIGIT)
+
 static int on_digit(struct run *r, size_t to)
 {
     struct pii_scratch *sc = r->sc;
     size_t p = to - 1, ws, we, res;
+    unsigned char ct, ct_before = 0, ct_tok = 0;
     struct chunk ch;
     uint32_t cache[MAXG][3];
     int j, k;
@@ -965,14 +968,21 @@ static int on_digit(struct run *r, size_t to)
         return 0;
     if (p < sc->done)
         return 0;
+    /* the token's extent, and whether it holds letters (its byte classes, or-ed) */
     ws = p;
-    while (ws > 0 && bw_c_alnum((unsigned char)r->v[ws - 1]) && p - ws < 40)
+    while (ws > 0 && ((ct = bw_pii_ctype[(unsigned char)r->v[ws - 1]]) & ALNUM) && p - ws < 40) {
         ws--;
+        ct_before |= ct;
+    }
     we = p;
-    while (we < r->len && bw_c_alnum((unsigned char)r->v[we]) && we - p < 64)
+    while (we < r->len && ((ct = bw_pii_ctype[(unsigned char)r->v[we]]) & ALNUM) && we - p < 64) {
         we++;
+        ct_tok |= ct;
+    }
     if (ws < sc->done)
         ws = p; /* the letters before were a finding's tail */
+    else
+        ct_tok |= ct_before;
     /* a house number: "221 Baker Street", "6750 Koskikatu 25" (reported beside what the number itself is) */
     if (r->st->address && ws == p && at(r, we) == ' ' &&
         (bw_c_upper((unsigned char)at(r, we + 1)) || bw_c_digit((unsigned char)at(r, we + 1)) ||
@@ -1025,13 +1035,12 @@ static int on_digit(struct run *r, size_t to)
         sc->done = res;
         return 0;
     }
-    for (k = (int)ws; k < (int)we; k++)
-        if (bw_c_alpha((unsigned char)r->v[k])) {
-            if ((res = alnum_token(r, ws, we)) == 0)
-                res = try_plate2(r, ws);
-            sc->done = res ? res : we;
-            return 0;
-        }
+    if (ct_tok & (BW_CT_UPPER | BW_CT_LOWER)) {
+        if ((res = alnum_token(r, ws, we)) == 0)
+            res = try_plate2(r, ws);
+        sc->done = res ? res : we;
+        return 0;
+    }
     parse_chunk(r, p, we, &ch);
     for (j = 0; j < ch.ng; j++)
         cache[j][0] = 0; /* "not computed": the other two are written with it */

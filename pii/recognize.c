@@ -414,11 +414,24 @@ static int age_before(const struct run *r, size_t s)
     c0 = (unsigned char)(r->v[b] | 0x20);
     if (c0 != 'a' && c0 != 't' && c0 != 'o' && c0 != 'i' && c0 != 'w')
         return 0;
-    for (k = 0; k < BW_NELEMS(one); k++)
-        if (bw_pii_ieq(r->v + b, e - b, one[k]))
+    /* each word compared at its own length only: "to 5", "in 2", "with 3" stop after one compare or none */
+    switch (e - b) {
+    case 2:
+        if (!(bw_pii_ieq(r->v + b, 2, "of") || bw_pii_ieq(r->v + b, 2, "is")))
+            return 0;
+        break;
+    case 3:
+        if (bw_pii_ieq(r->v + b, 3, "age"))
             return 1;
-    if (!(bw_pii_ieq(r->v + b, e - b, "of") || bw_pii_ieq(r->v + b, e - b, "is") || bw_pii_ieq(r->v + b, e - b, "was")))
+        if (!bw_pii_ieq(r->v + b, 3, "was"))
+            return 0;
+        break;
+    default:
+        for (k = 0; k < BW_NELEMS(one); k++)
+            if (bw_pii_ieq(r->v + b, e - b, one[k]))
+                return 1;
         return 0;
+    }
     e2 = b;
     while (e2 > 0 && r->v[e2 - 1] == ' ')
         e2--;

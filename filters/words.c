@@ -258,6 +258,28 @@ static int add_prefixes(struct words_state *st, const char *t, size_t n)
     return BW_OK;
 }
 
+/*
+ * How rare the word's bytes are in English text: the sum of each letter's
+ * -2 log2 of its frequency, 16 for any other byte. It breaks ties between
+ * a phrase's longest words: the matcher reports every occurrence of the
+ * trigger, even inside other words, and "ass" in "eat my ass" or "jar" in
+ * "one guy one jar" fire far less often than "eat" ("great") or "one"
+ * ("someone"). The findings are the same whichever word triggers.
+ */
+static unsigned rarity(const char *w, size_t n)
+{
+    static const unsigned char bits[26] = {7,  12, 10, 9,  6,  11, 11, 8,  8, 19, 14, 9,  11,
+                                           8,  7,  11, 20, 8,  8,  7,  10, 13, 11, 19, 11, 21};
+    unsigned r = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)(w[i] | 0x20);
+        r += c >= 'a' && c <= 'z' && (unsigned char)w[i] < 0x80 ? bits[c - 'a'] : 16;
+    }
+    return r;
+}
+
 /* Adds the normalised term t[0..n): its words, and its trigger literal. */
 static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, const char *t, size_t n,
                     struct term *proto, struct bw_errs *errs)
@@ -295,8 +317,12 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         k->cps = (uint16_t)cps;
         memcpy(st->pool + st->npool, t + s, i - s);
         st->npool += i - s;
-        if (k->len > st->tok[tm->tok + best].len)
-            best = tm->ntok;
+        {
+            const struct tokn *b = &st->tok[tm->tok + best];
+            if (k->len > b->len ||
+                (k->len == b->len && rarity(st->pool + k->off, k->len) > rarity(st->pool + b->off, b->len)))
+                best = tm->ntok;
+        }
         tm->ntok++;
         while (i < n && is_space(t[i]))
             i++;

@@ -215,8 +215,30 @@ static void test_words_trigger_neighbours(void)
     done();
 }
 
+/* Words of a phrase tied in length: the rarer one triggers ("jar", not "one"), the phrase is found the same. */
+static void test_words_tied_trigger(void)
+{
+    static const struct bw_word_item ph[] = {
+        {"one guy one jar", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"eat my ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+    size_t st = 0, en = 0;
+
+    build(ph, 2, 0);
+    CU_ASSERT_EQUAL(scan("the One Guy one  jar video", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 4);
+    CU_ASSERT_EQUAL(en, 20);
+    CU_ASSERT_EQUAL(scan("someone guy one jar", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("one guy one jars", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("eat my ass", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("great my ass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("eat my class", NULL, NULL), 0);
+    done();
+}
+
 static const struct bw_test tests[] = {
     {"test_words_trigger_neighbours", test_words_trigger_neighbours},
+    {"test_words_tied_trigger", test_words_tied_trigger},
     {"test_words_shared_trigger", test_words_shared_trigger},
     {"test_words_phrase_back_steps", test_words_phrase_back_steps},
     {"test_words_whole_word", test_words_whole_word},

@@ -683,7 +683,7 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
         if ((ctx & BW_CTX_DRIVER) && !(ctx & BW_CTX_PHONE))
             return emit(r, BW_PII_DRIVER_ID, w->s, w->e, 60) ? -1 : 1;
     }
-    if ((sc = phone_score(r, w, ch)) > 0) {
+    if (n >= 7 && n <= 15 && (sc = phone_score(r, w, ch)) > 0) { /* phone_score()'s own first test, without the call */
         size_t e = phone_ext(r, w->e);
         if (!(wctx(r, w) & BW_CTX_DATE) || w->plus || sc >= 70)
             return emit(r, BW_PII_PHONE, w->s, e, sc) ? -1 : 1;

@@ -911,7 +911,9 @@ static size_t alnum_token(struct run *r, size_t s, size_t e)
 
     if ((res = try_iban(r, s, 0)) || (res = try_nino(r, s)))
         return res;
-    if (at(r, s + 2) != ' ' && (ctx_before(r, s) & BW_CTX_IBAN) && (res = try_iban(r, s, 1)))
+    /* try_iban()'s own first tests (two letters, a registry country) before the context words */
+    if (at(r, s + 2) != ' ' && bw_c_alpha((unsigned char)at(r, s)) && bw_c_alpha((unsigned char)at(r, s + 1)) &&
+        bw_pii_iban_length(r->v + s) && (ctx_before(r, s) & BW_CTX_IBAN) && (res = try_iban(r, s, 1)))
         return res;
     for (k = s; k < e; k++) {
         unsigned char c = (unsigned char)r->v[k];

@@ -933,6 +933,9 @@ static size_t alnum_token(struct run *r, size_t s, size_t e)
         return emit(r, BW_PII_SWIFT_CODE, s, e, 85) ? 0 : e;
     if (n < 5 || n > 20 || bw_c_alnum((unsigned char)at(r, e)))
         return 0;
+    /* every type below needs four digits or a short all-capital token: else no context words are read */
+    if (digits < 4 && !(upper && n <= 8))
+        return 0;
     ctx = ctx_before(r, s);
     if (n == 9 && bw_c_alpha((unsigned char)r->v[s]) && digits == 8 && (ctx & BW_CTX_PASSPORT))
         return emit(r, BW_PII_US_PASSPORT_NUMBER, s, e, 70) ? 0 : e;

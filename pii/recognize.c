@@ -699,7 +699,10 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
             ue = age_after(r, w->e, &strong);
             if (strong)
                 return emit(r, BW_PII_AGE, w->s, ue, 70) ? -1 : 1;
-            if (age_before(r, w->s) && !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
+            /* age_before() needs a word, or a space or colon after one, right before: "\n1." stops here */
+            unsigned char pb = (unsigned char)before(r, w->s);
+            if ((pb == ' ' || pb == ':' || bw_c_alpha(pb)) && age_before(r, w->s) &&
+                !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
                 !(at(r, w->e) == '.' && bw_c_digit((unsigned char)at(r, w->e + 1))))
                 return emit(r, BW_PII_AGE, w->s, w->e, 60) ? -1 : 1;
         }

@@ -642,8 +642,12 @@ int bw_matcher_scan(const struct bw_matcher *m, struct bw_mscratch *s, const cha
     return scan(m, s, text, len, on_hs, &sc, &sc.rv, &sc);
 }
 
-/* A match handed to the module that owns its pattern (bw_match_fn's shape, for the PCRE2 patterns too). */
-static int on_match_mods(void *ctx, uint16_t module, uint32_t item, size_t from, size_t to)
+/*
+ * A match handed to the module that owns its pattern (bw_match_fn's shape,
+ * for the PCRE2 patterns too). Forced inline into on_hs_mods(): its address
+ * is taken for those, and gcc kept it a call per Hyperscan match.
+ */
+static inline __attribute__((always_inline)) int on_match_mods(void *ctx, uint16_t module, uint32_t item, size_t from, size_t to)
 {
     const struct bw_mdispatch *d = ctx;
 

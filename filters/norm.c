@@ -33,12 +33,46 @@ void bw_norm_free(struct bw_norm *nm)
 }
 
 /*
- * End of the run of ASCII bytes starting at p[i]: 32 bytes a step with
- * SSE2 (a quarter of the instructions of the 8-byte loop; this check runs
- * over every text, twice for a text with a non-ASCII byte), then 8, then 1.
+ * End of the run of ASCII bytes starting at p[i]: 64 bytes a step with
+ * AVX2 where the CPU has it and the run may be long, 32 with SSE2 (a
+ * quarter of the instructions of the 8-byte loop; this check runs over
+ * every text, twice for a text with a non-ASCII byte), then 8, then 1.
  */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+/* 64 bytes a step with AVX2, for long runs (a whole ASCII text): half the SSE2 loop's instructions. */
+__attribute__((target("avx2"))) static size_t ascii_run64(const unsigned char *p, size_t i, size_t n)
+{
+    for (; i + 64 <= n; i += 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+        if (_mm256_movemask_epi8(_mm256_or_si256(a, b)))
+            break;
+    }
+    return i;
+}
+
+/* The offsets base, base + 1, ... into m[0..n), n a multiple of 8: eight a store. */
+__attribute__((target("avx2"))) static void fill_map8(uint32_t *m, uint32_t base, size_t n)
+{
+    __m256i v = _mm256_add_epi32(_mm256_set1_epi32((int)base), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i eight = _mm256_set1_epi32(8);
+    size_t k;
+
+    for (k = 0; k < n; k += 8) {
+        _mm256_storeu_si256((__m256i *)(void *)(m + k), v);
+        v = _mm256_add_epi32(v, eight);
+    }
+}
+#endif
+
 static size_t ascii_run(const unsigned char *p, size_t i, size_t n)
 {
+#ifdef HAVE_AVX2_PATH
+    if (n - i >= 256 && __builtin_cpu_supports("avx2"))
+        i = ascii_run64(p, i, n);
+#endif
 #ifdef __SSE2__
     for (; i + 32 <= n; i += 32) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
@@ -331,10 +365,16 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
             base = (uint32_t)i;
             memcpy(nm->obuf + w, s + i, j - i);
             k = 0;
+#ifdef HAVE_AVX2_PATH
+            if (j - i >= 64 && __builtin_cpu_supports("avx2")) {
+                k = (j - i) & ~(size_t)7;
+                fill_map8(m, base, k);
+            }
+#endif
 #ifdef __SSE2__
             /* -O2 does not vectorise this loop (its trip count is unknown): four offsets a store */
             {
-                __m128i v = _mm_add_epi32(_mm_set1_epi32((int)base), _mm_setr_epi32(0, 1, 2, 3));
+                __m128i v = _mm_add_epi32(_mm_set1_epi32((int)(base + k)), _mm_setr_epi32(0, 1, 2, 3));
                 const __m128i four = _mm_set1_epi32(4);
                 for (; k + 4 <= j - i; k += 4) {
                     _mm_storeu_si128((__m128i *)(void *)(m + k), v);

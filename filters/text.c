@@ -85,6 +85,35 @@ int bw_word_at(const char *s, size_t n, size_t i)
     return bw_is_word_cp(cp);
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/*
+ * The continuation bytes of s[0..n), n a multiple of 64, with AVX2: the
+ * compare reads memory directly and 64 bytes take seven instructions,
+ * where gcc's SSE2 loop below takes 13 for 16 (register copies).
+ */
+__attribute__((target("avx2"))) static size_t cont_avx2(const char *s, size_t n)
+{
+    const __m256i lim = _mm256_set1_epi8(-64), zero = _mm256_setzero_si256();
+    size_t i = 0, c = 0;
+
+    while (i < n) {
+        __m256i a = zero, b = zero;
+        __m128i h;
+        size_t k;
+        /* at most 255 steps per lane count */
+        for (k = 0; k < 255 && i < n; k++, i += 64) {
+            a = _mm256_sub_epi8(a, _mm256_cmpgt_epi8(lim, _mm256_loadu_si256((const __m256i *)(const void *)(s + i))));
+            b = _mm256_sub_epi8(b, _mm256_cmpgt_epi8(lim, _mm256_loadu_si256((const __m256i *)(const void *)(s + i + 32))));
+        }
+        a = _mm256_add_epi64(_mm256_sad_epu8(a, zero), _mm256_sad_epu8(b, zero));
+        h = _mm_add_epi64(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+        c += (size_t)_mm_cvtsi128_si64(h) + (size_t)_mm_extract_epi64(h, 1);
+    }
+    return c;
+}
+#endif
+
 /*
  * Code points = bytes that are not continuation bytes (10xxxxxx). Eight
  * bytes at a time: apply() counts every block for its usage figures, and a
@@ -95,6 +124,12 @@ size_t bw_utf8_count(const char *s, size_t n)
     const uint64_t lo = 0x0101010101010101ull;
     size_t i = 0, c = 0;
 
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (n >= 64 && __builtin_cpu_supports("avx2")) {
+        i = n & ~(size_t)63;
+        c = i - cont_avx2(s, i);
+    }
+#endif
 #ifdef __SSE2__
     /* sixteen bytes a step: a continuation byte is a signed byte below -64 */
     {

@@ -258,6 +258,28 @@ static int add_prefixes(struct words_state *st, const char *t, size_t n)
     return BW_OK;
 }
 
+/*
+ * How rare the word's bytes are in English text: the sum of each letter's
+ * -2 log2 of its frequency, 16 for any other byte. It breaks ties between
+ * a phrase's longest words: the matcher reports every occurrence of the
+ * trigger, even inside other words, and "ass" in "eat my ass" or "jar" in
+ * "one guy one jar" fire far less often than "eat" ("great") or "one"
+ * ("someone"). The findings are the same whichever word triggers.
+ */
+static unsigned rarity(const char *w, size_t n)
+{
+    static const unsigned char bits[26] = {7,  12, 10, 9,  6,  11, 11, 8,  8, 19, 14, 9,  11,
+                                           8,  7,  11, 20, 8,  8,  7,  10, 13, 11, 19, 11, 21};
+    unsigned r = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)(w[i] | 0x20);
+        r += c >= 'a' && c <= 'z' && (unsigned char)w[i] < 0x80 ? bits[c - 'a'] : 16;
+    }
+    return r;
+}
+
 /* Adds the normalised term t[0..n): its words, and its trigger literal. */
 static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, const char *t, size_t n,
                     struct term *proto, struct bw_errs *errs)
@@ -295,8 +317,12 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         k->cps = (uint16_t)cps;
         memcpy(st->pool + st->npool, t + s, i - s);
         st->npool += i - s;
-        if (k->len > st->tok[tm->tok + best].len)
-            best = tm->ntok;
+        {
+            const struct tokn *b = &st->tok[tm->tok + best];
+            if (k->len > b->len ||
+                (k->len == b->len && rarity(st->pool + k->off, k->len) > rarity(st->pool + b->off, b->len)))
+                best = tm->ntok;
+        }
         tm->ntok++;
         while (i < n && is_space(t[i]))
             i++;
@@ -431,6 +457,20 @@ static size_t back_cps(const char *v, size_t to, size_t n)
     return to;
 }
 
+/*
+ * Can byte x of a word match byte y of the text? False only when both are
+ * ASCII and differ other than by the case of a letter, as word_at() reads
+ * them (a non-ASCII byte takes its code-point compare).
+ */
+static int same_ascii(char x, char y)
+{
+    unsigned char a = (unsigned char)x, b = (unsigned char)y;
+
+    if ((a | b) >= 0x80 || a == b)
+        return 1;
+    return (a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z';
+}
+
 /* Does v[at..) start with word k, ignoring case? Returns its end, or SIZE_MAX. */
 static size_t word_at(const struct words_state *st, const struct tokn *k, const char *v, size_t len, size_t at)
 {
@@ -463,8 +503,7 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
 }
 
 /* Term `item` ending at `to`: a finding when its other words and its boundaries are there. */
-static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to, size_t *cps,
-                      size_t *cs)
+static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to)
 {
     const struct term *tm = &st->t[item];
     const struct tokn *tk = &st->tok[tm->tok];
@@ -473,12 +512,30 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
     struct bw_finding f;
     int k;
 
-    /* the terms of one trigger share its start: found once per match (*cps, *cs) */
-    if (*cps != tk[tm->trig].cps) {
-        *cps = tk[tm->trig].cps;
-        *cs = back_cps(v, to, *cps);
-    }
-    if ((s = *cs) == SIZE_MAX)
+    /*
+     * An ASCII trigger is matched caseless on bytes, A-Z to a-z only: its
+     * start is its length before `to`. A literal with other letters is
+     * matched in UTF-8 mode, where a case pair can differ in length (i and
+     * dotless i): walk back over its code points.
+     */
+    if (tk[tm->trig].cps == tk[tm->trig].len)
+        s = to - tk[tm->trig].len;
+    else if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
+        return 0;
+    /*
+     * The bytes right around the trigger turn most matches away before any
+     * word compare: triggers fire inside longer words ("bi" in "big", "one"
+     * in "someone "). Each test is one the checks below would fail.
+     */
+    if (tm->trig + 1 < tm->ntok) {
+        if (e >= len || !is_space(v[e]))
+            return 0;
+    } else if (tm->rb && e < len && (unsigned char)v[e] < 0x80 && (bw_tok_wordc((unsigned char)v[e]) || v[e] == '_'))
+        return 0;
+    if (tm->trig > 0) {
+        if (s == 0 || !is_space(v[s - 1]))
+            return 0;
+    } else if (tm->lb && s > 0 && (unsigned char)v[s - 1] < 0x80 && (bw_tok_wordc((unsigned char)v[s - 1]) || v[s - 1] == '_'))
         return 0;
     /* the words before the trigger, right to left, each after a run of spaces */
     for (k = tm->trig - 1; k >= 0; k--) {
@@ -487,6 +544,8 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
             return 0;
         while (s > 0 && is_space(v[s - 1]))
             s--;
+        if (s > 0 && !same_ascii(st->pool[tk[k].off + tk[k].len - 1], v[s - 1]))
+            return 0; /* the word's last letter settles most of them without the walk back */
         if ((ks = back_cps(v, s, tk[k].cps)) == SIZE_MAX || word_at(st, &tk[k], v, len, ks) != s)
             return 0;
         s = ks;
@@ -497,6 +556,8 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
             return 0;
         while (e < len && is_space(v[e]))
             e++;
+        if (e < len && !same_ascii(st->pool[tk[k].off], v[e]))
+            return 0;
         if ((e = word_at(st, &tk[k], v, len, e)) == SIZE_MAX)
             return 0;
     }
@@ -520,13 +581,12 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
 static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
 {
     const struct words_state *st = p;
-    size_t cps = SIZE_MAX, cs = SIZE_MAX;
     int rv;
 
     BW_UNUSED(es);
     BW_UNUSED(from);
     for (; item != NO_TERM; item = st->next[item])
-        if ((rv = match_term(st, ev, item, to, &cps, &cs)) != 0)
+        if ((rv = match_term(st, ev, item, to)) != 0)
             return rv;
     return 0;
 }

@@ -850,7 +850,7 @@ static unsigned mask16(const char *v, size_t i, int digits)
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 /* The same over 64 bytes with AVX2, chosen at run time. */
-__attribute__((target("avx2"))) static uint64_t mask64_avx2(const char *v, size_t i, int digits)
+static inline __attribute__((always_inline, target("avx2"))) uint64_t mask64_avx2(const char *v, int digits)
 {
     const __m256i a = _mm256_set1_epi8('A'), z = _mm256_set1_epi8(25), hi = _mm256_set1_epi8((char)0xc3);
     const __m256i hz = _mm256_set1_epi8(0x1c), zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
@@ -858,7 +858,7 @@ __attribute__((target("avx2"))) static uint64_t mask64_avx2(const char *v, size_
     int h;
 
     for (h = 0; h < 2; h++) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + i + 32 * h));
+        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * h));
         __m256i t = _mm256_sub_epi8(x, a);
         __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z), t);
 
@@ -872,22 +872,41 @@ __attribute__((target("avx2"))) static uint64_t mask64_avx2(const char *v, size_
     }
     return r;
 }
+
+/* n masks of the 64-byte blocks from v, one loop per variant: no call or test per block. */
+__attribute__((target("avx2"))) static void masks_avx2(const char *v, unsigned n, int digits, uint64_t *out)
+{
+    unsigned b;
+
+    if (digits)
+        for (b = 0; b < n; b++)
+            out[b] = mask64_avx2(v + 64 * (size_t)b, 1);
+    else
+        for (b = 0; b < n; b++)
+            out[b] = mask64_avx2(v + 64 * (size_t)b, 0);
+}
 #endif
 
 /*
- * Candidate bytes of the 64 bytes at i, bit per byte. 64 rather than 32:
- * the choice, the call and the iterator's refill were as many
- * instructions as the compares.
+ * Candidate bytes of the n 64-byte blocks at i, bit per byte, into out.
+ * 64-byte blocks, BW_PII_STARTS_BATCH at a time: per block, the choice,
+ * the call and the iterator's refill were as many instructions as the
+ * compares.
  */
-static uint64_t block_mask(const char *v, size_t i, int digits)
+static void block_masks(const char *v, size_t i, unsigned n, int digits, uint64_t *out)
 {
+    unsigned b;
+
 #if defined(__GNUC__) && defined(__x86_64__)
     /* set once by lex_build(); before that (a walk without lexicons) ask the CPU each time */
-    if (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2")))
-        return mask64_avx2(v, i, digits);
+    if (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2"))) {
+        masks_avx2(v + i, n, digits, out);
+        return;
+    }
 #endif
-    return (uint64_t)mask16(v, i, digits) | (uint64_t)mask16(v, i + 16, digits) << 16 |
-           (uint64_t)mask16(v, i + 32, digits) << 32 | (uint64_t)mask16(v, i + 48, digits) << 48;
+    for (b = 0; b < n; b++, i += 64)
+        out[b] = (uint64_t)mask16(v, i, digits) | (uint64_t)mask16(v, i + 16, digits) << 16 |
+                 (uint64_t)mask16(v, i + 32, digits) << 32 | (uint64_t)mask16(v, i + 48, digits) << 48;
 }
 #endif
 
@@ -896,30 +915,35 @@ size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from)
 #ifdef __SSE2__
     const char *v = it->v;
 
-    if (!it->valid || from >= it->blk + BW_PII_STARTS_BLOCK || from < it->blk) {
-        it->blk = from & ~(size_t)(BW_PII_STARTS_BLOCK - 1);
-        it->valid = 0;
-    }
     for (;;) {
-        if (!it->valid) {
-            if (it->blk + BW_PII_STARTS_BLOCK > it->len)
+        size_t off = from - it->bat, b;
+        uint64_t m;
+        if (from < it->bat || off >= (size_t)it->nbat * BW_PII_STARTS_BLOCK) {
+            size_t blk = from & ~(size_t)(BW_PII_STARTS_BLOCK - 1);
+            size_t n = (it->len - BW_MIN(blk, it->len)) / BW_PII_STARTS_BLOCK;
+            if (n == 0)
+                break; /* the tail, under a block */
+            it->bat = blk;
+            it->nbat = (unsigned)BW_MIN(n, (size_t)BW_PII_STARTS_BATCH);
+            block_masks(v, blk, it->nbat, it->digits, it->masks);
+            off = from - blk;
+        }
+        b = off / BW_PII_STARTS_BLOCK;
+        m = it->masks[b] & (~0ull << (off % BW_PII_STARTS_BLOCK)); /* the candidates from `from` on */
+        for (;;) {
+            while (m) {
+                size_t p = it->bat + b * BW_PII_STARTS_BLOCK + (size_t)__builtin_ctzll(m);
+                if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
+                    return p;
+                m &= m - 1;
+            }
+            if (++b >= it->nbat)
                 break;
-            it->mask = block_mask(v, it->blk, it->digits);
-            it->valid = 1;
+            m = it->masks[b];
         }
-        /* drop the candidates before from */
-        if (from > it->blk)
-            it->mask &= from - it->blk >= BW_PII_STARTS_BLOCK ? 0 : ~((1ull << (from - it->blk)) - 1);
-        while (it->mask) {
-            size_t p = it->blk + (size_t)__builtin_ctzll(it->mask);
-            it->mask &= it->mask - 1;
-            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
-                return p;
-        }
-        it->blk += BW_PII_STARTS_BLOCK;
-        it->valid = 0;
+        from = it->bat + (size_t)it->nbat * BW_PII_STARTS_BLOCK;
     }
-    return bw_pii_next_start(it->v, it->len, BW_MAX(from, it->blk), it->digits);
+    return bw_pii_next_start(v, it->len, from, it->digits);
 #else
     return bw_pii_next_start(it->v, it->len, from, it->digits);
 #endif

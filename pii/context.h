@@ -169,27 +169,29 @@ extern const unsigned char bw_pii_cls[256];
 size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits);
 
 /*
- * The same as an iterator that keeps the candidate mask of its current
- * 64-byte block, so that calls with increasing `from` scan each block once.
+ * The same as an iterator that keeps the candidate masks of up to
+ * BW_PII_STARTS_BATCH 64-byte blocks, computed together, so that calls
+ * with increasing `from` scan each block once. Any `from` is answered,
+ * an earlier one too (it refills the masks there).
  */
 #define BW_PII_STARTS_BLOCK 64
+#define BW_PII_STARTS_BATCH 64
 struct bw_pii_starts {
     const char *v;
     size_t len;
-    size_t blk;    /* offset of the block of mask */
-    uint64_t mask; /* candidates of that block not yet returned */
+    size_t bat;    /* offset of the first block of masks[] */
+    unsigned nbat; /* blocks in masks[], 0 before the first call */
     int digits;
-    int valid;
+    uint64_t masks[BW_PII_STARTS_BATCH];
 };
 
 static inline void bw_pii_starts_init(struct bw_pii_starts *it, const char *v, size_t len, int digits)
 {
     it->v = v;
     it->len = len;
-    it->blk = 0;
-    it->mask = 0;
+    it->bat = 0;
+    it->nbat = 0;
     it->digits = digits;
-    it->valid = 0;
 }
 
 size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from);

@@ -82,7 +82,7 @@ int bw_pii_card_valid(const char *d, size_t n)
     return n >= 12 && n <= 19 && !all_same(d, n) && bw_pii_luhn(d, n);
 }
 
-/* ISO 13616 registry lengths (SWIFT IBAN registry, 2024). */
+/* ISO 13616 registry lengths (SWIFT IBAN registry, 2024), sorted by code. */
 static const struct {
     char cc[3];
     unsigned char len;
@@ -99,14 +99,22 @@ static const struct {
     {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
 };
 
+/* A binary search of the table above, in code order: every letter-digit token asks it (a scan took ~400 instructions). */
 int bw_pii_iban_length(const char *cc)
 {
-    size_t i;
-    char a = up(cc[0]), b = up(cc[1]);
+    unsigned key = (unsigned char)up(cc[0]) << 8 | (unsigned char)up(cc[1]);
+    size_t lo = 0, hi = BW_NELEMS(iban_len);
 
-    for (i = 0; i < BW_NELEMS(iban_len); i++)
-        if (iban_len[i].cc[0] == a && iban_len[i].cc[1] == b)
-            return iban_len[i].len;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        unsigned k = (unsigned char)iban_len[mid].cc[0] << 8 | (unsigned char)iban_len[mid].cc[1];
+        if (k == key)
+            return iban_len[mid].len;
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return 0;
 }
 

@@ -82,17 +82,22 @@ static void test_norm_invalid_utf8(void)
 }
 
 /*
- * The ASCII check 32, 8 and 1 bytes at a time: a non-ASCII byte at every
- * offset of texts of every length up to 80 (in an exactly sized buffer),
+ * The ASCII check 64, 32, 8 and 1 bytes at a time: a non-ASCII byte at
+ * every offset of texts of every length up to 80 and a few longer ones (in
+ * an exactly sized buffer), with the offset map of the valid ones,
  * and the offset of an invalid sequence after an ASCII prefix of each
  * length.
  */
 static void test_norm_ascii_runs(void)
 {
-    size_t n, k;
+    /* and lengths past the 64-byte steps of the long runs (AVX2: from 256 bytes on) and their offset maps */
+    static const size_t longer[] = {255, 256, 257, 319, 320, 383, 600};
+    size_t n, k, x;
 
-    for (n = 0; n <= 80; n++) {
-        char *b = malloc(n + 1);
+    for (x = 0; x <= 80 + BW_NELEMS(longer); x++) {
+        char *b;
+        n = x <= 80 ? x : longer[x - 81];
+        b = malloc(n + 1);
         CU_ASSERT_FATAL(b != NULL);
         memset(b, 'a', n);
         CU_ASSERT_TRUE(bw_is_ascii(b, n));
@@ -114,6 +119,13 @@ static void test_norm_ascii_runs(void)
                 bw_norm_init(&nm);
                 CU_ASSERT_EQUAL(bw_norm_run(&nm, b, n), 0);
                 CU_ASSERT_EQUAL(nm.len, n);
+                if (nm.map && nm.len == n) {
+                    size_t q;
+                    for (q = 0; q < n; q++)
+                        if (q != k + 1 && nm.map[q] != q)
+                            break;
+                    CU_ASSERT_EQUAL(q, n);
+                }
                 bw_norm_free(&nm);
             }
         }

@@ -186,7 +186,59 @@ static void test_words_phrase_back_steps(void)
     done();
 }
 
+/*
+ * The bytes around the trigger and the neighbour words' first and last
+ * letters are checked before any walk back or word compare: every
+ * mismatch there still fails, case still does not matter.
+ */
+static void test_words_trigger_neighbours(void)
+{
+    static const struct bw_word_item ph[] = {
+        {"big bad wolf", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"wolf pack", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+
+    build(ph, 2, 0);
+    CU_ASSERT_EQUAL(scan("the BIG BAD WOLF.", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("big  Bad\twolf", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("big bat wolf", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("pig bad wolf", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("big badwolf", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("big bad wolves", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("big bad wolf_", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("a wolf  PACK", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("a wolf pick", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("a wolf packs", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("a wolfpack", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("a werewolf pack", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("wolf", NULL, NULL), 0);
+    done();
+}
+
+/* Words of a phrase tied in length: the rarer one triggers ("jar", not "one"), the phrase is found the same. */
+static void test_words_tied_trigger(void)
+{
+    static const struct bw_word_item ph[] = {
+        {"one guy one jar", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"eat my ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+    size_t st = 0, en = 0;
+
+    build(ph, 2, 0);
+    CU_ASSERT_EQUAL(scan("the One Guy one  jar video", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 4);
+    CU_ASSERT_EQUAL(en, 20);
+    CU_ASSERT_EQUAL(scan("someone guy one jar", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("one guy one jars", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("eat my ass", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("great my ass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("eat my class", NULL, NULL), 0);
+    done();
+}
+
 static const struct bw_test tests[] = {
+    {"test_words_trigger_neighbours", test_words_trigger_neighbours},
+    {"test_words_tied_trigger", test_words_tied_trigger},
     {"test_words_shared_trigger", test_words_shared_trigger},
     {"test_words_phrase_back_steps", test_words_phrase_back_steps},
     {"test_words_whole_word", test_words_whole_word},

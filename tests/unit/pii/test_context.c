@@ -169,13 +169,13 @@ static void test_context_words_filter(void)
 static void test_context_starts_match_scalar(void)
 {
     static const char alphabet[] = "aB Cd9\xc3\x89x.Z1\n'-\xe2\x80\x9cqQ";
-    char buf[700];
+    char buf[9000]; /* a few batches of masks */
     unsigned seed = 12345;
     int round, digits;
 
     CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
     for (round = 0; round < 200; round++) {
-        size_t n = 1 + (size_t)(round * 7) % (sizeof(buf) - 1), i;
+        size_t n = 1 + (size_t)(round * 61) % (sizeof(buf) - 1), i;
         for (i = 0; i < n; i++) {
             seed = seed * 1103515245u + 12345u;
             buf[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
@@ -200,6 +200,14 @@ static void test_context_starts_match_scalar(void)
                     break;
                 p++;
                 q++;
+            }
+            /* any order of `from`: backwards, across batches, past the end */
+            bw_pii_starts_init(&it, buf, n, digits);
+            for (k = 0; k < 64; k++) {
+                size_t from;
+                seed = seed * 1103515245u + 12345u;
+                from = (seed >> 8) % (n + 2);
+                CU_ASSERT_EQUAL(bw_pii_starts_next(&it, from), from < n ? bw_pii_next_start(buf, n, from, digits) : n);
             }
         }
     }

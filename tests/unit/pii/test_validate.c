@@ -215,6 +215,20 @@ static void test_validate_iban_rules(void)
     CU_ASSERT_EQUAL(bw_pii_iban_length("DE"), 22);
     CU_ASSERT_EQUAL(bw_pii_iban_length("no"), 15);
     CU_ASSERT_EQUAL(bw_pii_iban_length("US"), 0);
+    /* the binary search finds every code of the registry table, at both ends too, and nothing else */
+    {
+        char cc[3] = {0};
+        int n = 0, sum = 0, l;
+        for (cc[0] = 'A'; cc[0] <= 'Z'; cc[0]++)
+            for (cc[1] = 'A'; cc[1] <= 'Z'; cc[1]++)
+                if ((l = bw_pii_iban_length(cc)) != 0)
+                    n++, sum += l;
+        CU_ASSERT_EQUAL(n, 88);
+        CU_ASSERT_EQUAL(sum, 2127);
+        CU_ASSERT_EQUAL(bw_pii_iban_length("AD"), 24);
+        CU_ASSERT_EQUAL(bw_pii_iban_length("ye"), 30);
+        CU_ASSERT_EQUAL(bw_pii_iban_length("1A"), 0);
+    }
 }
 
 static const struct bw_test tests[] = {

@@ -276,6 +276,12 @@ static void test_content_encoded(void)
     CU_ASSERT(bw_lex_encoded(b64, strlen(b64)) > 0);
     CU_ASSERT(bw_lex_encoded(hex, strlen(hex)) > 0);
     CU_ASSERT_EQUAL(bw_lex_encoded("just some words", 15), 0);
+    /* a payload anywhere in prose, UTF-8 around it */
+    for (i = 0; i < 40; i++) {
+        char t[300];
+        int n = snprintf(t, sizeof(t), "%.*s caf\xc3\xa9 %s ok", (int)i, "lorem ipsum dolor sit amet, consectetur adipis", b64);
+        CU_ASSERT(bw_lex_encoded(t, (size_t)n) > 0);
+    }
     /* long words of letters only are not payloads */
     memset(b64, 'a', 100);
     CU_ASSERT_EQUAL(bw_lex_encoded(b64, 100), 0);

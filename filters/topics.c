@@ -850,6 +850,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
             kc[i] = (uint8_t)kind_of(st, w, bw_toklist_len(tl, i), hc[i], &nvoc);
+            any |= kc[i];
         }
     } else {
         struct bw_tokit it;
@@ -858,25 +859,24 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         for (i = 0; i < nid && (t = bw_tokit_next(&it)) != NULL; i++) {
             hc[i] = stemhash_tok(t->w, t->len);
             kc[i] = (uint8_t)kind_of(st, t->w, t->len, hc[i], &nvoc);
+            any |= kc[i];
         }
     }
     /*
      * Each distinct stem counts once, at its first word: by id, in the same
      * order, when the seen set cannot fill; else word by word.
      */
-    if (nvoc <= SEEN_SLOTS / 2) {
+    if (nvoc > SEEN_SLOTS / 2) {
+        if ((seen = bw_arena_calloc(a, SEEN_SLOTS * sizeof(*seen))) == NULL)
+            return BW_ENOMEM;
+        add_vocab(st, es->score, hc, kc, ids, nw, seen, SEEN_SLOTS - 1);
+    } else if (nvoc) {
         for (smask = 15; smask < 2 * nvoc; smask = smask * 2 + 1)
             ;
         if ((seen = bw_arena_calloc(a, (smask + 1) * sizeof(*seen))) == NULL)
             return BW_ENOMEM;
         add_vocab(st, es->score, hc, kc, NULL, nid, seen, smask);
-    } else {
-        if ((seen = bw_arena_calloc(a, SEEN_SLOTS * sizeof(*seen))) == NULL)
-            return BW_ENOMEM;
-        add_vocab(st, es->score, hc, kc, ids, nw, seen, SEEN_SLOTS - 1);
     }
-    for (i = 0; i < nid; i++)
-        any |= kc[i];
     cue = (int)(any & (K_FIRST | K_CUE));
     /*
      * The pairs of words: "can you", "should you", "could you" + a request

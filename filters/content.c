@@ -388,8 +388,8 @@ static void add_counted(struct cscratch *es, const uint32_t *f, const uint32_t *
  * added once, times its count. The bigrams feature by feature, as
  * bw_feat_run_words gives them; in a text that repeats itself (a few ids,
  * many words) each distinct pair of ids once, times its count (a set of
- * the pairs seen, by their ids; a pair past its capacity starts a count of
- * its own). Same bits as the feature-by-feature sums. Returns 0, or 1 when
+ * the pairs seen, by their ids; a pair past its capacity counts on its
+ * own). Same bits as the feature-by-feature sums. Returns 0, or 1 when
  * the list does not allow it (the caller then sums feature by feature), or
  * BW_ENOMEM.
  */
@@ -397,10 +397,10 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
 {
     const unsigned w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
     size_t n = tl->n, nid = tl->nid, i, nb = 0, cmask = 0, nkeys = 0;
-    uint64_t *hw, *ck = NULL;
+    uint64_t *hw, *ck = NULL, *bk = NULL;
     uint32_t *cnt, *fw, *cs = NULL, *bf, *bc = NULL, p;
     const uint32_t *ids = tl->id;
-    int shift = 64 - 4, rep = 4 * nid <= n;
+    int shift = 64 - 4, rep = w2 && 4 * nid <= n;
 
     if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
         return 1;
@@ -412,7 +412,7 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
         return BW_ENOMEM;
     if (rep && ((ck = bw_arena_alloc(a, (cmask + 1) * sizeof(*ck))) == NULL ||
                 (cs = bw_arena_alloc(a, (cmask + 1) * sizeof(*cs))) == NULL ||
-                (bc = bw_arena_alloc(a, n * sizeof(*bc))) == NULL))
+                (bk = bw_arena_alloc(a, n * sizeof(*bk))) == NULL || (bc = bw_arena_alloc(a, n * sizeof(*bc))) == NULL))
         return BW_ENOMEM;
     /* each distinct word hashed once (bw_toklist_bytes), then read by id */
     for (i = 0; i < nid; i++) {
@@ -433,27 +433,38 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
         }
         add_feats(es, bf, n - 1);
     } else {
-        /* no pair of ids is ~0: every slot starts empty; the set stays half empty */
+        /*
+         * no pair of ids is ~0: every slot starts empty; the set stays half
+         * empty. A word's count is that of the pairs it ends, plus the first.
+         */
         memset(ck, 0xff, (cmask + 1) * sizeof(*ck));
         for (i = 1; i < n; i++) {
             uint32_t id = ids[i];
             uint64_t key = (uint64_t)p << 32 | id;
             size_t x = (size_t)((key * 0x9e3779b97f4a7c15ull) >> shift);
-            cnt[id]++;
+            p = id;
+            if (ck[x] == key) { /* most words: a pair met before, at its home slot */
+                bc[cs[x]]++;
+                continue;
+            }
             while (ck[x] != key && ck[x] != ~0ull)
                 x = (x + 1) & cmask;
             if (ck[x] == key) {
                 bc[cs[x]]++;
-            } else {
-                if (2 * nkeys < cmask) {
-                    ck[x] = key;
-                    cs[x] = (uint32_t)nb;
-                    nkeys++;
-                }
-                bf[nb] = bw_feat_fold(bw_hash_mix(hw[p], hw[id]));
-                bc[nb++] = 1;
+                continue;
             }
-            p = id;
+            if (2 * nkeys < cmask) {
+                ck[x] = key;
+                cs[x] = (uint32_t)nb;
+                nkeys++;
+            }
+            bk[nb] = key;
+            bc[nb++] = 1;
+        }
+        for (i = 0; i < nb; i++) {
+            uint32_t l = (uint32_t)(bk[i] >> 32), r = (uint32_t)bk[i];
+            bf[i] = bw_feat_fold(bw_hash_mix(hw[l], hw[r]));
+            cnt[r] += bc[i];
         }
         add_counted(es, bf, bc, nb);
         es->nfeat += n - 1;

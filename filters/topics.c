@@ -904,13 +904,11 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         }
     } else {
         for (wi = 0; wi < nw; wi++) {
-            uint32_t id = ids[wi];
-            unsigned k8 = kc[id];
+            unsigned k8 = kc[ids[wi]];
             /* the first word's pk is 0 */
             if (pk & (k8 >> 1) & (K_MODAL | K_EXL))
-                cue |= pair(st, pk & (k8 >> 1), bigram(hc[pid], hc[id]), shared, ebseen);
+                cue |= pair(st, pk & (k8 >> 1), bigram(hc[ids[wi - 1]], hc[ids[wi]]), shared, ebseen);
             pk = k8;
-            pid = id;
         }
     }
     /* long texts gather chance hits: damp beyond 40 words; impersonal texts ask for no advice */

@@ -164,7 +164,6 @@ struct cscratch {
     /* feature accumulation of the current block */
     double acc[BW_CAT__N];
     size_t nfeat;
-    uint32_t hbuf[256];
     uint8_t seen[]; /* lexicon hits of the current block */
 };
 
@@ -493,8 +492,9 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             return rv;
         if (rv) {
             struct bw_tokit it;
+            uint32_t hbuf[256]; /* here, not in the scratch the engine zeroes at every evaluation */
             bw_tokit_init(&it, tl, ev->text->view, ev->text->len);
-            bw_feat_run_words(&it, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+            bw_feat_run_words(&it, bank.flags, hbuf, BW_NELEMS(hbuf), add_feats, es);
         }
     }
     bw_content_dense(es->lex, x);

@@ -55,7 +55,7 @@
 #define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
 #define VB_BITS 32768 /* bits of the vocabulary filter (vbits) */
 #define VB_BIT(h) ((uint32_t)((h) >> 40) & (VB_BITS - 1))
-#define XW_BITS 1024  /* bits of the examples' word filters (exl, exr) */
+#define XW_BITS 1024  /* positions of the examples' word filter (exlr) */
 #define XW_BIT(h) ((uint32_t)((h) >> 40) & (XW_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
@@ -256,13 +256,13 @@ struct tstate {
      */
     uint64_t vbits[VB_BITS / 64];
     /*
-     * A bit per stem hash that starts (exl) or ends (exr) a bigram of the
-     * examples (XW_BIT): a block's bigram is hashed and looked up only when
-     * its first word may start one and its second may end one. Otherwise it
-     * is no example's bigram, but for a collision of two 64-bit bigram
-     * hashes, which the look-up would have counted as a share.
+     * Two bits per stem hash (XW_BIT): it starts (1) or ends (2) a bigram of
+     * the examples. A block's bigram is hashed and looked up only when its
+     * first word may start one and its second may end one. Otherwise it is
+     * no example's bigram, but for a collision of two 64-bit bigram hashes,
+     * which the look-up would have counted as a share.
      */
-    uint64_t exl[XW_BITS / 64], exr[XW_BITS / 64];
+    uint64_t exlr[XW_BITS / 32];
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
@@ -449,8 +449,8 @@ static int add_examples(struct tstate *st, const struct bw_topic_item *it, uint3
             uint64_t h = stemhash(tk.w, tk.len);
             if (prev) {
                 st->big[base + cnt++] = bigram(prev, h);
-                st->exl[XW_BIT(prev) / 64] |= 1ull << (XW_BIT(prev) % 64);
-                st->exr[XW_BIT(h) / 64] |= 1ull << (XW_BIT(h) % 64);
+                st->exlr[XW_BIT(prev) / 32] |= 1ull << 2 * (XW_BIT(prev) % 32);
+                st->exlr[XW_BIT(h) / 32] |= 2ull << 2 * (XW_BIT(h) % 32);
             }
             prev = h;
         }
@@ -683,13 +683,13 @@ static int cue_word(const char *w, size_t n)
 #define K_MODAL 4 /* can, could, would: before "you", asking for a judgement */
 #define K_YOU 8
 #define K_VOCAB 16 /* three bytes or more and in the vocabulary (st->tab): a topic word (end_block's, not word_kind's) */
-#define K_EXL 32   /* may start an example's bigram (exl; end_block's) */
-#define K_EXR 64   /* may end one (exr) */
+#define K_EXL 32   /* may start an example's bigram (exlr; end_block's) */
+#define K_EXR 64   /* may end one */
 
-/* Is bit XW_BIT(h) of filter f set? */
-static inline unsigned xbit(const uint64_t *f, uint64_t h)
+/* K_EXL and K_EXR of stem hash h (exlr): its two bits, in one load */
+static inline unsigned xbits(const struct tstate *st, uint64_t h)
 {
-    return (unsigned)(f[XW_BIT(h) / 64] >> (XW_BIT(h) % 64)) & 1;
+    return (unsigned)(st->exlr[XW_BIT(h) / 32] >> 2 * (XW_BIT(h) % 32) & 3) * K_EXL;
 }
 
 /* May stem hash h be in the vocabulary (st->tab)? No means no. */
@@ -727,7 +727,7 @@ static uint32_t tab_find(const struct tstate *st, uint64_t h)
 /* The kind of a word with stem hash h (word_kind and end_block's bits); one vocabulary word more in *nvoc. */
 static unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t *nvoc)
 {
-    unsigned k = word_kind(w, n) | xbit(st->exl, h) * K_EXL | xbit(st->exr, h) * K_EXR;
+    unsigned k = word_kind(w, n) | xbits(st, h);
 
     /* the filter first: most words are in no topic, and the table is larger than L1 */
     if (n >= 3 && vbit(st, h) && st->tab[tab_find(st, h)].h) {

@@ -149,7 +149,7 @@ static void test_topics_example_pairs(void)
 
     /*
      * A text phrased like an example shares its bigrams (every pair of its
-     * words starts and ends one: the filters exl and exr let them through);
+     * words starts and ends one: the filter exlr lets them through);
      * the same words in reverse order or apart share none of them.
      */
     start(&r, BW_DIR_INPUT);

@@ -725,7 +725,7 @@ static uint32_t tab_find(const struct tstate *st, uint64_t h)
 }
 
 /* The kind of a word with stem hash h (word_kind and end_block's bits); one vocabulary word more in *nvoc. */
-static unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t *nvoc)
+static inline unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t *nvoc)
 {
     unsigned k = word_kind(w, n) | xbits(st, h);
 

@@ -164,7 +164,6 @@ struct cscratch {
     /* feature accumulation of the current block */
     double acc[BW_CAT__N];
     size_t nfeat;
-    uint32_t hbuf[256];
     uint8_t seen[]; /* lexicon hits of the current block */
 };
 
@@ -346,78 +345,131 @@ static int add_feats(void *ctx, const uint32_t *h, size_t k)
 }
 
 /*
- * The model sums of a block from its word list, when they are exact
- * (bank.exact_max): the bigrams feature by feature, as bw_feat_run_words
- * gives them, but each distinct word hashed once and its unigram weights
- * added once, times its count. Same bits as the feature-by-feature sums.
- * Returns 0, or 1 when the list does not allow it (the caller then sums
- * feature by feature), or BW_ENOMEM.
+ * Adds c[i] times feature f[i] (i < n) to the sums. Only for exact sums
+ * (bank.exact_max): a count times a weight is then the sum of that many
+ * of it, in any order.
  */
-static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct cscratch *es)
+static void add_counted(struct cscratch *es, const uint32_t *f, const uint32_t *c, size_t n)
 {
     const uint32_t mask = (1u << bank.bits) - 1;
-    const unsigned K = bank.k, w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
-    size_t n = tl->n, i, k = 0;
-    uint64_t *hw, prev = 0;
-    uint32_t *cnt, *hb;
-    const uint32_t *ids;
+    const unsigned K = bank.k;
+    size_t i;
 
-    if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
-        return 1;
-    if ((hw = bw_arena_alloc(a, tl->nid * sizeof(*hw))) == NULL ||
-        (cnt = bw_arena_calloc(a, tl->nid * sizeof(*cnt))) == NULL)
-        return BW_ENOMEM;
-    /* each distinct word hashed once (bw_toklist_bytes), then read by id */
-    for (i = 0; i < tl->nid; i++)
-        hw[i] = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
-    /* the ids and the feature buffer through locals, not tl and es at every word (-fno-strict-aliasing) */
-    ids = tl->id;
-    hb = es->hbuf;
-    prev = hw[ids[0]];
-    cnt[ids[0]]++;
-    for (i = 1; i < n; i++) {
-        uint64_t h = hw[ids[i]];
-        cnt[ids[i]]++;
-        if (w2) {
-            hb[k++] = bw_feat_fold(bw_hash_mix(prev, h));
-            if (k == BW_NELEMS(es->hbuf)) {
-                add_feats(es, hb, k);
-                k = 0;
-            }
-        }
-        prev = h;
-    }
-    if (k)
-        add_feats(es, hb, k);
-    if (w1 && K == 3) {
-        /*
-         * The shipped bank: three sums in registers, not in es->acc through
-         * memory at every id (exact in any order, above)
-         */
+    if (K == 3) {
+        /* the shipped bank: three sums in registers, not in es->acc through memory at every feature */
         double a0 = 0, a1 = 0, a2 = 0;
-        for (i = 0; i < tl->nid; i++) {
-            uint32_t f = bw_feat_fold(hw[i]);
-            const float *row = bank.w + (size_t)(f & mask) * 3;
-            double c = (f & 0x80000000u) ? -(double)cnt[i] : (double)cnt[i];
-            if (i + 8 < tl->nid)
-                __builtin_prefetch(bank.w + (size_t)(bw_feat_fold(hw[i + 8]) & mask) * 3);
-            a0 += c * row[0];
-            a1 += c * row[1];
-            a2 += c * row[2];
+        for (i = 0; i < n; i++) {
+            const float *row = bank.w + (size_t)(f[i] & mask) * 3;
+            double x = (f[i] & 0x80000000u) ? -(double)c[i] : (double)c[i];
+            if (i + 8 < n)
+                __builtin_prefetch(bank.w + (size_t)(f[i + 8] & mask) * 3);
+            a0 += x * row[0];
+            a1 += x * row[1];
+            a2 += x * row[2];
         }
         es->acc[0] += a0;
         es->acc[1] += a1;
         es->acc[2] += a2;
-        es->nfeat += n;
-    } else if (w1) {
-        for (i = 0; i < tl->nid; i++) {
-            uint32_t f = bw_feat_fold(hw[i]);
-            const float *row = bank.w + (size_t)(f & mask) * K;
-            double c = (f & 0x80000000u) ? -(double)cnt[i] : (double)cnt[i];
-            unsigned j;
-            for (j = 0; j < K; j++)
-                es->acc[j] += c * row[j];
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const float *row = bank.w + (size_t)(f[i] & mask) * K;
+        double x = (f[i] & 0x80000000u) ? -(double)c[i] : (double)c[i];
+        unsigned j;
+        for (j = 0; j < K; j++)
+            es->acc[j] += x * row[j];
+    }
+}
+
+/*
+ * The model sums of a block from its word list, when they are exact
+ * (bank.exact_max): each distinct word hashed once and its unigram weights
+ * added once, times its count. The bigrams feature by feature, as
+ * bw_feat_run_words gives them; in a text that repeats itself (a few ids,
+ * many words) each distinct pair of ids once, times its count (a set of
+ * the pairs seen, by their ids; a pair past its capacity counts on its
+ * own). Same bits as the feature-by-feature sums. Returns 0, or 1 when
+ * the list does not allow it (the caller then sums feature by feature), or
+ * BW_ENOMEM.
+ */
+static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct cscratch *es)
+{
+    const unsigned w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
+    size_t n = tl->n, nid = tl->nid, i, nb = 0, cmask = 0, nkeys = 0;
+    uint64_t *hw, *ck = NULL, *bk = NULL;
+    uint32_t *cnt, *fw, *cs = NULL, *bf, *bc = NULL, p;
+    const uint32_t *ids = tl->id;
+    int shift = 64 - 4, rep = w2 && 4 * nid <= n;
+
+    if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
+        return 1;
+    if (rep)
+        for (cmask = 15; cmask < 4 * nid; cmask = cmask * 2 + 1)
+            shift--;
+    if ((hw = bw_arena_alloc(a, nid * sizeof(*hw))) == NULL || (fw = bw_arena_alloc(a, nid * sizeof(*fw))) == NULL ||
+        (cnt = bw_arena_calloc(a, nid * sizeof(*cnt))) == NULL || (bf = bw_arena_alloc(a, n * sizeof(*bf))) == NULL)
+        return BW_ENOMEM;
+    if (rep && ((ck = bw_arena_alloc(a, (cmask + 1) * sizeof(*ck))) == NULL ||
+                (cs = bw_arena_alloc(a, (cmask + 1) * sizeof(*cs))) == NULL ||
+                (bk = bw_arena_alloc(a, n * sizeof(*bk))) == NULL || (bc = bw_arena_alloc(a, n * sizeof(*bc))) == NULL))
+        return BW_ENOMEM;
+    /* each distinct word hashed once (bw_toklist_bytes), then read by id */
+    for (i = 0; i < nid; i++) {
+        hw[i] = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
+        fw[i] = bw_feat_fold(hw[i]);
+    }
+    p = ids[0];
+    cnt[p]++;
+    if (!w2) {
+        for (i = 1; i < n; i++)
+            cnt[ids[i]]++;
+    } else if (!rep) {
+        for (i = 1; i < n; i++) {
+            uint32_t id = ids[i];
+            cnt[id]++;
+            bf[i - 1] = bw_feat_fold(bw_hash_mix(hw[p], hw[id]));
+            p = id;
         }
+        add_feats(es, bf, n - 1);
+    } else {
+        /*
+         * no pair of ids is ~0: every slot starts empty; the set stays half
+         * empty. A word's count is that of the pairs it ends, plus the first.
+         */
+        memset(ck, 0xff, (cmask + 1) * sizeof(*ck));
+        for (i = 1; i < n; i++) {
+            uint32_t id = ids[i];
+            uint64_t key = (uint64_t)p << 32 | id;
+            size_t x = (size_t)((key * 0x9e3779b97f4a7c15ull) >> shift);
+            p = id;
+            if (ck[x] == key) { /* most words: a pair met before, at its home slot */
+                bc[cs[x]]++;
+                continue;
+            }
+            while (ck[x] != key && ck[x] != ~0ull)
+                x = (x + 1) & cmask;
+            if (ck[x] == key) {
+                bc[cs[x]]++;
+                continue;
+            }
+            if (2 * nkeys < cmask) {
+                ck[x] = key;
+                cs[x] = (uint32_t)nb;
+                nkeys++;
+            }
+            bk[nb] = key;
+            bc[nb++] = 1;
+        }
+        for (i = 0; i < nb; i++) {
+            uint32_t l = (uint32_t)(bk[i] >> 32), r = (uint32_t)bk[i];
+            bf[i] = bw_feat_fold(bw_hash_mix(hw[l], hw[r]));
+            cnt[r] += bc[i];
+        }
+        add_counted(es, bf, bc, nb);
+        es->nfeat += n - 1;
+    }
+    if (w1) {
+        add_counted(es, fw, cnt, nid);
         es->nfeat += n;
     }
     return 0;
@@ -440,8 +492,9 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             return rv;
         if (rv) {
             struct bw_tokit it;
+            uint32_t hbuf[256]; /* here, not in the scratch the engine zeroes at every evaluation */
             bw_tokit_init(&it, tl, ev->text->view, ev->text->len);
-            bw_feat_run_words(&it, bank.flags, es->hbuf, BW_NELEMS(es->hbuf), add_feats, es);
+            bw_feat_run_words(&it, bank.flags, hbuf, BW_NELEMS(hbuf), add_feats, es);
         }
     }
     bw_content_dense(es->lex, x);

@@ -374,6 +374,7 @@ static int encoded_run(const unsigned char *u, size_t a, size_t j)
  * apply()), since every long run is found and each run is judged alone.
  */
 #define ENC_H (BW_LEX_ENCODED_MIN / 2)
+_Static_assert(ENC_H >= 32, "bw_lex_encoded reads 32 bytes of a window");
 
 float bw_lex_encoded(const char *v, size_t n)
 {
@@ -382,7 +383,18 @@ float bw_lex_encoded(const char *v, size_t n)
 
     for (p = 0; p + ENC_H < n; p += ENC_H) {
         size_t a, j, k;
+        uint64_t x[4], any;
         int in = 1;
+        /*
+         * A byte below '+' (space, newline) or above 0x7f in the window's
+         * first 32 bytes: no run covers it. Eight bytes at a time (a
+         * borrow only crosses into a byte above one already caught).
+         */
+        memcpy(x, u + p, sizeof(x));
+        any = ((x[0] - 0x2b2b2b2b2b2b2b2bull) | x[0]) | ((x[1] - 0x2b2b2b2b2b2b2b2bull) | x[1]) |
+              ((x[2] - 0x2b2b2b2b2b2b2b2bull) | x[2]) | ((x[3] - 0x2b2b2b2b2b2b2b2bull) | x[3]);
+        if (any & 0x8080808080808080ull)
+            continue;
         for (k = 0; k <= ENC_H && in; k += ENC_H / 8)
             in = enc_cls[u[p + k]] != 0;
         if (!in)

@@ -55,7 +55,7 @@
 #define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
 #define VB_BITS 32768 /* bits of the vocabulary filter (vbits) */
 #define VB_BIT(h) ((uint32_t)((h) >> 40) & (VB_BITS - 1))
-#define XW_BITS 1024  /* bits of the examples' word filters (exl, exr) */
+#define XW_BITS 1024  /* positions of the examples' word filter (exlr) */
 #define XW_BIT(h) ((uint32_t)((h) >> 40) & (XW_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
@@ -256,25 +256,19 @@ struct tstate {
      */
     uint64_t vbits[VB_BITS / 64];
     /*
-     * A bit per stem hash that starts (exl) or ends (exr) a bigram of the
-     * examples (XW_BIT): a block's bigram is hashed and looked up only when
-     * its first word may start one and its second may end one. Otherwise it
-     * is no example's bigram, but for a collision of two 64-bit bigram
-     * hashes, which the look-up would have counted as a share.
+     * Two bits per stem hash (XW_BIT): it starts (1) or ends (2) a bigram of
+     * the examples. A block's bigram is hashed and looked up only when its
+     * first word may start one and its second may end one. Otherwise it is
+     * no example's bigram, but for a collision of two 64-bit bigram hashes,
+     * which the look-up would have counted as a share.
      */
-    uint64_t exl[XW_BITS / 64], exr[XW_BITS / 64];
+    uint64_t exlr[XW_BITS / 32];
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
 #define BIG_FAST_WORDS (BIG_SLOTS / 2 + 1)
 
 struct tscratch {
-    uint32_t nwords;
-    int cue;
-    uint32_t nbig;
-    int used; /* seen and bigs hold a block's words */
-    uint64_t seen[SEEN_SLOTS];
-    uint64_t *bigs; /* word bigrams of a long block, for the example match (in the arena) */
     float *score; /* this block, by topic */
     float *best;  /* over blocks */
     float *phrase;
@@ -455,8 +449,8 @@ static int add_examples(struct tstate *st, const struct bw_topic_item *it, uint3
             uint64_t h = stemhash(tk.w, tk.len);
             if (prev) {
                 st->big[base + cnt++] = bigram(prev, h);
-                st->exl[XW_BIT(prev) / 64] |= 1ull << (XW_BIT(prev) % 64);
-                st->exr[XW_BIT(h) / 64] |= 1ull << (XW_BIT(h) % 64);
+                st->exlr[XW_BIT(prev) / 32] |= 1ull << 2 * (XW_BIT(prev) % 32);
+                st->exlr[XW_BIT(h) / 32] |= 2ull << 2 * (XW_BIT(h) % 32);
             }
             prev = h;
         }
@@ -678,19 +672,24 @@ static int cue_word(const char *w, size_t n)
            is("attorney") || is("doctor");
 }
 
-/* What a word says of the text's intent (word_kind); K_FIRST and K_CUE are es->cue's bits. */
+/*
+ * What a word says of the text's intent (word_kind); K_FIRST and K_CUE are
+ * the bits of end_block's cue. Each bit a pair of words tests in the
+ * second word is that of the first shifted left once (K_YOU, K_EXR), so
+ * one AND tells a pair that needs a look from the most that do not.
+ */
 #define K_CUE 1   /* a request word: advise, diagnose, should, ... */
 #define K_FIRST 2 /* first person: the text is about the writer's own situation */
-#define K_YOU 4
-#define K_MODAL 8 /* can, could, would: before "you", asking for a judgement */
-#define K_VOCAB 16 /* three bytes or more and in the vocabulary filter: may be a topic word (end_block's, not word_kind's) */
-#define K_EXL 32   /* may start an example's bigram (exl; end_block's by id only) */
-#define K_EXR 64   /* may end one (exr) */
+#define K_MODAL 4 /* can, could, would: before "you", asking for a judgement */
+#define K_YOU 8
+#define K_VOCAB 16 /* three bytes or more and in the vocabulary (st->tab): a topic word (end_block's, not word_kind's) */
+#define K_EXL 32   /* may start an example's bigram (exlr; end_block's) */
+#define K_EXR 64   /* may end one */
 
-/* Is bit XW_BIT(h) of filter f set? */
-static inline unsigned xbit(const uint64_t *f, uint64_t h)
+/* K_EXL and K_EXR of stem hash h (exlr): its two bits, in one load */
+static inline unsigned xbits(const struct tstate *st, uint64_t h)
 {
-    return (unsigned)(f[XW_BIT(h) / 64] >> (XW_BIT(h) % 64)) & 1;
+    return (unsigned)(st->exlr[XW_BIT(h) / 32] >> 2 * (XW_BIT(h) % 32) & 3) * K_EXL;
 }
 
 /* May stem hash h be in the vocabulary (st->tab)? No means no. */
@@ -715,144 +714,207 @@ static unsigned word_kind(const char *w, size_t n)
     return k;
 }
 
+/* Is stem hash h in the vocabulary? The slot of its first entry, or one that is empty. */
+static uint32_t tab_find(const struct tstate *st, uint64_t h)
+{
+    uint32_t s;
+
+    for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)
+        ;
+    return s;
+}
+
+/* The kind of a word with stem hash h (word_kind and end_block's bits); one vocabulary word more in *nvoc. */
+static inline unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t *nvoc)
+{
+    unsigned k = word_kind(w, n) | xbits(st, h);
+
+    /* the filter first: most words are in no topic, and the table is larger than L1 */
+    if (n >= 3 && vbit(st, h) && st->tab[tab_find(st, h)].h) {
+        k |= K_VOCAB;
+        (*nvoc)++;
+    }
+    return k;
+}
+
+/*
+ * Adds the vocabulary weights of the words seq[0..n) (ids into hc and kc;
+ * NULL: 0..n-1) to score, each distinct stem once, in order. seen (smask + 1
+ * slots, zeroed) holds at most SEEN_SLOTS / 2 stems: past that a new stem
+ * counts at each of its words, as it always has.
+ */
+static void add_vocab(const struct tstate *st, float *score, const uint64_t *hc, const uint8_t *kc,
+                      const uint32_t *seq, size_t n, uint64_t *seen, uint32_t smask)
+{
+    uint32_t nseen = 0, s, k;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t id = seq ? seq[i] : (uint32_t)i;
+        uint64_t h = hc[id];
+        if (!(kc[id] & K_VOCAB))
+            continue;
+        for (k = (uint32_t)h & smask; seen[k] && seen[k] != h; k = (k + 1) & smask)
+            ;
+        if (seen[k] == h)
+            continue;
+        if (nseen < SEEN_SLOTS / 2) {
+            seen[k] = h;
+            nseen++;
+        }
+        for (s = tab_find(st, h); st->tab[s].h; s = (s + 1) & st->mask)
+            if (st->tab[s].h == h)
+                score[st->tab[s].topic] += st->tab[s].w;
+    }
+}
+
+/*
+ * A pair of words whose bits tell (the first's kind AND the second's
+ * shifted right) a modal before "you" or maybe an example's bigram b: the
+ * shares of the examples holding b, the first time the block has it.
+ * Returns the cue bit the pair sets.
+ */
+static int pair(const struct tstate *st, unsigned bits, uint64_t b, uint32_t *shared, uint8_t *ebseen)
+{
+    uint32_t k, j;
+
+    if ((bits & K_EXL) && ((st->ebbits[EB_BIT(b) / 64] >> (EB_BIT(b) % 64)) & 1)) {
+        k = eb_find(st, b);
+        if (st->eb[k].b && !ebseen[k]) {
+            ebseen[k] = 1;
+            for (j = 0; j < st->eb[k].n; j++)
+                shared[st->ebex[st->eb[k].off + j]]++;
+        }
+    }
+    return (bits & K_MODAL) != 0;
+}
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     const struct tstate *st = stp;
     struct tscratch *es = esp;
     const struct bw_text *tx = ev->text;
+    struct bw_arena *a = &ev->w->arena;
     const struct bw_toklist *tl;
-    struct bw_tokit it;
-    const struct bw_tok *t;
-    uint64_t *hc = NULL;
-    uint8_t *kc = NULL;
-    unsigned pk = 0;
-    uint32_t i, k, nseen = 0, nwords = 0;
-    size_t wi, nw;
+    uint64_t *hc, *seen, *bigs = NULL;
+    uint8_t *kc;
     const uint32_t *ids;
-    int cue = 0;
-    uint64_t ph = 0;
-    int have_prev = 0;
+    unsigned pk = 0, any = 0;
+    uint32_t i, k, nid, nvoc = 0, nbig = 0, smask, pid = 0;
+    size_t wi, nw;
+    int cue;
     float damp;
     uint32_t *shared = NULL; /* fast example match: shares by example */
     uint8_t *ebseen = NULL;  /* and which of st->eb the block has had */
 
-    es->nwords = 0;
-    es->cue = 0;
-    es->nbig = 0;
-    /* the scratch comes zeroed: only a second block needs it cleared */
-    if (es->used)
-        memset(es->seen, 0, sizeof(es->seen));
-    es->used = 1;
     tl = bw_eval_words(ev);
     if (st->nex) {
         if (tl && tl->n <= BIG_FAST_WORDS) {
-            if ((shared = bw_arena_calloc(&ev->w->arena, st->nex * sizeof(*shared))) == NULL ||
-                (ebseen = bw_arena_calloc(&ev->w->arena, st->ebmask + 1)) == NULL)
+            if ((shared = bw_arena_calloc(a, st->nex * sizeof(*shared))) == NULL ||
+                (ebseen = bw_arena_calloc(a, st->ebmask + 1)) == NULL)
                 return BW_ENOMEM;
-        } else if ((es->bigs = bw_arena_calloc(&ev->w->arena, BIG_SLOTS * sizeof(*es->bigs))) == NULL) {
+        } else if ((bigs = bw_arena_calloc(a, BIG_SLOTS * sizeof(*bigs))) == NULL) {
             return BW_ENOMEM;
         }
     }
-    /* stem hashes and kinds by word id: each distinct word once, in one loop (bw_toklist_bytes) */
+    /*
+     * The stem hash and kind of each distinct word once, by id (in order of
+     * first appearance); without a list each word is its own id. What
+     * follows reads a word as its id alone (4 bytes a word, in order).
+     */
     if (tl) {
-        if ((hc = bw_arena_alloc(&ev->w->arena, (tl->nid + 1) * sizeof(*hc))) == NULL ||
-            (kc = bw_arena_alloc(&ev->w->arena, tl->nid + 1)) == NULL)
+        nw = tl->n;
+        nid = tl->nid;
+    } else {
+        struct bw_tokit it;
+        for (nw = 0, bw_tokit_init(&it, NULL, tx->view, tx->len); bw_tokit_next(&it); nw++)
+            ;
+        nid = (uint32_t)nw;
+    }
+    if ((hc = bw_arena_alloc(a, (nid + 1) * sizeof(*hc))) == NULL || (kc = bw_arena_alloc(a, nid + 1)) == NULL)
+        return BW_ENOMEM;
+    if (tl) {
+        ids = tl->id;
+    } else {
+        uint32_t *x = bw_arena_alloc(a, (nw + 1) * sizeof(*x));
+        if (x == NULL)
             return BW_ENOMEM;
-        for (i = 0; i < tl->nid; i++) {
+        for (i = 0; i < nid; i++)
+            x[i] = i;
+        ids = x;
+    }
+    if (tl) {
+        for (i = 0; i < nid; i++) {
             /* stemhash() with the stem the list found */
             const char *w = bw_toklist_bytes(tl, i);
             uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
-            kc[i] = (uint8_t)(word_kind(w, bw_toklist_len(tl, i)) |
-                              (bw_toklist_len(tl, i) >= 3 && vbit(st, hc[i]) ? K_VOCAB : 0) |
-                              xbit(st->exl, hc[i]) * K_EXL | xbit(st->exr, hc[i]) * K_EXR);
+            kc[i] = (uint8_t)kind_of(st, w, bw_toklist_len(tl, i), hc[i], &nvoc);
+            any |= kc[i];
+        }
+    } else {
+        struct bw_tokit it;
+        const struct bw_tok *t;
+        bw_tokit_init(&it, NULL, tx->view, tx->len);
+        for (i = 0; i < nid && (t = bw_tokit_next(&it)) != NULL; i++) {
+            hc[i] = stemhash_tok(t->w, t->len);
+            kc[i] = (uint8_t)kind_of(st, t->w, t->len, hc[i], &nvoc);
+            any |= kc[i];
         }
     }
     /*
-     * With a list, the words are read as their ids alone (4 bytes a word, in
-     * order), never as their 64-byte slots: what this loop needs of a word
-     * (stem hash, kind, length) depends on the word alone.
+     * Each distinct stem counts once, at its first word: by id, in the same
+     * order, when the seen set cannot fill; else word by word.
      */
-    bw_tokit_init(&it, tl, tx->view, tx->len);
-    /* the word count, cue bits and the list in locals, not es and tl at every word (-fno-strict-aliasing) */
-    nw = tl ? tl->n : 0;
-    ids = tl ? tl->id : NULL;
-    for (wi = 0;; wi++) {
-        uint64_t h;
-        uint32_t s;
-        unsigned k8;
-        if (hc) {
-            uint32_t id;
-            if (wi >= nw)
-                break;
-            id = ids[wi];
-            h = hc[id];
-            k8 = kc[id];
-        } else {
-            if ((t = bw_tokit_next(&it)) == NULL)
-                break;
-            h = stemhash_tok(t->w, t->len);
-            k8 = word_kind(t->w, t->len) | (t->len >= 3 && vbit(st, h) ? K_VOCAB : 0);
-        }
-        nwords++;
-        cue |= k8 & (K_FIRST | K_CUE);
-        /* "can you", "should you", "could you" + a request: asking for a judgement */
-        if ((k8 & K_YOU) && (pk & K_MODAL))
-            cue |= 1;
-        /*
-         * with shared, k8 has K_EXL and K_EXR (by id); the first word's pk
-         * is 0. Most pairs of words are no example's (see exl)
-         */
-        if (shared) {
-            uint64_t b = bigram(ph, h);
-            if (!(pk & (k8 >> 1) & K_EXL) || !((st->ebbits[EB_BIT(b) / 64] >> (EB_BIT(b) % 64)) & 1))
-                k = st->ebmask + 1; /* not an example's */
-            else
-                k = eb_find(st, b);
-            if (k <= st->ebmask && st->eb[k].b && !ebseen[k]) {
-                uint32_t j;
-                ebseen[k] = 1;
-                for (j = 0; j < st->eb[k].n; j++)
-                    shared[st->ebex[st->eb[k].off + j]]++;
-            }
-        } else if (st->nex && have_prev && es->nbig < BIG_SLOTS / 2) {
-            uint64_t b = bigram(ph, h);
-            for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
-                ;
-            if (!es->bigs[k]) {
-                es->bigs[k] = b;
-                es->nbig++;
-            }
-        }
-        pk = k8;
-        ph = h;
-        have_prev = 1;
-        if (!(k8 & K_VOCAB))
-            continue;
-        /* function words are not in the table: no need to test for them first */
-        for (s = (uint32_t)h & st->mask; st->tab[s].h && st->tab[s].h != h; s = (s + 1) & st->mask)
+    if (nvoc > SEEN_SLOTS / 2) {
+        if ((seen = bw_arena_calloc(a, SEEN_SLOTS * sizeof(*seen))) == NULL)
+            return BW_ENOMEM;
+        add_vocab(st, es->score, hc, kc, ids, nw, seen, SEEN_SLOTS - 1);
+    } else if (nvoc) {
+        for (smask = 15; smask < 2 * nvoc; smask = smask * 2 + 1)
             ;
-        if (!st->tab[s].h)
-            continue;
-        /* each distinct word counts once */
-        for (k = (uint32_t)h & (SEEN_SLOTS - 1); es->seen[k] && es->seen[k] != h; k = (k + 1) & (SEEN_SLOTS - 1))
-            ;
-        if (es->seen[k] == h)
-            continue;
-        if (nseen < SEEN_SLOTS / 2) {
-            es->seen[k] = h;
-            nseen++;
-        }
-        for (; st->tab[s].h; s = (s + 1) & st->mask)
-            if (st->tab[s].h == h)
-                es->score[st->tab[s].topic] += st->tab[s].w;
+        if ((seen = bw_arena_calloc(a, (smask + 1) * sizeof(*seen))) == NULL)
+            return BW_ENOMEM;
+        add_vocab(st, es->score, hc, kc, NULL, nid, seen, smask);
     }
-    es->nwords = nwords;
-    es->cue = cue;
+    cue = (int)(any & (K_FIRST | K_CUE));
+    /*
+     * The pairs of words: "can you", "should you", "could you" + a request
+     * asks for a judgement; an example's bigrams, of a long block every
+     * one. Most pairs are neither (K_EXL: most are no example's), told by
+     * one AND.
+     */
+    if (bigs) {
+        for (wi = 0; wi < nw; wi++) {
+            uint32_t id = ids[wi];
+            unsigned k8 = kc[id];
+            if (wi && nbig < BIG_SLOTS / 2) {
+                uint64_t b = bigram(hc[pid], hc[id]);
+                for (k = (uint32_t)b & (BIG_SLOTS - 1); bigs[k] && bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                    ;
+                if (!bigs[k]) {
+                    bigs[k] = b;
+                    nbig++;
+                }
+            }
+            if (pk & (k8 >> 1) & K_MODAL)
+                cue |= 1;
+            pk = k8;
+            pid = id;
+        }
+    } else {
+        for (wi = 0; wi < nw; wi++) {
+            unsigned k8 = kc[ids[wi]];
+            /* the first word's pk is 0 */
+            if (pk & (k8 >> 1) & (K_MODAL | K_EXL))
+                cue |= pair(st, pk & (k8 >> 1), bigram(hc[ids[wi - 1]], hc[ids[wi]]), shared, ebseen);
+            pk = k8;
+        }
+    }
     /* long texts gather chance hits: damp beyond 40 words; impersonal texts ask for no advice */
-    damp = es->nwords > 40 ? sqrtf(40.0f / (float)es->nwords) : 1.0f;
-    if (!(es->cue & 2))
-        damp *= (es->cue & 1) ? 0.8f : 0.55f;
+    damp = nw > 40 ? sqrtf(40.0f / (float)nw) : 1.0f;
+    if (!(cue & 2))
+        damp *= (cue & 1) ? 0.8f : 0.55f;
     /* a text phrased like one of the examples ("Is now a good time to buy ethereum?") */
     for (i = 0; i < st->nex; i++) {
         uint32_t e, sh = 0, nb = st->eoff[i + 1] - st->eoff[i];
@@ -863,9 +925,9 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         } else {
             for (e = st->eoff[i]; e < st->eoff[i + 1]; e++) {
                 uint64_t b = st->big[e];
-                for (k = (uint32_t)b & (BIG_SLOTS - 1); es->bigs[k] && es->bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
+                for (k = (uint32_t)b & (BIG_SLOTS - 1); bigs[k] && bigs[k] != b; k = (k + 1) & (BIG_SLOTS - 1))
                     ;
-                sh += es->bigs[k] == b;
+                sh += bigs[k] == b;
             }
         }
         if (sh >= EX_MIN_BIGRAMS && (float)sh >= EX_MIN_SHARE * (float)nb &&

@@ -149,7 +149,7 @@ static void test_topics_example_pairs(void)
 
     /*
      * A text phrased like an example shares its bigrams (every pair of its
-     * words starts and ends one: the filters exl and exr let them through);
+     * words starts and ends one: the filter exlr lets them through);
      * the same words in reverse order or apart share none of them.
      */
     start(&r, BW_DIR_INPUT);
@@ -165,7 +165,43 @@ static void test_topics_example_pairs(void)
     stop(&r);
 }
 
+static void test_topics_stem_once(void)
+{
+    struct run r;
+    float once, again;
+
+    /* a stem counts once per block, however many of its words (and forms) the text repeats */
+    start(&r, BW_DIR_INPUT);
+    eval(&r, "should I invest in stocks");
+    once = score_of(&r, 1);
+    eval(&r, "should I invest in stocks stock stocks");
+    again = score_of(&r, 1);
+    CU_ASSERT(once > 0);
+    CU_ASSERT_EQUAL(once, again);
+    stop(&r);
+}
+
+static void test_topics_example_in_long_text(void)
+{
+    struct run r;
+    char buf[16384];
+    size_t n = 0;
+
+    /* past BIG_FAST_WORDS words the block's bigrams go through a set: an example in it still counts, undamped */
+    start(&r, BW_DIR_INPUT);
+    while (n + 60 < 12000) {
+        memcpy(buf + n, "The river runs past the old mill and into the quiet valley. ", 60);
+        n += 60;
+    }
+    memcpy(buf + n, "Which stocks should I buy this year?", 36);
+    buf[n + 36] = '\0';
+    CU_ASSERT_EQUAL(eval(&r, buf), 2);
+    stop(&r);
+}
+
 static const struct bw_test tests[] = {
+    {"test_topics_stem_once", test_topics_stem_once},
+    {"test_topics_example_in_long_text", test_topics_example_in_long_text},
     {"test_topics_example_pairs", test_topics_example_pairs},
     {"test_topics_detect", test_topics_detect},
     {"test_topics_wordnet", test_topics_wordnet},

@@ -272,16 +272,26 @@ static inline unsigned sent_flag(const unsigned char *u, size_t st)
     return (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
 }
 
-static int push_slot(struct bw_toklist *tl)
+static void stop_ensure(void);
+static inline int stop_probe(uint64_t a, uint64_t b);
+static inline size_t stem_len(const char *w, size_t n);
+
+/*
+ * Grows the list's arrays to want words at least: the slots and flags, a
+ * narrow list's w16 and len8, and the ids, keys and infos (a narrow list
+ * numbers each word as it reads it).
+ */
+static int reserve(struct bw_toklist *tl, size_t want)
 {
     size_t ncap;
     struct bw_tok *nt;
 
-    if (tl->n < tl->cap)
+    if (want <= tl->cap)
         return BW_OK;
-    ncap = tl->cap ? tl->cap * 2 : 1024;
-    if (ncap > BW_MAX_TOKLIST)
+    if (want > BW_MAX_TOKLIST)
         return BW_ELIMIT;
+    for (ncap = 1024; ncap < want; ncap *= 2)
+        ;
     if ((nt = realloc(tl->t, ncap * sizeof(*nt))) == NULL)
         return BW_ENOMEM;
     tl->t = nt;
@@ -301,37 +311,252 @@ static int push_slot(struct bw_toklist *tl)
             return BW_ENOMEM;
         tl->len8 = nl;
     }
+    {
+        uint32_t *ni = realloc(tl->id, ncap * sizeof(*ni));
+        struct bw_tokkey *nk;
+        uint8_t *nf;
+        if (ni == NULL)
+            return BW_ENOMEM;
+        tl->id = ni;
+        if ((nk = realloc(tl->key, ncap * sizeof(*nk))) == NULL)
+            return BW_ENOMEM;
+        tl->key = nk;
+        if ((nf = realloc(tl->info, ncap)) == NULL)
+            return BW_ENOMEM;
+        tl->info = nf;
+    }
     tl->cap = ncap;
     return BW_OK;
 }
 
 /*
+ * Word ids are found through an open-addressing table of 32-bit entries:
+ * the id in the low ID_BITS, bits of the word's hash above them (its
+ * tag; the top bit set, so that no entry is zero), so that a probe tells
+ * an empty slot, and all but always a match, from the entry alone; the
+ * key is read only to confirm. The chain from one word's bytes to its id
+ * (hash, entry, key, compare) held the numbering's most expensive
+ * branch, where a text's new words and repeats alternate as good as
+ * randomly. A word of more than 16 bytes flips a tag bit: a shorter word
+ * with the same key (its first 16 bytes) has the same length, so its
+ * confirmation compares the key only.
+ *
+ * Between runs the table is all zero: a run zeroes the entries it wrote,
+ * one per id, found again from the keys (tab_clear), rather than clearing
+ * the slots it uses whole before use (16 KB for a 4 KB text that holds a
+ * few hundred distinct words; 8% of the narrow list's instructions).
+ */
+#define ID_BITS 15
+#define ID_MASK ((1u << ID_BITS) - 1)
+_Static_assert(BW_MAX_TOKLIST <= ID_MASK, "an id fits in ID_BITS");
+/* a slot is the hash's top 15 bits (masked), its tag the 17 below: a table has at most 2 * BW_MAX_TOKLIST slots */
+_Static_assert(2 * BW_MAX_TOKLIST <= 1u << 15, "slots fit in the hash's top 15 bits");
+#define SLOT(h, mask) ((uint32_t)((h) >> 49) & (mask))
+#define TAG(h, len) ((((uint32_t)((h) >> 17) & ~ID_MASK) ^ ((len) > 16 ? 0x40000000u : 0)) | 0x80000000u)
+
+/* A word's hash from its key (its first 16 bytes, zero-padded): longer words that share them meet in the compare. */
+static inline uint64_t key_hash(uint64_t a, uint64_t b)
+{
+    return a * 0x9e3779b97f4a7c15ull ^ b * 0xbf58476d1ce4e5b9ull;
+}
+
+/* Makes tl->tab hold want slots (a power of two), all zero. */
+static int tab_size(struct bw_toklist *tl, size_t want)
+{
+    uint32_t *nt;
+
+    if (want <= tl->tabcap)
+        return BW_OK;
+    if ((nt = calloc(want, sizeof(*nt))) == NULL)
+        return BW_ENOMEM;
+    free(tl->tab);
+    tl->tab = nt;
+    tl->tabcap = want;
+    return BW_OK;
+}
+
+/* Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots. */
+static void tab_clear(uint32_t *tab, uint32_t mask, const struct bw_tokkey *key, uint32_t nid)
+{
+    uint32_t k, s;
+
+    for (k = 0; k < nid; k++) {
+        uint64_t h = key_hash(key[k].a, key[k].b);
+        for (s = SLOT(h, mask); tab[s] != (TAG(h, key[k].len) | k); s = (s + 1) & mask)
+            ;
+        tab[s] = 0;
+    }
+}
+
+/* The first 16 bytes of word w, zero-padded (16 bytes of w readable: a slot's w or a w16). */
+static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(a, w, 8);
+    memcpy(b, w + 8, 8);
+    if (n < 8) {
+        *a &= (1ull << (8 * n)) - 1;
+        *b = 0;
+    } else if (n < 16) {
+        *b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+    }
+#else
+    unsigned char k[16];
+
+    memset(k, 0, sizeof(k));
+    memcpy(k, w, n < 16 ? n : 16);
+    memcpy(a, k, 8);
+    memcpy(b, k + 8, 8);
+#endif
+}
+
+/* The numbering's state: the table (mask + 1 slots in use), the keys and infos by id, the list's slots. */
+struct numb {
+    uint32_t *tab;
+    struct bw_tokkey *key;
+    uint8_t *info;
+    const struct bw_tok *tt;
+    uint32_t mask, nid;
+};
+
+/*
+ * A new id for word i of a list (its key a, b, its bytes w, a slot's when
+ * it is longer than 16, its flags f) at the empty slot s. stop: find the
+ * function-word bit (lists with slots: only grounding reads the bit, and
+ * it asks for a full list; the eighth pass found the probe here cheaper
+ * than anywhere after).
+ */
+static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a,
+                                                             uint64_t b, size_t len, size_t i, const char *w,
+                                                             unsigned f, int stop)
+{
+    uint32_t d = nb->nid++;
+    struct bw_tokkey *k = &nb->key[d];
+
+    k->a = a;
+    k->b = b;
+    k->len = (uint32_t)len;
+    k->first = (uint32_t)i;
+    /* a function word has at most 10 bytes: its key is a, b (stop_has) */
+    nb->info[d] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
+                            (stop && len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
+    nb->tab[s] = tag | d;
+    return d;
+}
+
+/* Does the id in entry x hold the word a, b, len, w (len <= 16 when short)? */
+static inline __attribute__((always_inline)) int same_word(const struct numb *nb, uint32_t x, uint64_t a, uint64_t b,
+                                                           size_t len, const char *w, int short_w)
+{
+    const struct bw_tokkey *k = &nb->key[x & ID_MASK];
+
+    return k->a == a && k->b == b &&
+           (short_w || len <= 16 || (k->len == len && memcmp(nb->tt[k->first].w + 16, w + 16, len - 16) == 0));
+}
+
+/* The probe on past slot s, which holds another word (as number_word): out of the reading loop. */
+static __attribute__((noinline)) uint32_t probe_on(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a, uint64_t b,
+                                                   size_t len, size_t i, const char *w, unsigned f, int stop)
+{
+    uint32_t x;
+
+    for (s = (s + 1) & nb->mask; (x = nb->tab[s]) != 0; s = (s + 1) & nb->mask)
+        if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, 0))
+            return x & ID_MASK;
+    return new_id(nb, s, tag, a, b, len, i, w, f, stop);
+}
+
+/*
+ * The id of word i of a list, its key a, b, its bytes w and flags f (as
+ * new_id); short_w: it is known to be 16 bytes at most. A word found at
+ * its first slot or new there costs no loop: the probe goes on out of
+ * line (probe_on), which keeps the reading loop's registers.
+ */
+static inline __attribute__((always_inline)) uint32_t number_word(struct numb *nb, uint64_t a, uint64_t b, size_t len,
+                                                                  size_t i, const char *w, unsigned f, int stop,
+                                                                  int short_w)
+{
+    uint64_t h = key_hash(a, b);
+    uint32_t s = SLOT(h, nb->mask), tag = TAG(h, short_w ? 0 : len), x = nb->tab[s];
+
+    if (x == 0)
+        return new_id(nb, s, tag, a, b, len, i, w, f, stop);
+    if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, short_w))
+        return x & ID_MASK;
+    return probe_on(nb, s, tag, a, b, len, i, w, f, stop);
+}
+
+#ifdef __SSE2__
+/* 16 bytes 0xff, then 16 zero: from lenmask + 16 - len, a mask of a word's len first bytes */
+static const unsigned char lenmask[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* The two halves of y, as memcpy would put them. */
+static inline void vec_key(__m128i y, uint64_t *a, uint64_t *b)
+{
+#ifdef __x86_64__
+    *a = (uint64_t)_mm_cvtsi128_si64(y);
+    *b = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(y, y));
+#else
+    memcpy(a, &y, 8);
+    memcpy(b, (const char *)&y + 8, 8);
+#endif
+}
+#endif
+
+/*
  * full: every flag of bw_tok_next(); else (bw_toklist_run_lean) only
  * BW_TOKF_DIGIT is found on the words read from the masks, no sentence
  * starts and no case flags: a constant, so each caller gets its own copy.
+ * narrow: the words numbered as they are read, their first 16 bytes still
+ * in a register (a narrow list: bw_toklist_run); else numbered after by
+ * number_slots().
  */
 static inline __attribute__((always_inline)) int read_words(struct bw_toklist *tl, const char *s, size_t n, int full,
                                                             int narrow)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce, nw, capw;
+    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce, nw;
     struct bw_tokmask *m;
     struct bw_tok *T;
     struct bw_tokw *W;
     uint8_t *F, *L;
     uint64_t carry = 0, ms, me;
-    int rv;
+    uint32_t *id;
+    struct numb nb = {0};
+    int rv = BW_OK;
 
     tl->n = 0;
+    tl->nid = 0;
     /* the masks take 5 bits a byte: longer texts are read by each scorer itself, as before the list */
     if (n > 2 * (size_t)BW_MAX_TOKLIST)
         return BW_ELIMIT;
+    /*
+     * words are one byte at least and a byte apart: the arrays are grown
+     * here for (n + 1) / 2 of them, not tested at every word
+     */
+    if ((rv = reserve(tl, (n + 1) / 2)) != BW_OK)
+        return rv;
     if (nch + 1 > tl->mcap) {
         struct bw_tokmask *nm = realloc(tl->m, (nch + 1) * sizeof(*nm));
         if (nm == NULL)
             return BW_ENOMEM;
         tl->m = nm;
         tl->mcap = nch + 1;
+    }
+    if (narrow) {
+        /*
+         * a text of n bytes holds at most (n + 1) / 2 words, so ids fill at
+         * most half of the slots: no slot is written before its id is
+         * found, so a larger table costs no more than the slots touched
+         */
+        size_t want = 64;
+        while (want < n + 1 && want < 2 * (size_t)BW_MAX_TOKLIST)
+            want <<= 1;
+        if ((rv = tab_size(tl, want)) != BW_OK)
+            return rv;
+        nb.mask = (uint32_t)want - 1;
+        nb.tab = tl->tab;
     }
     m = tl->m;
     {
@@ -380,22 +605,23 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
      * each word's slot address on the last word's store.
      */
     nw = 0;
-    capw = tl->cap;
     T = tl->t;
     F = tl->flags;
     W = tl->w16;
     L = tl->len8;
+    id = tl->id;
+    nb.key = tl->key;
+    nb.info = tl->info;
+    nb.tt = T;
     for (;;) {
         struct bw_tok *t;
-        uint64_t up, let;
+        uint64_t up, let, a, b;
         size_t st, e, len, j;
         unsigned f;
 
         while (ms == 0) {
-            if (++cs >= nch) {
-                tl->n = nw;
-                return BW_OK;
-            }
+            if (++cs >= nch)
+                goto done;
             ms = m[cs].s;
         }
         st = cs * 64 + (size_t)__builtin_ctzll(ms);
@@ -404,37 +630,29 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             me = m[++ce].e; /* every start has its end, the last in the chunk after the last */
         e = ce * 64 + (size_t)__builtin_ctzll(me);
         me &= me - 1;
-        if (nw == capw) {
-            tl->n = nw;
-            if ((rv = push_slot(tl)) != 0) {
-                tl->n = 0;
-                return rv;
-            }
-            capw = tl->cap;
-            T = tl->t;
-            F = tl->flags;
-            W = tl->w16;
-            L = tl->len8;
-        }
         t = &T[nw];
         len = e - st;
 #ifdef __SSE2__
-        if (len <= FAST_MAX && st + 16 <= n) {
+        if (len < FAST_MAX && st + 16 <= n) {
             /*
              * The word's 16 bytes at once: its class bits from the vector
              * (not from the masks, a shift pair each), and lower-cased into
-             * the slot; the bytes past the word are never read.
+             * the slot (or 0x20: an ASCII letter or digit); the bytes past
+             * the word are never read. A byte >= 0x80 in it, or an
+             * apostrophe after it (that may join the next run), sends it
+             * to the general reader: one test of the vector (the byte after
+             * the word is in it), not a load and compares of that byte.
              */
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
-            __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
-            __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
-            __m128i dg16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+            __m128i ap = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60)));
+            __m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));
             uint32_t lm = (uint32_t)((1ul << len) - 1);
-            if (((uint32_t)_mm_movemask_epi8(x) & lm) != 0 ||
-                (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W)))
+            if (((uint32_t)_mm_movemask_epi8(_mm_or_si128(x, ap)) & (2 * lm + 1)) != 0)
                 goto general;
             f = 0;
             if (full) {
+                __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+                __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
                 up = (uint32_t)_mm_movemask_epi8(up16) & lm;
                 let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
                 f = sent_flag(u, st);
@@ -443,10 +661,19 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
                     f |= BW_TOKF_ALLCAP;
             }
-            if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
+            /* of letters and digits, digits are the bytes below ':' */
+            if ((uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(':'))) & lm)
                 f |= BW_TOKF_DIGIT;
-            _mm_storeu_si128((__m128i *)(void *)(narrow ? W[nw].w : t->w),
-                             _mm_add_epi8(x, _mm_and_si128(up16, _mm_set1_epi8(0x20))));
+            if (narrow) {
+                /* zero-padded (past the word w16 is undefined): the key as it is, no masking */
+                y = _mm_and_si128(y, _mm_loadu_si128((const __m128i *)(const void *)(lenmask + 16 - len)));
+                _mm_storeu_si128((__m128i *)(void *)W[nw].w, y);
+                vec_key(y, &a, &b);
+                L[nw] = (uint8_t)len;
+                id[nw] = number_word(&nb, a, b, len, nw, W[nw].w, f, 0, 1);
+            } else {
+                _mm_storeu_si128((__m128i *)(void *)t->w, y);
+            }
         } else
 #endif
         {
@@ -455,14 +682,14 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             general:
                 /* the general reader, from this word's first byte */
                 pos = st;
-                if (!bw_tok_next(s, n, &pos, t)) {
-                    tl->n = nw;
-                    return BW_OK;
-                }
+                if (!bw_tok_next(s, n, &pos, t))
+                    goto done;
                 if (narrow) {
                     /* the slot stays: it holds the bytes of a word longer than 16 (bw_toklist_bytes) */
                     memcpy(W[nw].w, t->w, 16);
                     L[nw] = (uint8_t)t->len;
+                    word_key(t->w, t->len, &a, &b);
+                    id[nw] = number_word(&nb, a, b, t->len, nw, t->w, t->flags, 0, 0);
                 }
                 F[nw++] = (uint8_t)t->flags;
                 /*
@@ -492,10 +719,13 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 f |= BW_TOKF_DIGIT;
             for (j = 0; j < len; j++)
                 (narrow ? W[nw].w : t->w)[j] = (char)lowtab[u[st + j]];
+            if (narrow) {
+                word_key(W[nw].w, len, &a, &b);
+                L[nw] = (uint8_t)len;
+                id[nw] = number_word(&nb, a, b, len, nw, W[nw].w, f, 0, 1); /* len <= FAST_MAX here */
+            }
         }
-        if (narrow) {
-            L[nw] = (uint8_t)len; /* len <= FAST_MAX here */
-        } else {
+        if (!narrow) {
             t->len = len;
             t->start = st;
             t->end = e;
@@ -503,139 +733,44 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         }
         F[nw++] = (uint8_t)f;
     }
-}
-
-static void stop_ensure(void);
-static inline int stop_probe(uint64_t a, uint64_t b);
-static inline size_t stem_len(const char *w, size_t n);
-
-/* The first 16 bytes of word w, zero-padded (16 bytes of w readable: a slot's w or a w16). */
-static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(a, w, 8);
-    memcpy(b, w + 8, 8);
-    if (n < 8) {
-        *a &= (1ull << (8 * n)) - 1;
-        *b = 0;
-    } else if (n < 16) {
-        *b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+done:
+    if (narrow) {
+        tab_clear(nb.tab, nb.mask, nb.key, nb.nid);
+        tl->nid = nb.nid;
     }
-#else
-    unsigned char k[16];
-
-    memset(k, 0, sizeof(k));
-    memcpy(k, w, n < 16 ? n : 16);
-    memcpy(a, k, 8);
-    memcpy(b, k + 8, 8);
-#endif
+    tl->n = nw;
+    return rv;
 }
 
 /*
- * Numbers the words of tl (tl->id, tl->nid), a narrow list's from w16,
- * len8 and flags. The table is used at the size this text needs (twice
- * its words, a power of two), however large it grew for a longer text,
- * and cleared whole before use: a memset of 8 KB for a
- * 4 KB text costs less than clearing each id's slot after use (a store at
- * a random place per id, and each id's slot kept to find it).
- */
-static inline __attribute__((always_inline)) int number(struct bw_toklist *tl, int narrow)
-{
-    size_t want = 64, i;
-    uint32_t mask;
-
-    tl->nid = 0;
-    while (want < tl->n * 2)
-        want <<= 1;
-    if (want > tl->tabcap) {
-        uint32_t *nt = malloc(want * sizeof(*nt));
-        if (nt == NULL)
-            return BW_ENOMEM;
-        free(tl->tab);
-        tl->tab = nt;
-        tl->tabcap = want;
-    }
-    /* grown with the word array, never to 0 bytes (realloc(p, 0) frees p) */
-    if (tl->cap > tl->idcap) {
-        uint32_t *ni = realloc(tl->id, tl->cap * sizeof(*ni));
-        struct bw_tokkey *nk;
-        if (ni == NULL)
-            return BW_ENOMEM;
-        tl->id = ni;
-        if ((nk = realloc(tl->key, tl->cap * sizeof(*nk))) == NULL)
-            return BW_ENOMEM;
-        tl->key = nk;
-        {
-            uint8_t *nf = realloc(tl->info, tl->cap);
-            if (nf == NULL)
-                return BW_ENOMEM;
-            tl->info = nf;
-        }
-        tl->idcap = tl->cap;
-    }
-    mask = (uint32_t)want - 1;
-    memset(tl->tab, 0, want * sizeof(*tl->tab));
-    stop_ensure();
-    {
-        /* the list's arrays and count in locals: as in read_words (-fno-strict-aliasing) */
-        /* a narrow list's words from w16, len8 and flags (a slot only past 16 bytes), else from the slots */
-        const struct bw_tok *tt = tl->t;
-        const struct bw_tokw *W = tl->w16;
-        const uint8_t *L = tl->len8, *F = tl->flags;
-        struct bw_tokkey *key = tl->key;
-        uint32_t *tab = tl->tab, *id = tl->id, nid = 0;
-        uint8_t *info = tl->info;
-        size_t nw = tl->n;
-        for (i = 0; i < nw; i++) {
-            const char *w = narrow ? W[i].w : tt[i].w;
-            size_t len = narrow ? L[i] : tt[i].len;
-            uint64_t a, b;
-            uint32_t s, x;
-            word_key(w, len, &a, &b);
-            s = (uint32_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull) ^
-                            (len * 0x94d049bb133111ebull)) >> 32) & mask;
-            for (; (x = tab[s]) != 0; s = (s + 1) & mask) {
-                const struct bw_tokkey *k = &key[x - 1];
-                if (k->a == a && k->b == b && k->len == len &&
-                    (len <= 16 || memcmp(tt[k->first].w + 16, tt[i].w + 16, len - 16) == 0))
-                    break;
-            }
-            if (x == 0) {
-                struct bw_tokkey *k = &key[nid];
-                unsigned f = narrow ? F[i] : tt[i].flags;
-                k->a = a;
-                k->b = b;
-                k->len = (uint32_t)len;
-                k->first = (uint32_t)i;
-                if (narrow && len > 16)
-                    w = tt[i].w;
-                /*
-                 * a function word has at most 10 bytes: its key is a, b
-                 * (stop_has). Not for a narrow list: only grounding reads
-                 * the bit, and it asks for a full list (the eighth pass
-                 * found the probe here cheaper than anywhere after)
-                 */
-                info[nid] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
-                                      (!narrow && len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
-                x = ++nid;
-                tab[s] = x;
-            }
-            id[i] = x - 1;
-        }
-        tl->nid = nid;
-    }
-    return BW_OK;
-}
-
-/*
- * The lists with slots (full and lean) share one copy out of line, as
- * before the narrow list: grounding measured 0.4-0.6 us slower with a copy
- * inlined into each reading loop. The narrow list's is inlined into its
- * own (out of line, the demo guardrail +0.3 us).
+ * Numbers the words of a list with slots (tl->id, tl->nid). The table is
+ * used at the size this text needs (twice its words, a power of two),
+ * however large it grew for a longer text.
  */
 static __attribute__((noinline)) int number_slots(struct bw_toklist *tl)
 {
-    return number(tl, 0);
+    const struct bw_tok *tt = tl->t;
+    struct numb nb = {.key = tl->key, .info = tl->info, .tt = tt};
+    uint32_t *id = tl->id;
+    size_t want = 64, i, nw = tl->n;
+    int rv;
+
+    tl->nid = 0;
+    while (want < nw * 2)
+        want <<= 1;
+    if ((rv = tab_size(tl, want)) != BW_OK)
+        return rv;
+    nb.tab = tl->tab;
+    nb.mask = (uint32_t)want - 1;
+    stop_ensure();
+    for (i = 0; i < nw; i++) {
+        uint64_t a, b;
+        word_key(tt[i].w, tt[i].len, &a, &b);
+        id[i] = number_word(&nb, a, b, tt[i].len, i, tt[i].w, tt[i].flags, 1, 0);
+    }
+    tab_clear(nb.tab, nb.mask, nb.key, nb.nid);
+    tl->nid = nb.nid;
+    return BW_OK;
 }
 
 /* Reads the words of s (with every flag when full) and numbers them; an empty list when that fails. */
@@ -646,7 +781,7 @@ static inline __attribute__((always_inline)) int run(struct bw_toklist *tl, cons
 
     tl->narrow = narrow;
     rv = read_words(tl, s, n, full, narrow);
-    if (rv == BW_OK && (rv = narrow ? number(tl, 1) : number_slots(tl)) != BW_OK)
+    if (rv == BW_OK && !narrow && (rv = number_slots(tl)) != BW_OK)
         tl->n = 0;
     return rv;
 }

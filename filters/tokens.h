@@ -94,8 +94,7 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    size_t idcap;          /* entries of id, key and info */
-    uint32_t *tab;         /* open addressing: id + 1; the first 2n (a power of two) in use, cleared per run */
+    uint32_t *tab;         /* open addressing: id + 1 and a hash tag (tokens.c); all zero between runs */
     size_t tabcap;         /* slots, a power of two */
 };
 

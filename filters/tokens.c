@@ -207,31 +207,55 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-/* The same with AVX2, 32 bytes a step, chosen at run time (have_avx2). */
-__attribute__((target("avx2"))) static void chunk_masks_avx2(const unsigned char *p, struct bw_tokmask *m)
+/*
+ * The same with AVX2, 32 bytes a step, chosen at run time (have_avx2),
+ * for every chunk of u[0..n) in one call. Without full (no case flags
+ * wanted) the upper-case mask is not made: a letter is then a byte that
+ * or 0x20 puts in a..z, one range test, not two.
+ */
+__attribute__((target("avx2"))) static void text_masks_avx2(const unsigned char *u, size_t n, struct bw_tokmask *m,
+                                                             size_t nch, int full)
 {
-    uint64_t U = 0, L = 0, D = 0, H = 0;
-    int k;
+    size_t c;
 
-    for (k = 0; k < 2; k++) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
-        __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
-                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
-        __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
-                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
-        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
-                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
-        uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
-        U |= mu << (32 * k);
-        L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
-        D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
-        H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+    for (c = 0; c < nch; c++) {
+        const unsigned char *p = u + c * 64;
+        unsigned char pad[64];
+        uint64_t U = 0, L = 0, D = 0, H = 0;
+        int k;
+
+        if (c * 64 + 64 > n) {
+            memset(pad, 0, sizeof(pad));
+            memcpy(pad, p, n - c * 64);
+            p = pad;
+        }
+        for (k = 0; k < 2; k++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+            __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
+                                          _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
+            if (full) {
+                __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
+                                              _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
+                __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
+                                              _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
+                uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
+                U |= mu << (32 * k);
+                L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
+            } else {
+                __m256i y = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
+                __m256i let = _mm256_and_si256(_mm256_cmpgt_epi8(y, _mm256_set1_epi8('a' - 1)),
+                                               _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), y));
+                L |= (uint64_t)(uint32_t)_mm256_movemask_epi8(let) << (32 * k);
+            }
+            D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
+            H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+        }
+        m[c].u = U;
+        m[c].l = L;
+        m[c].d = D;
+        m[c].h = H;
+        m[c].w = L | D | H;
     }
-    m->u = U;
-    m->l = L;
-    m->d = D;
-    m->h = H;
-    m->w = L | D | H;
 }
 
 static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */
@@ -560,7 +584,6 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     }
     m = tl->m;
     {
-        void (*masks)(const unsigned char *, struct bw_tokmask *) = chunk_masks;
 #if defined(__GNUC__) && defined(__x86_64__)
         int avx2 = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
         if (avx2 < 0) {
@@ -568,18 +591,19 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             __atomic_store_n(&have_avx2, avx2, __ATOMIC_RELAXED);
         }
         if (avx2)
-            masks = chunk_masks_avx2;
+            text_masks_avx2(u, n, m, nch, full);
+        else
 #endif
-        for (c = 0; c < nch; c++) {
-            if (c * 64 + 64 <= n) {
-                masks(u + c * 64, &m[c]);
-            } else {
-                unsigned char pad[64];
-                memset(pad, 0, sizeof(pad));
-                memcpy(pad, u + c * 64, n - c * 64);
-                masks(pad, &m[c]);
+            for (c = 0; c < nch; c++) {
+                if (c * 64 + 64 <= n) {
+                    chunk_masks(u + c * 64, &m[c]);
+                } else {
+                    unsigned char pad[64];
+                    memset(pad, 0, sizeof(pad));
+                    memcpy(pad, u + c * 64, n - c * 64);
+                    chunk_masks(pad, &m[c]);
+                }
             }
-        }
     }
     memset(&m[nch], 0, sizeof(m[nch]));
     /*

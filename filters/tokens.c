@@ -445,10 +445,12 @@ struct numb {
 
 /*
  * A new id for word i of a list (its key a, b, its bytes w, a slot's when
- * it is longer than 16, its flags f) at the empty slot s. stop: find the
- * function-word bit (lists with slots: only grounding reads the bit, and
- * it asks for a full list; the eighth pass found the probe here cheaper
- * than anywhere after).
+ * it is longer than 16, its flags f) at the empty slot s. stop: a list
+ * with slots: its info now, with the function-word bit (only grounding
+ * reads the bit, and it asks for a full list; the eighth pass found the
+ * probe here cheaper than anywhere after). A narrow list's infos are
+ * found after its reading loop (narrow_info): the stemmer inlined into
+ * the loop cost its registers at every word.
  */
 static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a,
                                                              uint64_t b, size_t len, size_t i, const char *w,
@@ -462,8 +464,9 @@ static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, ui
     k->len = (uint32_t)len;
     k->first = (uint32_t)i;
     /* a function word has at most 10 bytes: its key is a, b (stop_has) */
-    nb->info[d] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
-                            (stop && len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
+    if (stop)
+        nb->info[d] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
+                                (len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
     nb->tab[s] = tag | d;
     return d;
 }
@@ -508,6 +511,18 @@ static inline __attribute__((always_inline)) uint32_t number_word(struct numb *n
     if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, short_w))
         return x & ID_MASK;
     return probe_on(nb, s, tag, a, b, len, i, w, f, stop);
+}
+
+/* A narrow list's infos (as new_id's, without the function-word bit), from the keys and slots. */
+static void narrow_info(struct numb *nb, const uint8_t *F)
+{
+    uint32_t d;
+
+    for (d = 0; d < nb->nid; d++) {
+        const struct bw_tokkey *k = &nb->key[d];
+        const char *w = k->len <= 16 ? (const char *)k : nb->tt[k->first].w;
+        nb->info[d] = (uint8_t)(stem_len(w, k->len) | (F[k->first] & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0));
+    }
 }
 
 #ifdef __SSE2__
@@ -685,16 +700,36 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
                     f |= BW_TOKF_ALLCAP;
             }
-            /* of letters and digits, digits are the bytes below ':' */
-            if ((uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(':'))) & lm)
+            /* of letters and digits, digits are the bytes without 0x40 (x + x: that bit on top) */
+            if (~(uint32_t)_mm_movemask_epi8(_mm_add_epi8(x, x)) & lm)
                 f |= BW_TOKF_DIGIT;
             if (narrow) {
+                uint64_t h;
+                uint32_t sl, tag, xx;
                 /* zero-padded (past the word w16 is undefined): the key as it is, no masking */
                 y = _mm_and_si128(y, _mm_loadu_si128((const __m128i *)(const void *)(lenmask + 16 - len)));
                 _mm_storeu_si128((__m128i *)(void *)W[nw].w, y);
                 vec_key(y, &a, &b);
                 L[nw] = (uint8_t)len;
-                id[nw] = number_word(&nb, a, b, len, nw, W[nw].w, f, 0, 1);
+                /* number_word for a short word, its key compared as the vector it is in */
+                h = key_hash(a, b);
+                sl = SLOT(h, nb.mask);
+                tag = TAG(h, 0);
+                xx = nb.tab[sl];
+                if ((xx ^ tag) <= ID_MASK &&
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(
+                        _mm_loadu_si128((const __m128i *)(const void *)&nb.key[xx & ID_MASK]), y)) == 0xffff)
+                    id[nw] = xx & ID_MASK;
+                else if (xx == 0) {
+                    /* new_id, the key stored from the vector (its info: narrow_info) */
+                    struct bw_tokkey *k = &nb.key[nb.nid];
+                    _mm_storeu_si128((__m128i *)(void *)k, y);
+                    k->len = (uint32_t)len;
+                    k->first = (uint32_t)nw;
+                    nb.tab[sl] = tag | nb.nid;
+                    id[nw] = nb.nid++;
+                } else
+                    id[nw] = probe_on(&nb, sl, tag, a, b, len, nw, W[nw].w, f, 0);
             } else {
                 _mm_storeu_si128((__m128i *)(void *)t->w, y);
             }
@@ -759,6 +794,8 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     }
 done:
     if (narrow) {
+        if (rv == BW_OK)
+            narrow_info(&nb, F);
         tab_clear(nb.tab, nb.mask, nb.key, nb.nid);
         tl->nid = nb.nid;
     }

@@ -494,6 +494,21 @@ static __attribute__((noinline)) uint32_t probe_on(struct numb *nb, uint32_t s, 
 }
 
 /*
+ * probe_on for a narrow list's short word, its key read again from its
+ * w16 (zero-padded): the reading loop keeps no key, slot nor tag for it.
+ */
+static __attribute__((noinline)) uint32_t short_probe(struct numb *nb, const char *w, size_t len, size_t i,
+                                                      unsigned f)
+{
+    uint64_t a, b, h;
+
+    memcpy(&a, w, 8);
+    memcpy(&b, w + 8, 8);
+    h = key_hash(a, b);
+    return probe_on(nb, SLOT(h, nb->mask), TAG(h, 0), a, b, len, i, w, f, 0);
+}
+
+/*
  * The id of word i of a list, its key a, b, its bytes w and flags f (as
  * new_id); short_w: it is known to be 16 bytes at most. A word found at
  * its first slot or new there costs no loop: the probe goes on out of
@@ -658,16 +673,17 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         size_t st, e, len, j;
         unsigned f;
 
+        /* (cs and ce count bytes, 64 a chunk: no multiply per word) */
         while (ms == 0) {
-            if (++cs >= nch)
+            if ((cs += 64) >= 64 * nch)
                 goto done;
-            ms = m[cs].s;
+            ms = m[cs >> 6].s;
         }
-        st = cs * 64 + (size_t)__builtin_ctzll(ms);
+        st = cs + (unsigned)__builtin_ctzll(ms);
         ms &= ms - 1;
         while (me == 0)
-            me = m[++ce].e; /* every start has its end, the last in the chunk after the last */
-        e = ce * 64 + (size_t)__builtin_ctzll(me);
+            me = m[(ce += 64) >> 6].e; /* every start has its end, the last in the chunk after the last */
+        e = ce + (unsigned)__builtin_ctzll(me);
         me &= me - 1;
         t = &T[nw];
         len = e - st;
@@ -728,11 +744,13 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                     k->first = (uint32_t)nw;
                     nb.tab[sl] = tag | nb.nid;
                     id[nw] = nb.nid++;
-                } else
-                    id[nw] = probe_on(&nb, sl, tag, a, b, len, nw, W[nw].w, f, 0);
-            } else {
-                _mm_storeu_si128((__m128i *)(void *)t->w, y);
+                } else {
+                    id[nw] = short_probe(&nb, W[nw].w, len, nw, f);
+                }
+                F[nw++] = (uint8_t)f;
+                continue;
             }
+            _mm_storeu_si128((__m128i *)(void *)t->w, y);
         } else
 #endif
         {
@@ -757,11 +775,11 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                  * streams go on from where it stopped, a word starting
                  * there if that is inside a run
                  */
-                cs = ce = pos >> 6;
-                ms = m[cs].s & (~0ull << (pos & 63));
-                if (pos < n && ((m[cs].w >> (pos & 63)) & 1))
+                cs = ce = pos & ~(size_t)63;
+                ms = m[cs >> 6].s & (~0ull << (pos & 63));
+                if (pos < n && ((m[cs >> 6].w >> (pos & 63)) & 1))
                     ms |= 1ull << (pos & 63);
-                me = m[ce].e & ((~0ull << (pos & 63)) << 1);
+                me = m[ce >> 6].e & ((~0ull << (pos & 63)) << 1);
                 continue;
             }
             f = 0;

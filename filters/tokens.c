@@ -378,10 +378,14 @@ _Static_assert(2 * BW_MAX_TOKLIST <= 1u << 15, "slots fit in the hash's top 15 b
 #define SLOT(h, mask) ((uint32_t)((h) >> 49) & (mask))
 #define TAG(h, len) ((((uint32_t)((h) >> 17) & ~ID_MASK) ^ ((len) > 16 ? 0x40000000u : 0)) | 0x80000000u)
 
-/* A word's hash from its key (its first 16 bytes, zero-padded): longer words that share them meet in the compare. */
+/*
+ * A word's hash from its key (its first 16 bytes, zero-padded): longer
+ * words that share them meet in the compare. One multiply: b is 0 for
+ * most words, and the rotation keeps its bytes off a's.
+ */
 static inline uint64_t key_hash(uint64_t a, uint64_t b)
 {
-    return a * 0x9e3779b97f4a7c15ull ^ b * 0xbf58476d1ce4e5b9ull;
+    return (a ^ (b << 29 | b >> 35)) * 0x9e3779b97f4a7c15ull;
 }
 
 /* Makes tl->tab hold want slots (a power of two), all zero. */
@@ -734,19 +738,20 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 xx = nb.tab[sl];
                 if ((xx ^ tag) <= ID_MASK &&
                     _mm_movemask_epi8(_mm_cmpeq_epi8(
-                        _mm_loadu_si128((const __m128i *)(const void *)&nb.key[xx & ID_MASK]), y)) == 0xffff)
-                    id[nw] = xx & ID_MASK;
-                else if (xx == 0) {
+                        _mm_loadu_si128((const __m128i *)(const void *)&nb.key[xx & ID_MASK]), y)) == 0xffff) {
+                    xx &= ID_MASK;
+                } else if (xx == 0) {
                     /* new_id, the key stored from the vector (its info: narrow_info) */
                     struct bw_tokkey *k = &nb.key[nb.nid];
                     _mm_storeu_si128((__m128i *)(void *)k, y);
                     k->len = (uint32_t)len;
                     k->first = (uint32_t)nw;
                     nb.tab[sl] = tag | nb.nid;
-                    id[nw] = nb.nid++;
+                    xx = nb.nid++;
                 } else {
-                    id[nw] = short_probe(&nb, W[nw].w, len, nw, f);
+                    xx = short_probe(&nb, W[nw].w, len, nw, f);
                 }
+                id[nw] = xx;
                 F[nw++] = (uint8_t)f;
                 continue;
             }

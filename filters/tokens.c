@@ -365,10 +365,10 @@ static int reserve(struct bw_toklist *tl, size_t want)
  * with the same key (its first 16 bytes) has the same length, so its
  * confirmation compares the key only.
  *
- * Between runs the table is all zero: a run zeroes the entries it wrote,
- * one per id, found again from the keys (tab_clear), rather than clearing
- * the slots it uses whole before use (16 KB for a 4 KB text that holds a
- * few hundred distinct words; 8% of the narrow list's instructions).
+ * Between runs the table is all zero: a run zeroes what it wrote after
+ * use (tab_clear), entry by entry when its text held few distinct words
+ * (the memset of 16 KB before every run was 8% of the narrow list's
+ * instructions on a chat text of 44 words repeated).
  */
 #define ID_BITS 15
 #define ID_MASK ((1u << ID_BITS) - 1)
@@ -403,11 +403,19 @@ static int tab_size(struct bw_toklist *tl, size_t want)
     return BW_OK;
 }
 
-/* Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots. */
+/*
+ * Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots:
+ * one by one for a few ids, else the slots whole (a memset of 8 KB took
+ * less time than finding 300 entries again, each at a random place).
+ */
 static void tab_clear(uint32_t *tab, uint32_t mask, const struct bw_tokkey *key, uint32_t nid)
 {
     uint32_t k, s;
 
+    if ((size_t)nid * 32 > (size_t)mask + 1) {
+        memset(tab, 0, ((size_t)mask + 1) * sizeof(*tab));
+        return;
+    }
     for (k = 0; k < nid; k++) {
         uint64_t h = key_hash(key[k].a, key[k].b);
         for (s = SLOT(h, mask); tab[s] != (TAG(h, key[k].len) | k); s = (s + 1) & mask)
@@ -532,6 +540,33 @@ static inline __attribute__((always_inline)) uint32_t number_word(struct numb *n
     return probe_on(nb, s, tag, a, b, len, i, w, f, stop);
 }
 
+/*
+ * Doubles the slots in use when ids fill half of them (a narrow list's
+ * table is sized for prose): the entries cleared, then written again from
+ * the keys. The ids are lost (the table left all zero) when that fails.
+ */
+static __attribute__((noinline)) int tab_grow(struct bw_toklist *tl, struct numb *nb)
+{
+    size_t want = ((size_t)nb->mask + 1) * 2;
+    uint32_t k, s;
+    int rv;
+
+    tab_clear(nb->tab, nb->mask, nb->key, nb->nid);
+    if ((rv = tab_size(tl, want)) != BW_OK) {
+        nb->nid = 0;
+        return rv;
+    }
+    nb->tab = tl->tab;
+    nb->mask = (uint32_t)want - 1;
+    for (k = 0; k < nb->nid; k++) {
+        uint64_t h = key_hash(nb->key[k].a, nb->key[k].b);
+        for (s = SLOT(h, nb->mask); nb->tab[s] != 0; s = (s + 1) & nb->mask)
+            ;
+        nb->tab[s] = TAG(h, nb->key[k].len) | k;
+    }
+    return BW_OK;
+}
+
 /* A narrow list's infos (as new_id's, without the function-word bit), from the keys and slots. */
 static void narrow_info(struct numb *nb, const uint8_t *F)
 {
@@ -604,12 +639,14 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     }
     if (narrow) {
         /*
-         * a text of n bytes holds at most (n + 1) / 2 words, so ids fill at
-         * most half of the slots: no slot is written before its id is
-         * found, so a larger table costs no more than the slots touched
+         * a slot for every 4 bytes (prose holds a distinct word in 10 to
+         * 15), doubled when ids fill half (tab_grow): a table sized for the
+         * most words the text could hold (one in two bytes) took twice the
+         * cache lines, each first touched at random, and cost prose more
+         * time than the memset it replaced
          */
         size_t want = 64;
-        while (want < n + 1 && want < 2 * (size_t)BW_MAX_TOKLIST)
+        while (want < n / 2)
             want <<= 1;
         if ((rv = tab_size(tl, want)) != BW_OK)
             return rv;
@@ -748,8 +785,16 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                     k->first = (uint32_t)nw;
                     nb.tab[sl] = tag | nb.nid;
                     xx = nb.nid++;
+                    if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                        nw = 0;
+                        goto done;
+                    }
                 } else {
                     xx = short_probe(&nb, W[nw].w, len, nw, f);
+                    if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                        nw = 0;
+                        goto done;
+                    }
                 }
                 id[nw] = xx;
                 F[nw++] = (uint8_t)f;
@@ -772,6 +817,10 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                     L[nw] = (uint8_t)t->len;
                     word_key(t->w, t->len, &a, &b);
                     id[nw] = number_word(&nb, a, b, t->len, nw, t->w, t->flags, 0, 0);
+                    if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                        nw = 0;
+                        goto done;
+                    }
                 }
                 F[nw++] = (uint8_t)t->flags;
                 /*
@@ -805,6 +854,10 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 word_key(W[nw].w, len, &a, &b);
                 L[nw] = (uint8_t)len;
                 id[nw] = number_word(&nb, a, b, len, nw, W[nw].w, f, 0, 1); /* len <= FAST_MAX here */
+                if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                    nw = 0;
+                    goto done;
+                }
             }
         }
         if (!narrow) {

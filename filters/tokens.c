@@ -365,10 +365,11 @@ static int reserve(struct bw_toklist *tl, size_t want)
  * with the same key (its first 16 bytes) has the same length, so its
  * confirmation compares the key only.
  *
- * Between runs the table is all zero: a run zeroes what it wrote after
- * use (tab_clear), entry by entry when its text held few distinct words
- * (the memset of 16 KB before every run was 8% of the narrow list's
- * instructions on a chat text of 44 words repeated).
+ * Between runs the table is all zero but for its first tabdirty slots: a
+ * run zeroes what it wrote after use (tab_clear), entry by entry when its
+ * text held few distinct words (the memset of 16 KB before every run was
+ * 8% of the narrow list's instructions on a chat text of 44 words
+ * repeated), else the next run clears the slots whole before use.
  */
 #define ID_BITS 15
 #define ID_MASK ((1u << ID_BITS) - 1)
@@ -393,27 +394,35 @@ static int tab_size(struct bw_toklist *tl, size_t want)
 {
     uint32_t *nt;
 
-    if (want <= tl->tabcap)
+    if (want <= tl->tabcap) {
+        if (tl->tabdirty)
+            memset(tl->tab, 0, tl->tabdirty * sizeof(*tl->tab));
+        tl->tabdirty = 0;
         return BW_OK;
+    }
     if ((nt = calloc(want, sizeof(*nt))) == NULL)
         return BW_ENOMEM;
     free(tl->tab);
     tl->tab = nt;
     tl->tabcap = want;
+    tl->tabdirty = 0;
     return BW_OK;
 }
 
 /*
- * Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots:
- * one by one for a few ids, else the slots whole (a memset of 8 KB took
- * less time than finding 300 entries again, each at a random place).
+ * Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots,
+ * one by one for a few ids; else the slots are left to tab_size to clear
+ * whole before the next use (a memset of 8 KB took less time than finding
+ * 300 entries again, each at a random place, and, done before use, brings
+ * the table into the cache: prose's probes, each after a mispredicted
+ * branch, then hit it there).
  */
-static void tab_clear(uint32_t *tab, uint32_t mask, const struct bw_tokkey *key, uint32_t nid)
+static void tab_clear(struct bw_toklist *tl, uint32_t mask, const struct bw_tokkey *key, uint32_t nid)
 {
-    uint32_t k, s;
+    uint32_t k, s, *tab = tl->tab;
 
     if ((size_t)nid * 32 > (size_t)mask + 1) {
-        memset(tab, 0, ((size_t)mask + 1) * sizeof(*tab));
+        tl->tabdirty = (size_t)mask + 1;
         return;
     }
     for (k = 0; k < nid; k++) {
@@ -551,7 +560,7 @@ static __attribute__((noinline)) int tab_grow(struct bw_toklist *tl, struct numb
     uint32_t k, s;
     int rv;
 
-    tab_clear(nb->tab, nb->mask, nb->key, nb->nid);
+    tab_clear(tl, nb->mask, nb->key, nb->nid);
     if ((rv = tab_size(tl, want)) != BW_OK) {
         nb->nid = 0;
         return rv;
@@ -872,7 +881,7 @@ done:
     if (narrow) {
         if (rv == BW_OK)
             narrow_info(&nb, F);
-        tab_clear(nb.tab, nb.mask, nb.key, nb.nid);
+        tab_clear(tl, nb.mask, nb.key, nb.nid);
         tl->nid = nb.nid;
     }
     tl->n = nw;
@@ -905,7 +914,7 @@ static __attribute__((noinline)) int number_slots(struct bw_toklist *tl)
         word_key(tt[i].w, tt[i].len, &a, &b);
         id[i] = number_word(&nb, a, b, tt[i].len, i, tt[i].w, tt[i].flags, 1, 0);
     }
-    tab_clear(nb.tab, nb.mask, nb.key, nb.nid);
+    tab_clear(tl, nb.mask, nb.key, nb.nid);
     tl->nid = nb.nid;
     return BW_OK;
 }

@@ -94,8 +94,9 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    uint32_t *tab;         /* open addressing: id + 1 and a hash tag (tokens.c); all zero between runs */
+    uint32_t *tab;         /* open addressing: an id and a hash tag (tokens.c); zero between runs past tabdirty */
     size_t tabcap;         /* slots, a power of two */
+    size_t tabdirty;       /* slots the last run left for the next to clear */
 };
 
 #define BW_TOKI_STEM 0x3f /* BW_TOK_MAX < 64 */

@@ -207,31 +207,55 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-/* The same with AVX2, 32 bytes a step, chosen at run time (have_avx2). */
-__attribute__((target("avx2"))) static void chunk_masks_avx2(const unsigned char *p, struct bw_tokmask *m)
+/*
+ * The same with AVX2, 32 bytes a step, chosen at run time (have_avx2),
+ * for every chunk of u[0..n) in one call. Without full (no case flags
+ * wanted) the upper-case mask is not made: a letter is then a byte that
+ * or 0x20 puts in a..z, one range test, not two.
+ */
+__attribute__((target("avx2"))) static void text_masks_avx2(const unsigned char *u, size_t n, struct bw_tokmask *m,
+                                                             size_t nch, int full)
 {
-    uint64_t U = 0, L = 0, D = 0, H = 0;
-    int k;
+    size_t c;
 
-    for (k = 0; k < 2; k++) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
-        __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
-                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
-        __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
-                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
-        __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
-                                      _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
-        uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
-        U |= mu << (32 * k);
-        L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
-        D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
-        H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+    for (c = 0; c < nch; c++) {
+        const unsigned char *p = u + c * 64;
+        unsigned char pad[64];
+        uint64_t U = 0, L = 0, D = 0, H = 0;
+        int k;
+
+        if (c * 64 + 64 > n) {
+            memset(pad, 0, sizeof(pad));
+            memcpy(pad, p, n - c * 64);
+            p = pad;
+        }
+        for (k = 0; k < 2; k++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+            __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
+                                          _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
+            if (full) {
+                __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
+                                              _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
+                __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
+                                              _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
+                uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
+                U |= mu << (32 * k);
+                L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
+            } else {
+                __m256i y = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
+                __m256i let = _mm256_and_si256(_mm256_cmpgt_epi8(y, _mm256_set1_epi8('a' - 1)),
+                                               _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), y));
+                L |= (uint64_t)(uint32_t)_mm256_movemask_epi8(let) << (32 * k);
+            }
+            D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
+            H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+        }
+        m[c].u = U;
+        m[c].l = L;
+        m[c].d = D;
+        m[c].h = H;
+        m[c].w = L | D | H;
     }
-    m->u = U;
-    m->l = L;
-    m->d = D;
-    m->h = H;
-    m->w = L | D | H;
 }
 
 static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */
@@ -272,16 +296,26 @@ static inline unsigned sent_flag(const unsigned char *u, size_t st)
     return (j == 0 || (sentc[u[j - 1]] & S_END)) ? BW_TOKF_SENT : 0;
 }
 
-static int push_slot(struct bw_toklist *tl)
+static void stop_ensure(void);
+static inline int stop_probe(uint64_t a, uint64_t b);
+static inline size_t stem_len(const char *w, size_t n);
+
+/*
+ * Grows the list's arrays to want words at least: the slots and flags, a
+ * narrow list's w16 and len8, and the ids, keys and infos (a narrow list
+ * numbers each word as it reads it).
+ */
+static int reserve(struct bw_toklist *tl, size_t want)
 {
     size_t ncap;
     struct bw_tok *nt;
 
-    if (tl->n < tl->cap)
+    if (want <= tl->cap)
         return BW_OK;
-    ncap = tl->cap ? tl->cap * 2 : 1024;
-    if (ncap > BW_MAX_TOKLIST)
+    if (want > BW_MAX_TOKLIST)
         return BW_ELIMIT;
+    for (ncap = 1024; ncap < want; ncap *= 2)
+        ;
     if ((nt = realloc(tl->t, ncap * sizeof(*nt))) == NULL)
         return BW_ENOMEM;
     tl->t = nt;
@@ -301,31 +335,310 @@ static int push_slot(struct bw_toklist *tl)
             return BW_ENOMEM;
         tl->len8 = nl;
     }
+    {
+        uint32_t *ni = realloc(tl->id, ncap * sizeof(*ni));
+        struct bw_tokkey *nk;
+        uint8_t *nf;
+        if (ni == NULL)
+            return BW_ENOMEM;
+        tl->id = ni;
+        if ((nk = realloc(tl->key, ncap * sizeof(*nk))) == NULL)
+            return BW_ENOMEM;
+        tl->key = nk;
+        if ((nf = realloc(tl->info, ncap)) == NULL)
+            return BW_ENOMEM;
+        tl->info = nf;
+    }
     tl->cap = ncap;
     return BW_OK;
 }
 
 /*
+ * Word ids are found through an open-addressing table of 32-bit entries:
+ * the id in the low ID_BITS, bits of the word's hash above them (its
+ * tag; the top bit set, so that no entry is zero), so that a probe tells
+ * an empty slot, and all but always a match, from the entry alone; the
+ * key is read only to confirm. The chain from one word's bytes to its id
+ * (hash, entry, key, compare) held the numbering's most expensive
+ * branch, where a text's new words and repeats alternate as good as
+ * randomly. A word of more than 16 bytes flips a tag bit: a shorter word
+ * with the same key (its first 16 bytes) has the same length, so its
+ * confirmation compares the key only.
+ *
+ * Between runs the table is all zero but for its first tabdirty slots: a
+ * run zeroes what it wrote after use (tab_clear), entry by entry when its
+ * text held few distinct words (the memset of 16 KB before every run was
+ * 8% of the narrow list's instructions on a chat text of 44 words
+ * repeated), else the next run clears the slots whole before use.
+ */
+#define ID_BITS 15
+#define ID_MASK ((1u << ID_BITS) - 1)
+_Static_assert(BW_MAX_TOKLIST <= ID_MASK, "an id fits in ID_BITS");
+/* a slot is the hash's top 15 bits (masked), its tag the 17 below: a table has at most 2 * BW_MAX_TOKLIST slots */
+_Static_assert(2 * BW_MAX_TOKLIST <= 1u << 15, "slots fit in the hash's top 15 bits");
+#define SLOT(h, mask) ((uint32_t)((h) >> 49) & (mask))
+#define TAG(h, len) ((((uint32_t)((h) >> 17) & ~ID_MASK) ^ ((len) > 16 ? 0x40000000u : 0)) | 0x80000000u)
+
+/*
+ * A word's hash from its key (its first 16 bytes, zero-padded): longer
+ * words that share them meet in the compare. One multiply: b is 0 for
+ * most words, and the rotation keeps its bytes off a's.
+ */
+static inline uint64_t key_hash(uint64_t a, uint64_t b)
+{
+    return (a ^ (b << 29 | b >> 35)) * 0x9e3779b97f4a7c15ull;
+}
+
+/* Makes tl->tab hold want slots (a power of two), all zero. */
+static int tab_size(struct bw_toklist *tl, size_t want)
+{
+    uint32_t *nt;
+
+    if (want <= tl->tabcap) {
+        if (tl->tabdirty)
+            memset(tl->tab, 0, tl->tabdirty * sizeof(*tl->tab));
+        tl->tabdirty = 0;
+        return BW_OK;
+    }
+    if ((nt = calloc(want, sizeof(*nt))) == NULL)
+        return BW_ENOMEM;
+    free(tl->tab);
+    tl->tab = nt;
+    tl->tabcap = want;
+    tl->tabdirty = 0;
+    return BW_OK;
+}
+
+/*
+ * Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots,
+ * one by one for a few ids; else the slots are left to tab_size to clear
+ * whole before the next use (a memset of 8 KB took less time than finding
+ * 300 entries again, each at a random place, and, done before use, brings
+ * the table into the cache: prose's probes, each after a mispredicted
+ * branch, then hit it there).
+ */
+static void tab_clear(struct bw_toklist *tl, uint32_t mask, const struct bw_tokkey *key, uint32_t nid)
+{
+    uint32_t k, s, *tab = tl->tab;
+
+    if ((size_t)nid * 32 > (size_t)mask + 1) {
+        tl->tabdirty = (size_t)mask + 1;
+        return;
+    }
+    for (k = 0; k < nid; k++) {
+        uint64_t h = key_hash(key[k].a, key[k].b);
+        for (s = SLOT(h, mask); tab[s] != (TAG(h, key[k].len) | k); s = (s + 1) & mask)
+            ;
+        tab[s] = 0;
+    }
+}
+
+/* The first 16 bytes of word w, zero-padded (16 bytes of w readable: a slot's w or a w16). */
+static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(a, w, 8);
+    memcpy(b, w + 8, 8);
+    if (n < 8) {
+        *a &= (1ull << (8 * n)) - 1;
+        *b = 0;
+    } else if (n < 16) {
+        *b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+    }
+#else
+    unsigned char k[16];
+
+    memset(k, 0, sizeof(k));
+    memcpy(k, w, n < 16 ? n : 16);
+    memcpy(a, k, 8);
+    memcpy(b, k + 8, 8);
+#endif
+}
+
+/* The numbering's state: the table (mask + 1 slots in use), the keys and infos by id, the list's slots. */
+struct numb {
+    uint32_t *tab;
+    struct bw_tokkey *key;
+    uint8_t *info;
+    const struct bw_tok *tt;
+    uint32_t mask, nid;
+};
+
+/*
+ * A new id for word i of a list (its key a, b, its bytes w, a slot's when
+ * it is longer than 16, its flags f) at the empty slot s. stop: a list
+ * with slots: its info now, with the function-word bit (only grounding
+ * reads the bit, and it asks for a full list; the eighth pass found the
+ * probe here cheaper than anywhere after). A narrow list's infos are
+ * found after its reading loop (narrow_info): the stemmer inlined into
+ * the loop cost its registers at every word.
+ */
+static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a,
+                                                             uint64_t b, size_t len, size_t i, const char *w,
+                                                             unsigned f, int stop)
+{
+    uint32_t d = nb->nid++;
+    struct bw_tokkey *k = &nb->key[d];
+
+    k->a = a;
+    k->b = b;
+    k->len = (uint32_t)len;
+    k->first = (uint32_t)i;
+    /* a function word has at most 10 bytes: its key is a, b (stop_has) */
+    if (stop)
+        nb->info[d] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
+                                (len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
+    nb->tab[s] = tag | d;
+    return d;
+}
+
+/* Does the id in entry x hold the word a, b, len, w (len <= 16 when short)? */
+static inline __attribute__((always_inline)) int same_word(const struct numb *nb, uint32_t x, uint64_t a, uint64_t b,
+                                                           size_t len, const char *w, int short_w)
+{
+    const struct bw_tokkey *k = &nb->key[x & ID_MASK];
+
+    return k->a == a && k->b == b &&
+           (short_w || len <= 16 || (k->len == len && memcmp(nb->tt[k->first].w + 16, w + 16, len - 16) == 0));
+}
+
+/* The probe on past slot s, which holds another word (as number_word): out of the reading loop. */
+static __attribute__((noinline)) uint32_t probe_on(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a, uint64_t b,
+                                                   size_t len, size_t i, const char *w, unsigned f, int stop)
+{
+    uint32_t x;
+
+    for (s = (s + 1) & nb->mask; (x = nb->tab[s]) != 0; s = (s + 1) & nb->mask)
+        if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, 0))
+            return x & ID_MASK;
+    return new_id(nb, s, tag, a, b, len, i, w, f, stop);
+}
+
+/*
+ * probe_on for a narrow list's short word, its key read again from its
+ * w16 (zero-padded): the reading loop keeps no key, slot nor tag for it.
+ */
+static __attribute__((noinline)) uint32_t short_probe(struct numb *nb, const char *w, size_t len, size_t i,
+                                                      unsigned f)
+{
+    uint64_t a, b, h;
+
+    memcpy(&a, w, 8);
+    memcpy(&b, w + 8, 8);
+    h = key_hash(a, b);
+    return probe_on(nb, SLOT(h, nb->mask), TAG(h, 0), a, b, len, i, w, f, 0);
+}
+
+/*
+ * The id of word i of a list, its key a, b, its bytes w and flags f (as
+ * new_id); short_w: it is known to be 16 bytes at most. A word found at
+ * its first slot or new there costs no loop: the probe goes on out of
+ * line (probe_on), which keeps the reading loop's registers.
+ */
+static inline __attribute__((always_inline)) uint32_t number_word(struct numb *nb, uint64_t a, uint64_t b, size_t len,
+                                                                  size_t i, const char *w, unsigned f, int stop,
+                                                                  int short_w)
+{
+    uint64_t h = key_hash(a, b);
+    uint32_t s = SLOT(h, nb->mask), tag = TAG(h, short_w ? 0 : len), x = nb->tab[s];
+
+    if (x == 0)
+        return new_id(nb, s, tag, a, b, len, i, w, f, stop);
+    if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, short_w))
+        return x & ID_MASK;
+    return probe_on(nb, s, tag, a, b, len, i, w, f, stop);
+}
+
+/*
+ * Doubles the slots in use when ids fill half of them (a narrow list's
+ * table is sized for prose): the entries cleared, then written again from
+ * the keys. The ids are lost (the table left all zero) when that fails.
+ */
+static __attribute__((noinline)) int tab_grow(struct bw_toklist *tl, struct numb *nb)
+{
+    size_t want = ((size_t)nb->mask + 1) * 2;
+    uint32_t k, s;
+    int rv;
+
+    tab_clear(tl, nb->mask, nb->key, nb->nid);
+    if ((rv = tab_size(tl, want)) != BW_OK) {
+        nb->nid = 0;
+        return rv;
+    }
+    nb->tab = tl->tab;
+    nb->mask = (uint32_t)want - 1;
+    for (k = 0; k < nb->nid; k++) {
+        uint64_t h = key_hash(nb->key[k].a, nb->key[k].b);
+        for (s = SLOT(h, nb->mask); nb->tab[s] != 0; s = (s + 1) & nb->mask)
+            ;
+        nb->tab[s] = TAG(h, nb->key[k].len) | k;
+    }
+    return BW_OK;
+}
+
+/* A narrow list's infos (as new_id's, without the function-word bit), from the keys and slots. */
+static void narrow_info(struct numb *nb, const uint8_t *F)
+{
+    uint32_t d;
+
+    for (d = 0; d < nb->nid; d++) {
+        const struct bw_tokkey *k = &nb->key[d];
+        const char *w = k->len <= 16 ? (const char *)k : nb->tt[k->first].w;
+        nb->info[d] = (uint8_t)(stem_len(w, k->len) | (F[k->first] & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0));
+    }
+}
+
+#ifdef __SSE2__
+/* 16 bytes 0xff, then 16 zero: from lenmask + 16 - len, a mask of a word's len first bytes */
+static const unsigned char lenmask[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* The two halves of y, as memcpy would put them. */
+static inline void vec_key(__m128i y, uint64_t *a, uint64_t *b)
+{
+#ifdef __x86_64__
+    *a = (uint64_t)_mm_cvtsi128_si64(y);
+    *b = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(y, y));
+#else
+    memcpy(a, &y, 8);
+    memcpy(b, (const char *)&y + 8, 8);
+#endif
+}
+#endif
+
+/*
  * full: every flag of bw_tok_next(); else (bw_toklist_run_lean) only
  * BW_TOKF_DIGIT is found on the words read from the masks, no sentence
  * starts and no case flags: a constant, so each caller gets its own copy.
+ * narrow: the words numbered as they are read, their first 16 bytes still
+ * in a register (a narrow list: bw_toklist_run); else numbered after by
+ * number_slots().
  */
 static inline __attribute__((always_inline)) int read_words(struct bw_toklist *tl, const char *s, size_t n, int full,
                                                             int narrow)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce, nw, capw;
+    size_t nch = (n + 63) / 64, c, pos = 0, cs, ce, nw;
     struct bw_tokmask *m;
     struct bw_tok *T;
     struct bw_tokw *W;
     uint8_t *F, *L;
     uint64_t carry = 0, ms, me;
-    int rv;
+    uint32_t *id;
+    struct numb nb = {0};
+    int rv = BW_OK;
 
     tl->n = 0;
+    tl->nid = 0;
     /* the masks take 5 bits a byte: longer texts are read by each scorer itself, as before the list */
     if (n > 2 * (size_t)BW_MAX_TOKLIST)
         return BW_ELIMIT;
+    /*
+     * words are one byte at least and a byte apart: the arrays are grown
+     * here for (n + 1) / 2 of them, not tested at every word
+     */
+    if ((rv = reserve(tl, (n + 1) / 2)) != BW_OK)
+        return rv;
     if (nch + 1 > tl->mcap) {
         struct bw_tokmask *nm = realloc(tl->m, (nch + 1) * sizeof(*nm));
         if (nm == NULL)
@@ -333,9 +646,24 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         tl->m = nm;
         tl->mcap = nch + 1;
     }
+    if (narrow) {
+        /*
+         * a slot for every 4 bytes (prose holds a distinct word in 10 to
+         * 15), doubled when ids fill half (tab_grow): a table sized for the
+         * most words the text could hold (one in two bytes) took twice the
+         * cache lines, each first touched at random, and cost prose more
+         * time than the memset it replaced
+         */
+        size_t want = 64;
+        while (want < n / 2)
+            want <<= 1;
+        if ((rv = tab_size(tl, want)) != BW_OK)
+            return rv;
+        nb.mask = (uint32_t)want - 1;
+        nb.tab = tl->tab;
+    }
     m = tl->m;
     {
-        void (*masks)(const unsigned char *, struct bw_tokmask *) = chunk_masks;
 #if defined(__GNUC__) && defined(__x86_64__)
         int avx2 = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
         if (avx2 < 0) {
@@ -343,18 +671,19 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             __atomic_store_n(&have_avx2, avx2, __ATOMIC_RELAXED);
         }
         if (avx2)
-            masks = chunk_masks_avx2;
+            text_masks_avx2(u, n, m, nch, full);
+        else
 #endif
-        for (c = 0; c < nch; c++) {
-            if (c * 64 + 64 <= n) {
-                masks(u + c * 64, &m[c]);
-            } else {
-                unsigned char pad[64];
-                memset(pad, 0, sizeof(pad));
-                memcpy(pad, u + c * 64, n - c * 64);
-                masks(pad, &m[c]);
+            for (c = 0; c < nch; c++) {
+                if (c * 64 + 64 <= n) {
+                    chunk_masks(u + c * 64, &m[c]);
+                } else {
+                    unsigned char pad[64];
+                    memset(pad, 0, sizeof(pad));
+                    memcpy(pad, u + c * 64, n - c * 64);
+                    chunk_masks(pad, &m[c]);
+                }
             }
-        }
     }
     memset(&m[nch], 0, sizeof(m[nch]));
     /*
@@ -380,61 +709,55 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
      * each word's slot address on the last word's store.
      */
     nw = 0;
-    capw = tl->cap;
     T = tl->t;
     F = tl->flags;
     W = tl->w16;
     L = tl->len8;
+    id = tl->id;
+    nb.key = tl->key;
+    nb.info = tl->info;
+    nb.tt = T;
     for (;;) {
         struct bw_tok *t;
-        uint64_t up, let;
+        uint64_t up, let, a, b;
         size_t st, e, len, j;
         unsigned f;
 
+        /* (cs and ce count bytes, 64 a chunk: no multiply per word) */
         while (ms == 0) {
-            if (++cs >= nch) {
-                tl->n = nw;
-                return BW_OK;
-            }
-            ms = m[cs].s;
+            if ((cs += 64) >= 64 * nch)
+                goto done;
+            ms = m[cs >> 6].s;
         }
-        st = cs * 64 + (size_t)__builtin_ctzll(ms);
+        st = cs + (unsigned)__builtin_ctzll(ms);
         ms &= ms - 1;
         while (me == 0)
-            me = m[++ce].e; /* every start has its end, the last in the chunk after the last */
-        e = ce * 64 + (size_t)__builtin_ctzll(me);
+            me = m[(ce += 64) >> 6].e; /* every start has its end, the last in the chunk after the last */
+        e = ce + (unsigned)__builtin_ctzll(me);
         me &= me - 1;
-        if (nw == capw) {
-            tl->n = nw;
-            if ((rv = push_slot(tl)) != 0) {
-                tl->n = 0;
-                return rv;
-            }
-            capw = tl->cap;
-            T = tl->t;
-            F = tl->flags;
-            W = tl->w16;
-            L = tl->len8;
-        }
         t = &T[nw];
         len = e - st;
 #ifdef __SSE2__
-        if (len <= FAST_MAX && st + 16 <= n) {
+        if (len < FAST_MAX && st + 16 <= n) {
             /*
              * The word's 16 bytes at once: its class bits from the vector
              * (not from the masks, a shift pair each), and lower-cased into
-             * the slot; the bytes past the word are never read.
+             * the slot (or 0x20: an ASCII letter or digit); the bytes past
+             * the word are never read. A byte >= 0x80 in it, or an
+             * apostrophe after it (that may join the next run), sends it
+             * to the general reader: one test of the vector (the byte after
+             * the word is in it), not a load and compares of that byte.
              */
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
-            __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
-            __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
-            __m128i dg16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+            __m128i ap = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60)));
+            __m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));
             uint32_t lm = (uint32_t)((1ul << len) - 1);
-            if (((uint32_t)_mm_movemask_epi8(x) & lm) != 0 ||
-                (e + 1 < n && (u[e] == '\'' || u[e] == 0x60) && (cls[u[e + 1]] & C_W)))
+            if (((uint32_t)_mm_movemask_epi8(_mm_or_si128(x, ap)) & (2 * lm + 1)) != 0)
                 goto general;
             f = 0;
             if (full) {
+                __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+                __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
                 up = (uint32_t)_mm_movemask_epi8(up16) & lm;
                 let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
                 f = sent_flag(u, st);
@@ -443,10 +766,50 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
                     f |= BW_TOKF_ALLCAP;
             }
-            if ((uint32_t)_mm_movemask_epi8(dg16) & lm)
+            /* of letters and digits, digits are the bytes without 0x40 (x + x: that bit on top) */
+            if (~(uint32_t)_mm_movemask_epi8(_mm_add_epi8(x, x)) & lm)
                 f |= BW_TOKF_DIGIT;
-            _mm_storeu_si128((__m128i *)(void *)(narrow ? W[nw].w : t->w),
-                             _mm_add_epi8(x, _mm_and_si128(up16, _mm_set1_epi8(0x20))));
+            if (narrow) {
+                uint64_t h;
+                uint32_t sl, tag, xx;
+                /* zero-padded (past the word w16 is undefined): the key as it is, no masking */
+                y = _mm_and_si128(y, _mm_loadu_si128((const __m128i *)(const void *)(lenmask + 16 - len)));
+                _mm_storeu_si128((__m128i *)(void *)W[nw].w, y);
+                vec_key(y, &a, &b);
+                L[nw] = (uint8_t)len;
+                /* number_word for a short word, its key compared as the vector it is in */
+                h = key_hash(a, b);
+                sl = SLOT(h, nb.mask);
+                tag = TAG(h, 0);
+                xx = nb.tab[sl];
+                if ((xx ^ tag) <= ID_MASK &&
+                    _mm_movemask_epi8(_mm_cmpeq_epi8(
+                        _mm_loadu_si128((const __m128i *)(const void *)&nb.key[xx & ID_MASK]), y)) == 0xffff) {
+                    xx &= ID_MASK;
+                } else if (xx == 0) {
+                    /* new_id, the key stored from the vector (its info: narrow_info) */
+                    struct bw_tokkey *k = &nb.key[nb.nid];
+                    _mm_storeu_si128((__m128i *)(void *)k, y);
+                    k->len = (uint32_t)len;
+                    k->first = (uint32_t)nw;
+                    nb.tab[sl] = tag | nb.nid;
+                    xx = nb.nid++;
+                    if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                        nw = 0;
+                        goto done;
+                    }
+                } else {
+                    xx = short_probe(&nb, W[nw].w, len, nw, f);
+                    if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                        nw = 0;
+                        goto done;
+                    }
+                }
+                id[nw] = xx;
+                F[nw++] = (uint8_t)f;
+                continue;
+            }
+            _mm_storeu_si128((__m128i *)(void *)t->w, y);
         } else
 #endif
         {
@@ -455,14 +818,18 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             general:
                 /* the general reader, from this word's first byte */
                 pos = st;
-                if (!bw_tok_next(s, n, &pos, t)) {
-                    tl->n = nw;
-                    return BW_OK;
-                }
+                if (!bw_tok_next(s, n, &pos, t))
+                    goto done;
                 if (narrow) {
                     /* the slot stays: it holds the bytes of a word longer than 16 (bw_toklist_bytes) */
                     memcpy(W[nw].w, t->w, 16);
                     L[nw] = (uint8_t)t->len;
+                    word_key(t->w, t->len, &a, &b);
+                    id[nw] = number_word(&nb, a, b, t->len, nw, t->w, t->flags, 0, 0);
+                    if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                        nw = 0;
+                        goto done;
+                    }
                 }
                 F[nw++] = (uint8_t)t->flags;
                 /*
@@ -471,11 +838,11 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                  * streams go on from where it stopped, a word starting
                  * there if that is inside a run
                  */
-                cs = ce = pos >> 6;
-                ms = m[cs].s & (~0ull << (pos & 63));
-                if (pos < n && ((m[cs].w >> (pos & 63)) & 1))
+                cs = ce = pos & ~(size_t)63;
+                ms = m[cs >> 6].s & (~0ull << (pos & 63));
+                if (pos < n && ((m[cs >> 6].w >> (pos & 63)) & 1))
                     ms |= 1ull << (pos & 63);
-                me = m[ce].e & ((~0ull << (pos & 63)) << 1);
+                me = m[ce >> 6].e & ((~0ull << (pos & 63)) << 1);
                 continue;
             }
             f = 0;
@@ -492,10 +859,17 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 f |= BW_TOKF_DIGIT;
             for (j = 0; j < len; j++)
                 (narrow ? W[nw].w : t->w)[j] = (char)lowtab[u[st + j]];
+            if (narrow) {
+                word_key(W[nw].w, len, &a, &b);
+                L[nw] = (uint8_t)len;
+                id[nw] = number_word(&nb, a, b, len, nw, W[nw].w, f, 0, 1); /* len <= FAST_MAX here */
+                if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
+                    nw = 0;
+                    goto done;
+                }
+            }
         }
-        if (narrow) {
-            L[nw] = (uint8_t)len; /* len <= FAST_MAX here */
-        } else {
+        if (!narrow) {
             t->len = len;
             t->start = st;
             t->end = e;
@@ -503,139 +877,46 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         }
         F[nw++] = (uint8_t)f;
     }
-}
-
-static void stop_ensure(void);
-static inline int stop_probe(uint64_t a, uint64_t b);
-static inline size_t stem_len(const char *w, size_t n);
-
-/* The first 16 bytes of word w, zero-padded (16 bytes of w readable: a slot's w or a w16). */
-static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(a, w, 8);
-    memcpy(b, w + 8, 8);
-    if (n < 8) {
-        *a &= (1ull << (8 * n)) - 1;
-        *b = 0;
-    } else if (n < 16) {
-        *b &= n == 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+done:
+    if (narrow) {
+        if (rv == BW_OK)
+            narrow_info(&nb, F);
+        tab_clear(tl, nb.mask, nb.key, nb.nid);
+        tl->nid = nb.nid;
     }
-#else
-    unsigned char k[16];
-
-    memset(k, 0, sizeof(k));
-    memcpy(k, w, n < 16 ? n : 16);
-    memcpy(a, k, 8);
-    memcpy(b, k + 8, 8);
-#endif
+    tl->n = nw;
+    return rv;
 }
 
 /*
- * Numbers the words of tl (tl->id, tl->nid), a narrow list's from w16,
- * len8 and flags. The table is used at the size this text needs (twice
- * its words, a power of two), however large it grew for a longer text,
- * and cleared whole before use: a memset of 8 KB for a
- * 4 KB text costs less than clearing each id's slot after use (a store at
- * a random place per id, and each id's slot kept to find it).
- */
-static inline __attribute__((always_inline)) int number(struct bw_toklist *tl, int narrow)
-{
-    size_t want = 64, i;
-    uint32_t mask;
-
-    tl->nid = 0;
-    while (want < tl->n * 2)
-        want <<= 1;
-    if (want > tl->tabcap) {
-        uint32_t *nt = malloc(want * sizeof(*nt));
-        if (nt == NULL)
-            return BW_ENOMEM;
-        free(tl->tab);
-        tl->tab = nt;
-        tl->tabcap = want;
-    }
-    /* grown with the word array, never to 0 bytes (realloc(p, 0) frees p) */
-    if (tl->cap > tl->idcap) {
-        uint32_t *ni = realloc(tl->id, tl->cap * sizeof(*ni));
-        struct bw_tokkey *nk;
-        if (ni == NULL)
-            return BW_ENOMEM;
-        tl->id = ni;
-        if ((nk = realloc(tl->key, tl->cap * sizeof(*nk))) == NULL)
-            return BW_ENOMEM;
-        tl->key = nk;
-        {
-            uint8_t *nf = realloc(tl->info, tl->cap);
-            if (nf == NULL)
-                return BW_ENOMEM;
-            tl->info = nf;
-        }
-        tl->idcap = tl->cap;
-    }
-    mask = (uint32_t)want - 1;
-    memset(tl->tab, 0, want * sizeof(*tl->tab));
-    stop_ensure();
-    {
-        /* the list's arrays and count in locals: as in read_words (-fno-strict-aliasing) */
-        /* a narrow list's words from w16, len8 and flags (a slot only past 16 bytes), else from the slots */
-        const struct bw_tok *tt = tl->t;
-        const struct bw_tokw *W = tl->w16;
-        const uint8_t *L = tl->len8, *F = tl->flags;
-        struct bw_tokkey *key = tl->key;
-        uint32_t *tab = tl->tab, *id = tl->id, nid = 0;
-        uint8_t *info = tl->info;
-        size_t nw = tl->n;
-        for (i = 0; i < nw; i++) {
-            const char *w = narrow ? W[i].w : tt[i].w;
-            size_t len = narrow ? L[i] : tt[i].len;
-            uint64_t a, b;
-            uint32_t s, x;
-            word_key(w, len, &a, &b);
-            s = (uint32_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xbf58476d1ce4e5b9ull) ^
-                            (len * 0x94d049bb133111ebull)) >> 32) & mask;
-            for (; (x = tab[s]) != 0; s = (s + 1) & mask) {
-                const struct bw_tokkey *k = &key[x - 1];
-                if (k->a == a && k->b == b && k->len == len &&
-                    (len <= 16 || memcmp(tt[k->first].w + 16, tt[i].w + 16, len - 16) == 0))
-                    break;
-            }
-            if (x == 0) {
-                struct bw_tokkey *k = &key[nid];
-                unsigned f = narrow ? F[i] : tt[i].flags;
-                k->a = a;
-                k->b = b;
-                k->len = (uint32_t)len;
-                k->first = (uint32_t)i;
-                if (narrow && len > 16)
-                    w = tt[i].w;
-                /*
-                 * a function word has at most 10 bytes: its key is a, b
-                 * (stop_has). Not for a narrow list: only grounding reads
-                 * the bit, and it asks for a full list (the eighth pass
-                 * found the probe here cheaper than anywhere after)
-                 */
-                info[nid] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
-                                      (!narrow && len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
-                x = ++nid;
-                tab[s] = x;
-            }
-            id[i] = x - 1;
-        }
-        tl->nid = nid;
-    }
-    return BW_OK;
-}
-
-/*
- * The lists with slots (full and lean) share one copy out of line, as
- * before the narrow list: grounding measured 0.4-0.6 us slower with a copy
- * inlined into each reading loop. The narrow list's is inlined into its
- * own (out of line, the demo guardrail +0.3 us).
+ * Numbers the words of a list with slots (tl->id, tl->nid). The table is
+ * used at the size this text needs (twice its words, a power of two),
+ * however large it grew for a longer text.
  */
 static __attribute__((noinline)) int number_slots(struct bw_toklist *tl)
 {
-    return number(tl, 0);
+    const struct bw_tok *tt = tl->t;
+    struct numb nb = {.key = tl->key, .info = tl->info, .tt = tt};
+    uint32_t *id = tl->id;
+    size_t want = 64, i, nw = tl->n;
+    int rv;
+
+    tl->nid = 0;
+    while (want < nw * 2)
+        want <<= 1;
+    if ((rv = tab_size(tl, want)) != BW_OK)
+        return rv;
+    nb.tab = tl->tab;
+    nb.mask = (uint32_t)want - 1;
+    stop_ensure();
+    for (i = 0; i < nw; i++) {
+        uint64_t a, b;
+        word_key(tt[i].w, tt[i].len, &a, &b);
+        id[i] = number_word(&nb, a, b, tt[i].len, i, tt[i].w, tt[i].flags, 1, 0);
+    }
+    tab_clear(tl, nb.mask, nb.key, nb.nid);
+    tl->nid = nb.nid;
+    return BW_OK;
 }
 
 /* Reads the words of s (with every flag when full) and numbers them; an empty list when that fails. */
@@ -646,7 +927,7 @@ static inline __attribute__((always_inline)) int run(struct bw_toklist *tl, cons
 
     tl->narrow = narrow;
     rv = read_words(tl, s, n, full, narrow);
-    if (rv == BW_OK && (rv = narrow ? number(tl, 1) : number_slots(tl)) != BW_OK)
+    if (rv == BW_OK && !narrow && (rv = number_slots(tl)) != BW_OK)
         tl->n = 0;
     return rv;
 }

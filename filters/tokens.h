@@ -94,9 +94,9 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    size_t idcap;          /* entries of id, key and info */
-    uint32_t *tab;         /* open addressing: id + 1; the first 2n (a power of two) in use, cleared per run */
+    uint32_t *tab;         /* open addressing: an id and a hash tag (tokens.c); zero between runs past tabdirty */
     size_t tabcap;         /* slots, a power of two */
+    size_t tabdirty;       /* slots the last run left for the next to clear */
 };
 
 #define BW_TOKI_STEM 0x3f /* BW_TOK_MAX < 64 */

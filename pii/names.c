@@ -192,7 +192,7 @@ static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punc
 }
 
 /* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
-static size_t word_end(const char *v, size_t len, size_t i)
+static inline __attribute__((always_inline)) size_t word_end(const char *v, size_t len, size_t i)
 {
     /* letters (any script), and an apostrophe or hyphen between letters */
     for (;;) {

@@ -34,6 +34,17 @@ struct bw_mbuild {
     size_t n, cap;
 };
 
+/*
+ * What a match callback needs of a Hyperscan id, in one 8-byte load
+ * (hs_to_pat, then the pattern's module and item in p[], were dependent
+ * loads on every match).
+ */
+struct hsid {
+    uint32_t item;   /* the pattern's item; its index for a prefilter copy */
+    uint16_t module;
+    uint8_t pre;     /* a prefilter copy */
+};
+
 struct bw_matcher {
     uint64_t serial;       /* unique per matcher: scratch remembers what it was sized for */
     hs_database_t *db;     /* block mode; NULL when no Hyperscan pattern */
@@ -41,7 +52,7 @@ struct bw_matcher {
     struct pat *p;         /* by pattern id */
     size_t n;
     unsigned *hs_to_pat;   /* Hyperscan id -> pattern index (prefilter copies too) */
-    unsigned char *is_pre; /* Hyperscan id is a prefilter copy */
+    struct hsid *hsid;     /* by Hyperscan id */
     size_t nhs;
     unsigned *pcre;        /* indexes of PCRE2 patterns */
     size_t npcre;
@@ -377,7 +388,7 @@ void bw_matcher_free(struct bw_matcher *m)
         pat_free(&m->p[i]);
     free(m->p);
     free(m->hs_to_pat);
-    free(m->is_pre);
+    free(m->hsid);
     free(m->pcre);
     free(m);
 }
@@ -412,7 +423,9 @@ static int compile_db(struct bw_matcher *m, unsigned hsmode, int stream, hs_data
         ids[k] = (unsigned)k;
         if (!stream) {
             m->hs_to_pat[k] = (unsigned)i;
-            m->is_pre[k] = p->kind == PK_PCRE_GATED;
+            m->hsid[k].pre = p->kind == PK_PCRE_GATED;
+            m->hsid[k].module = p->module;
+            m->hsid[k].item = m->hsid[k].pre ? (uint32_t)i : p->item;
         }
         k++;
     }
@@ -455,9 +468,9 @@ int bw_mbuild_compile(struct bw_mbuild *b, unsigned mode, struct bw_matcher **ou
     b->p = NULL;
     b->n = b->cap = 0;
     m->hs_to_pat = malloc((m->n + 1) * sizeof(*m->hs_to_pat));
-    m->is_pre = calloc(m->n + 1, 1);
+    m->hsid = calloc(m->n + 1, sizeof(*m->hsid));
     m->pcre = malloc((m->n + 1) * sizeof(*m->pcre));
-    if (!m->hs_to_pat || !m->is_pre || !m->pcre) {
+    if (!m->hs_to_pat || !m->hsid || !m->pcre) {
         bw_matcher_free(m);
         return BW_ENOMEM;
     }
@@ -558,17 +571,14 @@ struct scanctx {
 static int on_hs(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)
 {
     struct scanctx *sc = arg;
-    const struct pat *p;
-    unsigned pi;
+    const struct hsid *h = &sc->m->hsid[id];
 
     BW_UNUSED(flags);
-    pi = sc->m->hs_to_pat[id];
-    if (sc->m->is_pre[id]) {
-        sc->s->hits[pi] = 1;
+    if (h->pre) {
+        sc->s->hits[h->item] = 1;
         return 0;
     }
-    p = &sc->m->p[pi];
-    if ((sc->rv = sc->fn(sc->ctx, p->module, p->item, (size_t)from, (size_t)to)) != 0)
+    if ((sc->rv = sc->fn(sc->ctx, h->module, h->item, (size_t)from, (size_t)to)) != 0)
         return 1;
     return 0;
 }
@@ -668,18 +678,15 @@ struct scanmods {
 static int on_hs_mods(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *arg)
 {
     struct scanmods *sc = arg;
-    const struct pat *p;
-    unsigned pi;
+    const struct hsid *h = &sc->m->hsid[id];
 
     BW_UNUSED(flags);
-    pi = sc->m->hs_to_pat[id];
-    if (sc->m->is_pre[id]) {
-        sc->s->hits[pi] = 1;
+    if (h->pre) {
+        sc->s->hits[h->item] = 1;
         return 0;
     }
-    p = &sc->m->p[pi];
     /* a direct call, inlined: the one indirect call per match is the module's */
-    return (sc->rv = on_match_mods((void *)sc->d, p->module, p->item, (size_t)from, (size_t)to)) != 0;
+    return (sc->rv = on_match_mods((void *)sc->d, h->module, h->item, (size_t)from, (size_t)to)) != 0;
 }
 
 int bw_matcher_scan_mods(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,

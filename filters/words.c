@@ -29,6 +29,7 @@ struct term {
     uint8_t type;     /* enum bw_wordlist for managed terms */
     uint8_t action;
     uint8_t lb, rb;   /* whole-word boundary needed at the left / right end */
+    uint8_t rstop;    /* chain head: every term of the chain fails where a word byte follows the trigger */
     uint16_t ntok;
     uint16_t trig;    /* the token the matcher looks for */
     uint32_t tok;     /* first entry in st->tok */
@@ -337,10 +338,12 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
     {
         const struct tokn *k = &st->tok[tm->tok + best];
         uint32_t first = NO_TERM;
+        int stop = tm->trig + 1 < tm->ntok || tm->rb; /* a space, or no word byte, after the trigger */
         if ((rv = trig_find(st, k, &first)) != 0)
             return rv;
         if (first != NO_TERM) {
             /* the same literal as an earlier term: chained to its pattern */
+            st->t[first].rstop &= (uint8_t)stop;
             st->next[st->trig_last[first]] = (uint32_t)st->n;
             st->trig_last[first] = (uint32_t)st->n;
             st->next[st->n] = NO_TERM;
@@ -349,6 +352,7 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         }
         st->next[st->n] = NO_TERM;
         st->trig_last[st->n] = (uint32_t)st->n;
+        tm->rstop = (uint8_t)stop;
         rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, st->pool + k->off, k->len, BW_PAT_LITERAL | BW_PAT_CASELESS,
                            &perr);
     }
@@ -581,10 +585,20 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
 static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
 {
     const struct words_state *st = p;
+    const struct term *h = &st->t[item];
+    const char *v = ev->text->view;
     int rv;
 
     BW_UNUSED(es);
     BW_UNUSED(from);
+    /*
+     * Most matches fire inside a longer word ("bi" in "big"): where a word
+     * byte follows the trigger, every term of the chain would fail its
+     * first test.
+     */
+    if (h->rstop && to < ev->text->len && (unsigned char)v[to] < 0x80 &&
+        (bw_tok_wordc((unsigned char)v[to]) || v[to] == '_'))
+        return 0;
     for (; item != NO_TERM; item = st->next[item])
         if ((rv = match_term(st, ev, item, to)) != 0)
             return rv;

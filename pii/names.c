@@ -192,7 +192,7 @@ static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punc
 }
 
 /* Reads the word at i: letters (any script), inner apostrophes and hyphens. */
-static size_t word_end(const char *v, size_t len, size_t i)
+static inline __attribute__((always_inline)) size_t word_end(const char *v, size_t len, size_t i)
 {
     /* letters (any script), and an apostrophe or hyphen between letters */
     for (;;) {
@@ -545,9 +545,11 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
             static const char *const place[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
                                                 "new", "north", "south", "east", "west", "great", "little", "old",
                                                 "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
+            /* a place word's first letter, or-ed with 0x20, is its own: most words compare with none */
+            char f0 = t[0].e > t[0].s ? (char)(v[t[0].s] | 0x20) : 0;
             size_t q;
             for (q = 0; q < BW_NELEMS(place); q++)
-                if (bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
+                if (place[q][0] == f0 && bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
                     break;
             if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
                 nt = 0;

@@ -371,9 +371,16 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
     for (g = j; g <= k; g++) {
         size_t l = ch->ge[g] - ch->gs[g];
         if (w->n + l < sizeof(w->d)) {
-            size_t q; /* a group is a few digits: a byte loop, not a library call */
-            for (q = 0; q < l; q++)
-                w->d[w->n + q] = r->v[ch->gs[g] + q];
+            if (l <= 8 && w->n + 8 <= sizeof(w->d) && ch->gs[g] + 8 <= r->len) {
+                /* a group is a few digits: one 8-byte copy, the bytes past it overwritten or never read */
+                uint64_t x;
+                memcpy(&x, r->v + ch->gs[g], 8);
+                memcpy(w->d + w->n, &x, 8);
+            } else {
+                size_t q;
+                for (q = 0; q < l; q++)
+                    w->d[w->n + q] = r->v[ch->gs[g] + q];
+            }
         }
         w->n += l;
         w->gl[g - j] = (int)l;

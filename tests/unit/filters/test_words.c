@@ -160,6 +160,26 @@ static void test_words_shared_trigger(void)
 }
 
 /*
+ * A chain whose every term needs a space or a word boundary after the
+ * trigger turns a word byte there away at once ("ass" in "assistant",
+ * above); one term without a right boundary ("c++") keeps the others of
+ * its chain checked term by term.
+ */
+static void test_words_chain_right_stop(void)
+{
+    static const struct bw_word_item cpp[] = {
+        {"c++ go", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"c++", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+
+    build(cpp, 2, 0);
+    CU_ASSERT_EQUAL(scan("I write c++x daily", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("c++ go now", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(scan("c++ gone", NULL, NULL), 1);
+    done();
+}
+
+/*
  * Phrases whose words are stepped back over byte by byte or eight bytes
  * at a time: ASCII words of 1 to 16 letters, non-ASCII ones, at the
  * text's start and after a non-ASCII byte.
@@ -240,6 +260,7 @@ static const struct bw_test tests[] = {
     {"test_words_trigger_neighbours", test_words_trigger_neighbours},
     {"test_words_tied_trigger", test_words_tied_trigger},
     {"test_words_shared_trigger", test_words_shared_trigger},
+    {"test_words_chain_right_stop", test_words_chain_right_stop},
     {"test_words_phrase_back_steps", test_words_phrase_back_steps},
     {"test_words_whole_word", test_words_whole_word},
     {"test_words_phrase_any_spacing", test_words_phrase_any_spacing},

@@ -1,4 +1,6 @@
 /* Tests of pii/context.c: context words, the lexicons, the SIMD candidate finder against a plain loop. */
+#include <ctype.h>
+
 #include "pii/context.h"
 #include "tests/unit/testutil.h"
 
@@ -213,6 +215,72 @@ static void test_context_starts_match_scalar(void)
     }
 }
 
+/*
+ * The walk back from a position over bit masks against the rule written
+ * out byte by byte here: up to BW_CTX_WORDS_BEFORE words of letters,
+ * digits, ' and # in the 96 bytes before it, stopping at the second
+ * newline, "near" holding the classes of the first three. A word's
+ * classes are asked of a view holding that word alone.
+ */
+static uint32_t ref_before(const char *v, size_t len, size_t pos, uint32_t *near)
+{
+    size_t lim = pos > 96 ? pos - 96 : 0, i = pos < len ? pos : len;
+    uint32_t c = 0;
+    int nw = 0, nl = 0;
+
+    *near = 0;
+    while (i > lim && nw < BW_CTX_WORDS_BEFORE) {
+        size_t e = i;
+        unsigned char ch = (unsigned char)v[i - 1];
+        if (!(isalnum(ch) || ch == '\'' || ch == '#')) {
+            if (ch == '\n' && ++nl > 1)
+                break;
+            i--;
+            continue;
+        }
+        while (i > lim && (isalnum((unsigned char)v[i - 1]) || v[i - 1] == '\'' || v[i - 1] == '#'))
+            i--;
+        nw++;
+        c |= bw_pii_ctx_before(v + i, e - i, e - i);
+        if (nw <= 3)
+            *near = c;
+    }
+    return c;
+}
+
+static void test_context_before_walk(void)
+{
+    static const char *const tok[] = {"pin", "PIN", "card", "acct#", "Driver's", "zip", "phone", "the", "number",
+                                      "x", "1234", "&#128514;", " ", " ", " ", "\n", ", ", "\n\n", ": ", "'",
+                                      "cvv#", "ssn", "routing", "\xc3\xa9t\xc3\xa9", "a-b"};
+    char buf[400];
+    unsigned seed = 7;
+    int round;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (round = 0; round < 300; round++) {
+        size_t n = 0, pos;
+        while (n < 300) {
+            const char *t;
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 40 == 0) { /* a word longer than the 64-byte masks */
+                memset(buf + n, 'q', 70);
+                n += 70;
+                continue;
+            }
+            t = tok[(seed >> 16) % BW_NELEMS(tok)];
+            memcpy(buf + n, t, strlen(t));
+            n += strlen(t);
+        }
+        for (pos = 0; pos <= n + 2; pos++) {
+            uint32_t near = 0xdead, rnear, c = bw_pii_ctx_before2(buf, n, pos, &near);
+            CU_ASSERT_EQUAL(c, ref_before(buf, n, pos, &rnear));
+            CU_ASSERT_EQUAL(near, rnear);
+            CU_ASSERT_EQUAL(bw_pii_ctx_before(buf, n, pos), c);
+        }
+    }
+}
+
 static const struct bw_test tests[] = {
     {"test_context_lexicon", test_context_lexicon},
     {"test_context_words_before", test_context_words_before},
@@ -221,6 +289,7 @@ static const struct bw_test tests[] = {
     {"test_context_lexicon_long_signature", test_context_lexicon_long_signature},
     {"test_context_words_filter", test_context_words_filter},
     {"test_context_starts_match_scalar", test_context_starts_match_scalar},
+    {"test_context_before_walk", test_context_before_walk},
 };
 
 BW_TEST_MAIN("pii/context", tests)

@@ -38,6 +38,12 @@ static inline int bw_buf_adds(struct bw_buf *b, const char *s);
 /* printf-style append. BW_ENOMEM, BW_ELIMIT. */
 int bw_buf_printf(struct bw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int bw_buf_vprintf(struct bw_buf *b, const char *fmt, va_list ap);
+/*
+ * Bytes of s[0..n) before the first '"' or '\\' (or, when ctl, control
+ * byte below 0x20), n when there is none: the run a JSON string writer
+ * copies as it is (ctl), or a reader of an escaped string skips (!ctl).
+ */
+size_t bw_json_plain(const char *s, size_t n, int ctl);
 /* Appends s as the inside of a JSON string (no quotes). */
 int bw_buf_json_str(struct bw_buf *b, const char *s, size_t n);
 /* Gives the storage to the caller (who frees it) and empties the buffer. */

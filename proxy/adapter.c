@@ -268,8 +268,9 @@ static void sp_ws(struct sp *s)
 static void sp_skip_string(struct sp *s)
 {
     s->i++;
-    while (s->i < s->n && s->raw[s->i] != '"')
-        s->i += s->raw[s->i] == '\\' ? 2 : 1;
+    /* plain runs 16 bytes a step: a prompt is one long string */
+    while (s->i < s->n && (s->i += bw_json_plain(s->raw + s->i, s->n - s->i, 0)) < s->n && s->raw[s->i] != '"')
+        s->i += 2; /* an escape: the backslash and the byte it escapes */
     s->i++;
 }
 

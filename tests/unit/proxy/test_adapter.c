@@ -245,6 +245,9 @@ static void test_adapter_splice_members(void)
     splice_case("{}", NULL, 0, "\"t\":[]", "{\"t\":[]}");
     splice_case("{\"n\":12345678901234567890, \"f\":0.1}", NULL, 0, "\"t\":1",
                 "{\"n\":12345678901234567890, \"f\":0.1,\"t\":1}");
+    /* strings with escapes (a quote, a backslash, a \u escape) before and after the 16-byte steps */
+    splice_case("{\"s\":\"a long string with \\\"quotes\\\" and \\\\ back\\\\slashes \\u0041 in it\\\\\", \"a\":1, \"x\":\"\\\"\"}", a, 1,
+                "\"t\":2", "{\"s\":\"a long string with \\\"quotes\\\" and \\\\ back\\\\slashes \\u0041 in it\\\\\", \"x\":\"\\\"\",\"t\":2}");
 }
 
 /* ------------------------------------------------------------------ */

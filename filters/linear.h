@@ -98,6 +98,72 @@ static inline uint32_t bw_feat_fold(uint64_t h)
     return (uint32_t)(h ^ (h >> 32));
 }
 
+/*
+ * bw_hash64(p, n, BW_FEAT_SEED_W1): a word's hash, its last 16 bytes (a
+ * whole word, most often) unrolled, entered at its length: FNV-1a's chain
+ * of multiplies stays, the loop's own work at every byte goes.
+ */
+#define BW_FEAT_STEP(k)                                                                                            \
+    case k:                                                                                                        \
+        h = (h ^ e[-k]) * 0x100000001b3ull;                                                                        \
+        __attribute__((fallthrough))
+static inline uint64_t bw_feat_word(const void *p, size_t n)
+{
+    const unsigned char *b = p, *e;
+    uint64_t h = BW_FEAT_SEED_W1;
+
+    for (; n > 16; n--)
+        h = (h ^ *b++) * 0x100000001b3ull;
+    e = b + n;
+    switch (n) {
+        BW_FEAT_STEP(16);
+        BW_FEAT_STEP(15);
+        BW_FEAT_STEP(14);
+        BW_FEAT_STEP(13);
+        BW_FEAT_STEP(12);
+        BW_FEAT_STEP(11);
+        BW_FEAT_STEP(10);
+        BW_FEAT_STEP(9);
+        BW_FEAT_STEP(8);
+        BW_FEAT_STEP(7);
+        BW_FEAT_STEP(6);
+        BW_FEAT_STEP(5);
+        BW_FEAT_STEP(4);
+        BW_FEAT_STEP(3);
+        BW_FEAT_STEP(2);
+        BW_FEAT_STEP(1);
+    default:
+        break;
+    }
+    return h;
+}
+#undef BW_FEAT_STEP
+
+/*
+ * The bigram feature bw_feat_fold(bw_hash_mix(a, b)) in two halves: what
+ * depends on the first word's hash a alone (bw_feat_left: once per word
+ * id), then the pair's own work (bw_feat_pair), a third of the mix's.
+ * tests/unit/filters/test_linear.c checks they agree.
+ */
+struct bw_feat_left {
+    uint64_t mul, add;
+};
+
+static inline struct bw_feat_left bw_feat_left(uint64_t a)
+{
+    struct bw_feat_left l = {a * 0x9e3779b97f4a7c15ull, 0x632be59bd9b4e019ull + (a << 6) + (a >> 2)};
+    return l;
+}
+
+static inline uint32_t bw_feat_pair(struct bw_feat_left l, uint64_t b)
+{
+    uint64_t h = l.mul ^ (b + l.add);
+
+    h ^= h >> 29;
+    /* folding h * K ^ (h * K) >> 32 gives back the low half of h * K */
+    return (uint32_t)h * (uint32_t)0xbf58476d1ce4e5b9ull;
+}
+
 /* Probability of the positive class for s, with dense features x[m->ndense]. */
 float bw_lin_prob(const struct bw_linear *m, const char *s, size_t n, const float *x);
 /* The same from a margin (sum of sparse weights), a feature count and dense features. */

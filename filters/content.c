@@ -475,7 +475,7 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
         return BW_ENOMEM;
     /* each distinct word hashed once (bw_toklist_bytes), then read by id */
     for (i = 0; i < nid; i++) {
-        wd[i].h = bw_feat_word(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i));
+        wd[i].h = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
         wd[i].l = bw_feat_left(wd[i].h);
         fw[i] = bw_feat_fold(wd[i].h);
     }

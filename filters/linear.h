@@ -99,47 +99,6 @@ static inline uint32_t bw_feat_fold(uint64_t h)
 }
 
 /*
- * bw_hash64(p, n, BW_FEAT_SEED_W1): a word's hash, its last 16 bytes (a
- * whole word, most often) unrolled, entered at its length: FNV-1a's chain
- * of multiplies stays, the loop's own work at every byte goes.
- */
-#define BW_FEAT_STEP(k)                                                                                            \
-    case k:                                                                                                        \
-        h = (h ^ e[-k]) * 0x100000001b3ull;                                                                        \
-        __attribute__((fallthrough))
-static inline uint64_t bw_feat_word(const void *p, size_t n)
-{
-    const unsigned char *b = p, *e;
-    uint64_t h = BW_FEAT_SEED_W1;
-
-    for (; n > 16; n--)
-        h = (h ^ *b++) * 0x100000001b3ull;
-    e = b + n;
-    switch (n) {
-        BW_FEAT_STEP(16);
-        BW_FEAT_STEP(15);
-        BW_FEAT_STEP(14);
-        BW_FEAT_STEP(13);
-        BW_FEAT_STEP(12);
-        BW_FEAT_STEP(11);
-        BW_FEAT_STEP(10);
-        BW_FEAT_STEP(9);
-        BW_FEAT_STEP(8);
-        BW_FEAT_STEP(7);
-        BW_FEAT_STEP(6);
-        BW_FEAT_STEP(5);
-        BW_FEAT_STEP(4);
-        BW_FEAT_STEP(3);
-        BW_FEAT_STEP(2);
-        BW_FEAT_STEP(1);
-    default:
-        break;
-    }
-    return h;
-}
-#undef BW_FEAT_STEP
-
-/*
  * The bigram feature bw_feat_fold(bw_hash_mix(a, b)) in two halves: what
  * depends on the first word's hash a alone (bw_feat_left: once per word
  * id), then the pair's own work (bw_feat_pair), a third of the mix's.

@@ -677,36 +677,30 @@ static int on_match(const void *stp, struct bw_eval *ev, void *esp, uint32_t ite
     return 0;
 }
 
-/* the word w is the literal word s, of its length (the switch on it below: a literal's length is known at compile time) */
-#define is(s) (memcmp(w, (s), sizeof(s) - 1) == 0)
+/* the word w[0..n) is the literal word s (a string literal: its length is known at compile time) */
+#define is(s) (n == sizeof(s) - 1 && memcmp(w, (s), sizeof(s) - 1) == 0)
 
-/*
- * word_kind's words, by length: a word is compared with those of its
- * length only (most words of a text, with none).
- */
+/* First-person and request cues of the advice-seeking detector. */
+static int cue_word(const char *w, size_t n)
+{
+    return is("advise") || is("prescribe") || is("diagnose") || is("should") || is("lawyer") ||
+           is("attorney") || is("doctor");
+}
+
 static unsigned word_kind(const char *w, size_t n)
 {
-    switch (n) {
-    case 1:
-        return is("i") ? K_FIRST : 0;
-    case 2:
-        return is("my") || is("me") || is("im") || is("we") || is("id") ? K_FIRST : 0;
-    case 3:
-        return is("ive") || is("our") ? K_FIRST : is("you") ? K_YOU : is("can") ? K_MODAL : 0;
-    case 4:
-        return is("mine") ? K_FIRST : 0;
-    case 5:
-        return is("could") || is("would") ? K_MODAL : 0;
-    case 6:
-        /* first-person and request cues of the advice-seeking detector */
-        return is("myself") ? K_FIRST : is("should") || is("advise") || is("lawyer") || is("doctor") ? K_CUE : 0;
-    case 8:
-        return is("diagnose") || is("attorney") ? K_CUE : 0;
-    case 9:
-        return is("prescribe") ? K_CUE : 0;
-    default:
-        return 0;
-    }
+    unsigned k = 0;
+
+    if (is("i") || is("my") || is("me") || is("im") || is("ive") || is("mine") || is("we") ||
+        is("our") || is("myself") || is("id"))
+        k |= K_FIRST;
+    if (is("you"))
+        k |= K_YOU;
+    if (is("can") || is("could") || is("would"))
+        k |= K_MODAL;
+    if (cue_word(w, n))
+        k |= K_CUE;
+    return k;
 }
 
 /* K_EXL and K_EXR of stem hash h (exk) */

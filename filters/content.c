@@ -345,6 +345,65 @@ static int add_feats(void *ctx, const uint32_t *h, size_t k)
 }
 
 /*
+ * A feature's sign bit (31) as a factor, twice (for the two sums a vector
+ * register holds): exact, and no branch for the sign's coin flip to
+ * mispredict.
+ */
+static const double sgn[2][2] = {{1.0, 1.0}, {-1.0, -1.0}};
+
+/* A word id's hash, and its half of the hash of a pair it starts. */
+struct wid {
+    uint64_t h;
+    struct bw_feat_left l;
+};
+
+/*
+ * Adds the bigram features of the words ids[0..n) (n > 1) to the sums of
+ * the shipped three-model bank, and each word but the first to its count
+ * in cnt, in one pass: a pair's hash from its first word's half. Only for
+ * exact sums (bank.exact_max): two sets of sums, the odd pairs' and the
+ * even ones', two chains of additions, not one. No prefetch: a row's
+ * address depends on no load before it but the word's, and the processor
+ * runs a few pairs ahead on its own.
+ */
+static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t *ids, size_t n, uint32_t *cnt)
+{
+    const uint32_t mask = (1u << bank.bits) - 1;
+    struct bw_feat_left l = wd[ids[0]].l;
+    double a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0;
+    size_t i;
+
+    for (i = 1; i + 1 < n; i += 2) {
+        uint32_t x = ids[i], y = ids[i + 1];
+        uint32_t f = bw_feat_pair(l, wd[x].h), g = bw_feat_pair(wd[x].l, wd[y].h);
+        const float *r = bank.w + (size_t)(f & mask) * 3, *q = bank.w + (size_t)(g & mask) * 3;
+        const double *s = sgn[f >> 31], *t = sgn[g >> 31];
+        l = wd[y].l;
+        cnt[x]++;
+        cnt[y]++;
+        a0 += s[0] * r[0];
+        a1 += s[1] * r[1];
+        a2 += s[0] * r[2];
+        b0 += t[0] * q[0];
+        b1 += t[1] * q[1];
+        b2 += t[0] * q[2];
+    }
+    if (i < n) {
+        uint32_t x = ids[i], f = bw_feat_pair(l, wd[x].h);
+        const float *r = bank.w + (size_t)(f & mask) * 3;
+        const double *s = sgn[f >> 31];
+        cnt[x]++;
+        a0 += s[0] * r[0];
+        a1 += s[1] * r[1];
+        a2 += s[0] * r[2];
+    }
+    es->acc[0] += a0 + b0;
+    es->acc[1] += a1 + b1;
+    es->acc[2] += a2 + b2;
+    es->nfeat += n - 1;
+}
+
+/*
  * Adds c[i] times feature f[i] (i < n) to the sums. Only for exact sums
  * (bank.exact_max): a count times a weight is then the sum of that many
  * of it, in any order.
@@ -360,9 +419,7 @@ static void add_counted(struct cscratch *es, const uint32_t *f, const uint32_t *
         double a0 = 0, a1 = 0, a2 = 0;
         for (i = 0; i < n; i++) {
             const float *row = bank.w + (size_t)(f[i] & mask) * 3;
-            double x = (f[i] & 0x80000000u) ? -(double)c[i] : (double)c[i];
-            if (i + 8 < n)
-                __builtin_prefetch(bank.w + (size_t)(f[i + 8] & mask) * 3);
+            double x = sgn[f[i] >> 31][0] * (double)c[i];
             a0 += x * row[0];
             a1 += x * row[1];
             a2 += x * row[2];
@@ -374,7 +431,7 @@ static void add_counted(struct cscratch *es, const uint32_t *f, const uint32_t *
     }
     for (i = 0; i < n; i++) {
         const float *row = bank.w + (size_t)(f[i] & mask) * K;
-        double x = (f[i] & 0x80000000u) ? -(double)c[i] : (double)c[i];
+        double x = sgn[f[i] >> 31][0] * (double)c[i];
         unsigned j;
         for (j = 0; j < K; j++)
             es->acc[j] += x * row[j];
@@ -384,21 +441,24 @@ static void add_counted(struct cscratch *es, const uint32_t *f, const uint32_t *
 /*
  * The model sums of a block from its word list, when they are exact
  * (bank.exact_max): each distinct word hashed once and its unigram weights
- * added once, times its count. The bigrams feature by feature, as
- * bw_feat_run_words gives them; in a text that repeats itself (a few ids,
- * many words) each distinct pair of ids once, times its count (a set of
- * the pairs seen, by their ids; a pair past its capacity counts on its
- * own). Same bits as the feature-by-feature sums. Returns 0, or 1 when
- * the list does not allow it (the caller then sums feature by feature), or
- * BW_ENOMEM.
+ * added once, times its count. The bigrams feature by feature, each from
+ * its first word's half of the hash (bw_feat_left, per id); in a text that
+ * repeats itself (a few ids, many words) each distinct pair of ids once,
+ * times its count (a set of the pairs seen, by their ids; a pair past its
+ * capacity counts on its own). Same bits as the feature-by-feature sums.
+ * Returns 0, or 1 when the list does not allow it (the caller then sums
+ * feature by feature), or BW_ENOMEM.
  */
 static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct cscratch *es)
 {
-    const unsigned w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2;
+    const unsigned w1 = bank.flags & BW_LIN_WORD1, w2 = bank.flags & BW_LIN_WORD2, K = bank.k;
+    const uint32_t mask = (1u << bank.bits) - 1;
     size_t n = tl->n, nid = tl->nid, i, nb = 0, cmask = 0, nkeys = 0;
-    uint64_t *hw, *ck = NULL, *bk = NULL;
+    uint64_t *ck = NULL, *bk = NULL;
     uint32_t *cnt, *fw, *cs = NULL, *bf, *bc = NULL, p;
     const uint32_t *ids = tl->id;
+    struct wid *wd;
+    struct bw_feat_left l;
     int shift = 64 - 4, rep = w2 && 4 * nid <= n;
 
     if ((bank.flags & ~(unsigned)(BW_LIN_WORD1 | BW_LIN_WORD2)) || n == 0 || 2 * n > bank.exact_max)
@@ -406,7 +466,7 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
     if (rep)
         for (cmask = 15; cmask < 4 * nid; cmask = cmask * 2 + 1)
             shift--;
-    if ((hw = bw_arena_alloc(a, nid * sizeof(*hw))) == NULL || (fw = bw_arena_alloc(a, nid * sizeof(*fw))) == NULL ||
+    if ((wd = bw_arena_alloc(a, nid * sizeof(*wd))) == NULL || (fw = bw_arena_alloc(a, nid * sizeof(*fw))) == NULL ||
         (cnt = bw_arena_calloc(a, nid * sizeof(*cnt))) == NULL || (bf = bw_arena_alloc(a, n * sizeof(*bf))) == NULL)
         return BW_ENOMEM;
     if (rep && ((ck = bw_arena_alloc(a, (cmask + 1) * sizeof(*ck))) == NULL ||
@@ -415,20 +475,24 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
         return BW_ENOMEM;
     /* each distinct word hashed once (bw_toklist_bytes), then read by id */
     for (i = 0; i < nid; i++) {
-        hw[i] = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
-        fw[i] = bw_feat_fold(hw[i]);
+        wd[i].h = bw_hash64(bw_toklist_bytes(tl, (uint32_t)i), bw_toklist_len(tl, (uint32_t)i), BW_FEAT_SEED_W1);
+        wd[i].l = bw_feat_left(wd[i].h);
+        fw[i] = bw_feat_fold(wd[i].h);
     }
     p = ids[0];
     cnt[p]++;
     if (!w2) {
         for (i = 1; i < n; i++)
             cnt[ids[i]]++;
+    } else if (!rep && K == 3) {
+        add_pairs(es, wd, ids, n, cnt);
     } else if (!rep) {
+        l = wd[p].l;
         for (i = 1; i < n; i++) {
             uint32_t id = ids[i];
+            bf[i - 1] = bw_feat_pair(l, wd[id].h);
+            l = wd[id].l;
             cnt[id]++;
-            bf[i - 1] = bw_feat_fold(bw_hash_mix(hw[p], hw[id]));
-            p = id;
         }
         add_feats(es, bf, n - 1);
     } else {
@@ -461,8 +525,9 @@ static int sum_words(const struct bw_toklist *tl, struct bw_arena *a, struct csc
             bc[nb++] = 1;
         }
         for (i = 0; i < nb; i++) {
-            uint32_t l = (uint32_t)(bk[i] >> 32), r = (uint32_t)bk[i];
-            bf[i] = bw_feat_fold(bw_hash_mix(hw[l], hw[r]));
+            uint32_t r = (uint32_t)bk[i];
+            bf[i] = bw_feat_pair(wd[bk[i] >> 32].l, wd[r].h);
+            __builtin_prefetch(bank.w + (size_t)(bf[i] & mask) * K);
             cnt[r] += bc[i];
         }
         add_counted(es, bf, bc, nb);

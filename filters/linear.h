@@ -98,6 +98,31 @@ static inline uint32_t bw_feat_fold(uint64_t h)
     return (uint32_t)(h ^ (h >> 32));
 }
 
+/*
+ * The bigram feature bw_feat_fold(bw_hash_mix(a, b)) in two halves: what
+ * depends on the first word's hash a alone (bw_feat_left: once per word
+ * id), then the pair's own work (bw_feat_pair), a third of the mix's.
+ * tests/unit/filters/test_linear.c checks they agree.
+ */
+struct bw_feat_left {
+    uint64_t mul, add;
+};
+
+static inline struct bw_feat_left bw_feat_left(uint64_t a)
+{
+    struct bw_feat_left l = {a * 0x9e3779b97f4a7c15ull, 0x632be59bd9b4e019ull + (a << 6) + (a >> 2)};
+    return l;
+}
+
+static inline uint32_t bw_feat_pair(struct bw_feat_left l, uint64_t b)
+{
+    uint64_t h = l.mul ^ (b + l.add);
+
+    h ^= h >> 29;
+    /* folding h * K ^ (h * K) >> 32 gives back the low half of h * K */
+    return (uint32_t)h * (uint32_t)0xbf58476d1ce4e5b9ull;
+}
+
 /* Probability of the positive class for s, with dense features x[m->ndense]. */
 float bw_lin_prob(const struct bw_linear *m, const char *s, size_t n, const float *x);
 /* The same from a margin (sum of sparse weights), a feature count and dense features. */

@@ -55,7 +55,7 @@
 #define EB_BIT(b) ((uint32_t)((b) >> 40) & (EB_BITS - 1))
 #define VB_BITS 32768 /* bits of the vocabulary filter (vbits) */
 #define VB_BIT(h) ((uint32_t)((h) >> 40) & (VB_BITS - 1))
-#define XW_BITS 1024  /* positions of the examples' word filter (exlr) */
+#define XW_BITS 1024  /* positions of the examples' word filter (exk) */
 #define XW_BIT(h) ((uint32_t)((h) >> 40) & (XW_BITS - 1))
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
@@ -217,6 +217,20 @@ static int is_common(uint64_t stemhash)
 
 /* ---- compiled state ---- */
 
+/*
+ * What a word says of the text's intent (word_kind); K_FIRST and K_CUE are
+ * the bits of end_block's cue. Each bit a pair of words tests in the
+ * second word is that of the first shifted left once (K_YOU, K_EXR), so
+ * one AND tells a pair that needs a look from the most that do not.
+ */
+#define K_CUE 1   /* a request word: advise, diagnose, should, ... */
+#define K_FIRST 2 /* first person: the text is about the writer's own situation */
+#define K_MODAL 4 /* can, could, would: before "you", asking for a judgement */
+#define K_YOU 8
+#define K_VOCAB 16 /* three bytes or more and in the vocabulary (st->tab): a topic word (end_block's, not word_kind's) */
+#define K_EXL 32   /* may start an example's bigram (exk; end_block's) */
+#define K_EXR 64   /* may end one */
+
 struct slot {
     uint64_t h; /* stem hash; 0 = empty */
     uint32_t topic;
@@ -256,13 +270,14 @@ struct tstate {
      */
     uint64_t vbits[VB_BITS / 64];
     /*
-     * Two bits per stem hash (XW_BIT): it starts (1) or ends (2) a bigram of
+     * K_EXL and K_EXR by stem hash (XW_BIT): it may start or end a bigram of
      * the examples. A block's bigram is hashed and looked up only when its
      * first word may start one and its second may end one. Otherwise it is
      * no example's bigram, but for a collision of two 64-bit bigram hashes,
-     * which the look-up would have counted as a share.
+     * which the look-up would have counted as a share. A byte a position
+     * (1 KB), the word's bits in one load, not two bits to shift out.
      */
-    uint64_t exlr[XW_BITS / 32];
+    uint8_t exk[XW_BITS];
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
@@ -449,8 +464,8 @@ static int add_examples(struct tstate *st, const struct bw_topic_item *it, uint3
             uint64_t h = stemhash(tk.w, tk.len);
             if (prev) {
                 st->big[base + cnt++] = bigram(prev, h);
-                st->exlr[XW_BIT(prev) / 32] |= 1ull << 2 * (XW_BIT(prev) % 32);
-                st->exlr[XW_BIT(h) / 32] |= 2ull << 2 * (XW_BIT(h) % 32);
+                st->exk[XW_BIT(prev)] |= K_EXL;
+                st->exk[XW_BIT(h)] |= K_EXR;
             }
             prev = h;
         }
@@ -672,32 +687,6 @@ static int cue_word(const char *w, size_t n)
            is("attorney") || is("doctor");
 }
 
-/*
- * What a word says of the text's intent (word_kind); K_FIRST and K_CUE are
- * the bits of end_block's cue. Each bit a pair of words tests in the
- * second word is that of the first shifted left once (K_YOU, K_EXR), so
- * one AND tells a pair that needs a look from the most that do not.
- */
-#define K_CUE 1   /* a request word: advise, diagnose, should, ... */
-#define K_FIRST 2 /* first person: the text is about the writer's own situation */
-#define K_MODAL 4 /* can, could, would: before "you", asking for a judgement */
-#define K_YOU 8
-#define K_VOCAB 16 /* three bytes or more and in the vocabulary (st->tab): a topic word (end_block's, not word_kind's) */
-#define K_EXL 32   /* may start an example's bigram (exlr; end_block's) */
-#define K_EXR 64   /* may end one */
-
-/* K_EXL and K_EXR of stem hash h (exlr): its two bits, in one load */
-static inline unsigned xbits(const struct tstate *st, uint64_t h)
-{
-    return (unsigned)(st->exlr[XW_BIT(h) / 32] >> 2 * (XW_BIT(h) % 32) & 3) * K_EXL;
-}
-
-/* May stem hash h be in the vocabulary (st->tab)? No means no. */
-static inline int vbit(const struct tstate *st, uint64_t h)
-{
-    return (int)((st->vbits[VB_BIT(h) / 64] >> (VB_BIT(h) % 64)) & 1);
-}
-
 static unsigned word_kind(const char *w, size_t n)
 {
     unsigned k = 0;
@@ -714,6 +703,18 @@ static unsigned word_kind(const char *w, size_t n)
     return k;
 }
 
+/* K_EXL and K_EXR of stem hash h (exk) */
+static inline unsigned xbits(const struct tstate *st, uint64_t h)
+{
+    return st->exk[XW_BIT(h)];
+}
+
+/* May stem hash h be in the vocabulary (st->tab)? No means no. */
+static inline int vbit(const struct tstate *st, uint64_t h)
+{
+    return (int)((st->vbits[VB_BIT(h) / 64] >> (VB_BIT(h) % 64)) & 1);
+}
+
 /* Is stem hash h in the vocabulary? The slot of its first entry, or one that is empty. */
 static uint32_t tab_find(const struct tstate *st, uint64_t h)
 {
@@ -724,22 +725,26 @@ static uint32_t tab_find(const struct tstate *st, uint64_t h)
     return s;
 }
 
-/* The kind of a word with stem hash h (word_kind and end_block's bits); one vocabulary word more in *nvoc. */
-static inline unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t *nvoc)
+/*
+ * The kind of word id, of stem hash h (word_kind and end_block's bits); a
+ * vocabulary word's id is added to voc[*nvoc] (ids in order).
+ */
+static inline unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t id,
+                               uint32_t *voc, uint32_t *nvoc)
 {
     unsigned k = word_kind(w, n) | xbits(st, h);
 
     /* the filter first: most words are in no topic, and the table is larger than L1 */
     if (n >= 3 && vbit(st, h) && st->tab[tab_find(st, h)].h) {
         k |= K_VOCAB;
-        (*nvoc)++;
+        voc[(*nvoc)++] = id;
     }
     return k;
 }
 
 /*
- * Adds the vocabulary weights of the words seq[0..n) (ids into hc and kc;
- * NULL: 0..n-1) to score, each distinct stem once, in order. seen (smask + 1
+ * Adds the vocabulary weights of the words seq[0..n) (ids into hc and kc)
+ * to score, each distinct stem once, in order. seen (smask + 1
  * slots, zeroed) holds at most SEEN_SLOTS / 2 stems: past that a new stem
  * counts at each of its words, as it always has.
  */
@@ -750,7 +755,7 @@ static void add_vocab(const struct tstate *st, float *score, const uint64_t *hc,
     size_t i;
 
     for (i = 0; i < n; i++) {
-        uint32_t id = seq ? seq[i] : (uint32_t)i;
+        uint32_t id = seq[i];
         uint64_t h = hc[id];
         if (!(kc[id] & K_VOCAB))
             continue;
@@ -789,6 +794,23 @@ static int pair(const struct tstate *st, unsigned bits, uint64_t b, uint32_t *sh
     return (bits & K_MODAL) != 0;
 }
 
+/* pair() at each pair of words ids[from..to) ends (the first word's, at 0, is none); their cue bits */
+static int pairs(const struct tstate *st, const uint64_t *hc, const uint8_t *kc, const uint32_t *ids, size_t from,
+                 size_t to, uint32_t *shared, uint8_t *ebseen)
+{
+    unsigned pk = from ? kc[ids[from - 1]] : 0;
+    int cue = 0;
+    size_t wi;
+
+    for (wi = from; wi < to; wi++) {
+        unsigned k8 = kc[ids[wi]];
+        if (pk & (k8 >> 1) & (K_MODAL | K_EXL))
+            cue |= pair(st, pk & (k8 >> 1), bigram(hc[ids[wi - 1]], hc[ids[wi]]), shared, ebseen);
+        pk = k8;
+    }
+    return cue;
+}
+
 static int end_block(const void *stp, struct bw_eval *ev, void *esp)
 {
     const struct tstate *st = stp;
@@ -797,6 +819,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
     struct bw_arena *a = &ev->w->arena;
     const struct bw_toklist *tl;
     uint64_t *hc, *seen, *bigs = NULL;
+    uint32_t *voc;
     uint8_t *kc;
     const uint32_t *ids;
     unsigned pk = 0, any = 0;
@@ -831,7 +854,8 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             ;
         nid = (uint32_t)nw;
     }
-    if ((hc = bw_arena_alloc(a, (nid + 1) * sizeof(*hc))) == NULL || (kc = bw_arena_alloc(a, nid + 1)) == NULL)
+    if ((hc = bw_arena_alloc(a, (nid + 1) * sizeof(*hc))) == NULL || (kc = bw_arena_alloc(a, nid + 1)) == NULL ||
+        (voc = bw_arena_alloc(a, (nid + 1) * sizeof(*voc))) == NULL)
         return BW_ENOMEM;
     if (tl) {
         ids = tl->id;
@@ -849,7 +873,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             const char *w = bw_toklist_bytes(tl, i);
             uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
             hc[i] = h0 ? h0 : 1;
-            kc[i] = (uint8_t)kind_of(st, w, bw_toklist_len(tl, i), hc[i], &nvoc);
+            kc[i] = (uint8_t)kind_of(st, w, bw_toklist_len(tl, i), hc[i], i, voc, &nvoc);
             any |= kc[i];
         }
     } else {
@@ -858,7 +882,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         bw_tokit_init(&it, NULL, tx->view, tx->len);
         for (i = 0; i < nid && (t = bw_tokit_next(&it)) != NULL; i++) {
             hc[i] = stemhash_tok(t->w, t->len);
-            kc[i] = (uint8_t)kind_of(st, t->w, t->len, hc[i], &nvoc);
+            kc[i] = (uint8_t)kind_of(st, t->w, t->len, hc[i], i, voc, &nvoc);
             any |= kc[i];
         }
     }
@@ -875,7 +899,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             ;
         if ((seen = bw_arena_calloc(a, (smask + 1) * sizeof(*seen))) == NULL)
             return BW_ENOMEM;
-        add_vocab(st, es->score, hc, kc, NULL, nid, seen, smask);
+        add_vocab(st, es->score, hc, kc, voc, nvoc, seen, smask);
     }
     cue = (int)(any & (K_FIRST | K_CUE));
     /*
@@ -903,13 +927,14 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
             pid = id;
         }
     } else {
-        for (wi = 0; wi < nw; wi++) {
-            unsigned k8 = kc[ids[wi]];
-            /* the first word's pk is 0 */
-            if (pk & (k8 >> 1) & (K_MODAL | K_EXL))
-                cue |= pair(st, pk & (k8 >> 1), bigram(hc[ids[wi - 1]], hc[ids[wi]]), shared, ebseen);
-            pk = k8;
+        /* four words a step: one test passes most steps, whose pairs need no look */
+        for (wi = 0; wi + 4 <= nw; wi += 4) {
+            unsigned k0 = kc[ids[wi]], k1 = kc[ids[wi + 1]], k2 = kc[ids[wi + 2]], k3 = kc[ids[wi + 3]];
+            if (((pk & k0 >> 1) | (k0 & k1 >> 1) | (k1 & k2 >> 1) | (k2 & k3 >> 1)) & (K_MODAL | K_EXL))
+                cue |= pairs(st, hc, kc, ids, wi, wi + 4, shared, ebseen);
+            pk = k3;
         }
+        cue |= pairs(st, hc, kc, ids, wi, nw, shared, ebseen);
     }
     /* long texts gather chance hits: damp beyond 40 words; impersonal texts ask for no advice */
     damp = nw > 40 ? sqrtf(40.0f / (float)nw) : 1.0f;

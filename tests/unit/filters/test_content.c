@@ -289,8 +289,10 @@ static void test_content_encoded(void)
 
 /*
  * The module sums a block's model features by distinct word and, in a text
- * that repeats itself, by distinct pair of words, times their counts: the
- * same probability, to the bit, as bw_lin_prob summing them one by one.
+ * that repeats itself, by distinct pair of words, times their counts; in
+ * others each pair's feature in one pass, two sums at a time: the same
+ * probability, to the bit, as bw_lin_prob summing them one by one. Texts
+ * of one word, two, an odd and an even count of pairs, past 1,025 words.
  */
 static void test_content_counted_sums(void)
 {
@@ -301,7 +303,7 @@ static void test_content_counted_sums(void)
     struct bw_lexscan *ls;
     struct bw_content_conf cc;
     struct run r;
-    char t[3][4096];
+    static char t[7][24576];
     size_t i, n;
     uint32_t seed = 12345;
     int c, k;
@@ -318,9 +320,18 @@ static void test_content_counted_sums(void)
         seed = seed * 1103515245u + 12345u;
         n += (size_t)sprintf(t[2] + n, "%s ", words[(seed >> 16) % BW_NELEMS(words)]);
     }
+    /* prose-like: most words new, some said again; 1,501 and 1,502 words */
+    for (k = 3; k < 5; k++)
+        for (n = 0, i = 0; i < (size_t)1498 + (size_t)k; i++) {
+            seed = seed * 1103515245u + 12345u;
+            n += (size_t)sprintf(t[k] + n, "%s%u ", words[(seed >> 16) % BW_NELEMS(words)],
+                                 (seed >> 30) ? (seed >> 8) & 1023 : 0);
+        }
+    snprintf(t[5], sizeof(t[5]), "Idiot");
+    snprintf(t[6], sizeof(t[6]), "stupid idiot!");
     conf_all(&cc, BW_CONF_HIGH, BW_ACT_BLOCK);
     start(&r, &cc, BW_DIR_INPUT);
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 7; k++) {
         float sc[BW_LEX_NSCORES], x[BW_CAT__N];
         memset(sc, 0, sizeof(sc));
         CU_ASSERT_EQUAL(bw_lexscan_run(ls, t[k], strlen(t[k]), sc), 0);

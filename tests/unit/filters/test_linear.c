@@ -223,6 +223,38 @@ static void test_linear_features(void)
     CU_ASSERT_EQUAL(n, 10);
 }
 
+/*
+ * A bigram feature as the content module computes it, from its first
+ * word's half (bw_feat_left, once per word id) and the pair's own part
+ * (bw_feat_pair): the same value as bw_feat_fold(bw_hash_mix()), for word
+ * hashes of every length and for random and extreme values.
+ */
+static void test_linear_feature_parts(void)
+{
+    unsigned char w[BW_TOK_MAX];
+    uint64_t x = 0x9e3779b97f4a7c15ull, prev = 1;
+    size_t n, i;
+
+    for (n = 0; n <= BW_TOK_MAX; n++) {
+        uint64_t h;
+        for (i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            w[i] = (unsigned char)(x >> 56);
+        }
+        h = bw_hash64(w, n, BW_FEAT_SEED_W1);
+        CU_ASSERT_EQUAL(bw_feat_pair(bw_feat_left(prev), h), bw_feat_fold(bw_hash_mix(prev, h)));
+        CU_ASSERT_EQUAL(bw_feat_pair(bw_feat_left(h), prev), bw_feat_fold(bw_hash_mix(h, prev)));
+        prev = h;
+    }
+    for (i = 0; i < 10000; i++) {
+        uint64_t a = x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t b = x = x * 6364136223846793005ull + 1442695040888963407ull;
+        CU_ASSERT_EQUAL(bw_feat_pair(bw_feat_left(a), b), bw_feat_fold(bw_hash_mix(a, b)));
+    }
+    CU_ASSERT_EQUAL(bw_feat_pair(bw_feat_left(0), 0), bw_feat_fold(bw_hash_mix(0, 0)));
+    CU_ASSERT_EQUAL(bw_feat_pair(bw_feat_left(~0ull), ~0ull), bw_feat_fold(bw_hash_mix(~0ull, ~0ull)));
+}
+
 static void test_linear_case_insensitive(void)
 {
     struct bw_linear *m = train(1);
@@ -582,6 +614,7 @@ static const struct bw_test tests[] = {
     {"test_linear_bad_files", test_linear_bad_files},
     {"test_linear_pick", test_linear_pick},
     {"test_linear_features", test_linear_features},
+    {"test_linear_feature_parts", test_linear_feature_parts},
     {"test_linear_case_insensitive", test_linear_case_insensitive},
     {"test_linear_oof", test_linear_oof},
     {"test_linear_shipped_models", test_linear_shipped_models},

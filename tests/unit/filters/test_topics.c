@@ -149,7 +149,7 @@ static void test_topics_example_pairs(void)
 
     /*
      * A text phrased like an example shares its bigrams (every pair of its
-     * words starts and ends one: the filter exlr lets them through);
+     * words starts and ends one: the filter exk lets them through);
      * the same words in reverse order or apart share none of them.
      */
     start(&r, BW_DIR_INPUT);
@@ -162,6 +162,35 @@ static void test_topics_example_pairs(void)
     CU_ASSERT(same > reversed);
     CU_ASSERT(same > apart);
     CU_ASSERT(same >= 0.5f);
+    stop(&r);
+}
+
+/*
+ * The pairs of words are tested four at a time, then looked at one by one:
+ * an example's phrasing, and "can you" before a request, count the same
+ * wherever they start in the text, and at its end.
+ */
+static void test_topics_pairs_any_offset(void)
+{
+    static const char *const tails[] = {"Which stocks should I buy this year?", "can you recommend stocks",
+                                        "you can recommend stocks"};
+    struct run r;
+    char buf[256];
+    float sc[3] = {0, 0, 0};
+    size_t k, j;
+
+    start(&r, BW_DIR_INPUT);
+    for (j = 0; j < BW_NELEMS(tails); j++)
+        for (k = 0; k < 9; k++) {
+            snprintf(buf, sizeof(buf), "%.*s%s", (int)(4 * k), "old old old old old old old old old ", tails[j]);
+            eval(&r, buf);
+            if (k == 0)
+                sc[j] = score_of(&r, 1);
+            CU_ASSERT_EQUAL(score_of(&r, 1), sc[j]);
+        }
+    CU_ASSERT(sc[0] >= 0.5f);
+    CU_ASSERT(sc[1] > sc[2]); /* a modal before "you" asks for a judgement */
+    CU_ASSERT(sc[2] > 0);
     stop(&r);
 }
 
@@ -200,6 +229,7 @@ static void test_topics_example_in_long_text(void)
 }
 
 static const struct bw_test tests[] = {
+    {"test_topics_pairs_any_offset", test_topics_pairs_any_offset},
     {"test_topics_stem_once", test_topics_stem_once},
     {"test_topics_example_in_long_text", test_topics_example_in_long_text},
     {"test_topics_example_pairs", test_topics_example_pairs},

@@ -480,32 +480,37 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
         return 1;
     n = we - i;
     /*
-     * The box and unit words, by their first letter (c is a capital: a
-     * word starting with P cannot be "unit"), each compared only at its
-     * length: "People", "But", "Some" went through up to seven compares.
+     * The box and unit words, compared only where a word of that first
+     * letter and length exists (bw_pii_box_len, the NAME walk's gate too):
+     * "People", "But", "Some" went through up to seven compares.
      */
-    switch (c) {
-    case 'P':
-        if ((n == 1 && we + 1 < len && v[we] == '.') || (n == 2 && bw_pii_ieq(w, n, "po")) ||
-            (n == 3 && bw_pii_ieq(w, n, "psc")))
-            return 1;
-        break;
-    case 'U':
-        if ((n == 4 && (bw_pii_ieq(w, n, "unit") || bw_pii_ieq(w, n, "usns"))) || (n == 5 && bw_pii_ieq(w, n, "uscgc")))
-            return 1;
-        break;
-    case 'B':
-        if (n == 3 && bw_pii_ieq(w, n, "box"))
-            return 1;
-        break;
-    case 'A':
-        if ((n == 3 && bw_pii_ieq(w, n, "apt")) || (n == 9 && bw_pii_ieq(w, n, "apartment")))
-            return 1;
-        break;
-    case 'S':
-        if (n == 5 && bw_pii_ieq(w, n, "suite"))
-            return 1;
-        break;
+    if (bw_pii_box_len(c, n)) {
+        switch (n) {
+        case 1: /* "P." */
+            if (we + 1 < len && v[we] == '.')
+                return 1;
+            break;
+        case 2:
+            if (bw_pii_ieq(w, n, "po"))
+                return 1;
+            break;
+        case 3:
+            if (bw_pii_ieq(w, n, c == 'P' ? "psc" : c == 'B' ? "box" : "apt"))
+                return 1;
+            break;
+        case 4:
+            if (bw_pii_ieq(w, n, "unit") || bw_pii_ieq(w, n, "usns"))
+                return 1;
+            break;
+        case 5:
+            if (bw_pii_ieq(w, n, c == 'U' ? "uscgc" : "suite"))
+                return 1;
+            break;
+        case 9:
+            if (bw_pii_ieq(w, n, "apartment"))
+                return 1;
+            break;
+        }
     }
     /* the cue checks, behind the same gate as there */
     while (pb > 0 && v[pb - 1] == ' ')

@@ -864,43 +864,8 @@ static int start_byte(unsigned char c, int digits)
     return bw_c_upper(c) || (c >= 0xc3 && c <= 0xdf) || (digits && bw_c_digit(c));
 }
 
-size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
-{
-    size_t i = from;
-
 #ifdef __SSE2__
-    const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
-    const __m128i hz = _mm_set1_epi8(0x1c); /* 0xDF - 0xC3 */
-    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-
-    while (i + 16 <= len) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
-        __m128i t = _mm_sub_epi8(x, a);
-        __m128i m = _mm_cmpeq_epi8(_mm_min_epu8(t, z), t);
-        unsigned mask;
-        t = _mm_sub_epi8(x, hi);
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(t, hz), t));
-        if (digits) {
-            __m128i d = _mm_sub_epi8(x, zero);
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
-        }
-        mask = (unsigned)_mm_movemask_epi8(m);
-        while (mask) {
-            size_t p = i + (size_t)__builtin_ctz(mask);
-            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
-                return p;
-            mask &= mask - 1;
-        }
-        i += 16;
-    }
-#endif
-    for (; i < len; i++)
-        if (start_byte((unsigned char)v[i], digits) && (i == 0 || !bw_c_word((unsigned char)v[i - 1])))
-            return i;
-    return len;
-}
-
-#ifdef __SSE2__
+/* Bits of v[i..i+16) where start_byte() holds. */
 static unsigned mask16(const char *v, size_t i, int digits)
 {
     const __m128i a = _mm_set1_epi8('A'), z = _mm_set1_epi8(25), hi = _mm_set1_epi8((char)0xc3);
@@ -917,7 +882,31 @@ static unsigned mask16(const char *v, size_t i, int digits)
     }
     return (unsigned)_mm_movemask_epi8(m);
 }
+#endif
 
+size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
+{
+    size_t i = from;
+
+#ifdef __SSE2__
+    while (i + 16 <= len) {
+        unsigned mask = mask16(v, i, digits);
+        while (mask) {
+            size_t p = i + (size_t)__builtin_ctz(mask);
+            if (p == 0 || !bw_c_word((unsigned char)v[p - 1]))
+                return p;
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i < len; i++)
+        if (start_byte((unsigned char)v[i], digits) && (i == 0 || !bw_c_word((unsigned char)v[i - 1])))
+            return i;
+    return len;
+}
+
+#ifdef __SSE2__
 #if defined(__GNUC__) && defined(__x86_64__)
 /* The same over 64 bytes with AVX2, chosen at run time. */
 static inline __attribute__((always_inline, target("avx2"))) uint64_t mask64_avx2(const char *v, int digits)

@@ -221,6 +221,24 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
  */
 int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e);
 
+/*
+ * Can a box or unit word (P., PO, PSC, Unit, USNS, USCGC, Box, Apt,
+ * Apartment, Suite) start with capital c and be n bytes long? The first
+ * test of both bw_pii_address_may_hit() and the NAME walk's address gate:
+ * "People", "But", "Some" fail it at once.
+ */
+static inline int bw_pii_box_len(unsigned char c, size_t n)
+{
+    switch (c) {
+    case 'P': return n >= 1 && n <= 3;
+    case 'U': return n == 4 || n == 5;
+    case 'B': return n == 3;
+    case 'A': return n == 3 || n == 9;
+    case 'S': return n == 5;
+    default: return 0;
+    }
+}
+
 /* The NAME walk; with `address`, it also runs the ADDRESS candidates of its capitals (one pass for both). */
 int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx);
 

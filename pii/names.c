@@ -292,29 +292,9 @@ static int may_start_address(const char *v, size_t len, size_t i, size_t e, int 
         return 0;
     if (!names)
         return 1;
-    /* a box or unit word only at one of their lengths (bw_pii_address_may_hit()'s first test): "But it", "So we" go on */
-    switch (c) {
-    case 'P':
-        if (e - i <= 3)
-            return 1;
-        break;
-    case 'U':
-        if (e - i == 4 || e - i == 5)
-            return 1;
-        break;
-    case 'B':
-        if (e - i == 3)
-            return 1;
-        break;
-    case 'A':
-        if (e - i == 3 || e - i == 9)
-            return 1;
-        break;
-    case 'S':
-        if (e - i == 5)
-            return 1;
-        break;
-    }
+    /* a box or unit word only at one of their lengths: "But it", "So we" go on */
+    if (bw_pii_box_len(c, e - i))
+        return 1;
     for (k = e + 1; k < len && bw_c_lower((unsigned char)v[k]) && k - (e + 1) < 4; k++)
         ;
     if (k - (e + 1) <= 3 && k + 1 < len && v[k] == ' ') {

@@ -9,11 +9,15 @@
  * a hash of the output texts, and every finding with all its fields;
  * scores print in %a so they compare bit for bit.
  *
- *   findings_dump [-l LINES] [-d BYTES] GUARDRAIL... -- TEXTFILE...
+ *   findings_dump [-l LINES] [-d BYTES] [-w BYTES] GUARDRAIL... -- TEXTFILE...
  *
  * A TEXTFILE is read line by line (at most -l lines, default 30000), then
  * as 4 KB documents cut like engine_bench's corpus (at most -d bytes of
- * it, default 2 MB), so both short and long texts are covered.
+ * it, default 2 MB), then as long documents of 8, 20, 48 and 100 KB in
+ * turn (at most -w bytes of it, default 1 MB), and last as its first 4 KB
+ * repeated to 64 KB. The long and repeated ones reach what 4 KB never
+ * does: word tables that grow past their first size, scratch sized by the
+ * text, the scorers' paths for repetitive text.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filters/bw.h"
 #include "filters/errs.h"
 #include "policies/apply.h"
 #include "policies/json.h"
@@ -85,18 +90,37 @@ static void run(const struct bw_guardrail *g, size_t gi, struct bw_worker *w, co
     }
 }
 
+/*
+ * The document of at most `size` bytes at `off`, cut like engine_bench's
+ * corpus: after a newline in its last ~27% where there is one, never
+ * inside a UTF-8 sequence.
+ */
+static struct bw_iov doc(const char *buf, size_t len, size_t off, size_t size)
+{
+    size_t n = len - off < size ? len - off : size;
+
+    while (n < len - off && n > size * 3000 / 4096 && buf[off + n - 1] != '\n')
+        n--;
+    while (n < len - off && (buf[off + n] & 0xc0) == 0x80)
+        n++;
+    return (struct bw_iov){buf + off, n};
+}
+
 int main(int argc, char **argv)
 {
     struct bw_guardrail *g[16];
-    size_t ng = 0, maxlines = 30000, maxdoc = 2000000, gi;
+    static const size_t longs[] = {8192, 20480, 49152, 102400};
+    size_t ng = 0, maxlines = 30000, maxdoc = 2000000, maxlong = 1000000, gi;
     struct bw_worker w;
     int c, i;
 
-    while ((c = getopt(argc, argv, "+l:d:")) != -1) {
+    while ((c = getopt(argc, argv, "+l:d:w:")) != -1) {
         if (c == 'l')
             maxlines = strtoul(optarg, NULL, 10);
         else if (c == 'd')
             maxdoc = strtoul(optarg, NULL, 10);
+        else if (c == 'w')
+            maxlong = strtoul(optarg, NULL, 10);
         else
             return 2;
     }
@@ -111,7 +135,7 @@ int main(int argc, char **argv)
         ng++;
     }
     if (i == argc || ng == 0) {
-        fprintf(stderr, "usage: findings_dump [-l LINES] [-d BYTES] GUARDRAIL... -- TEXTFILE...\n");
+        fprintf(stderr, "usage: findings_dump [-l LINES] [-d BYTES] [-w BYTES] GUARDRAIL... -- TEXTFILE...\n");
         return 2;
     }
     bw_worker_init(&w);
@@ -141,17 +165,36 @@ int main(int argc, char **argv)
         }
         /* 4 KB documents */
         for (off = 0; off < len && off < maxdoc; nd++) {
-            size_t n = len - off < 4096 ? len - off : 4096;
-            struct bw_iov d;
+            struct bw_iov d = doc(buf, len, off, 4096);
 
-            while (n < len - off && n > 3000 && buf[off + n - 1] != '\n')
-                n--;
-            while (n < len - off && (buf[off + n] & 0xc0) == 0x80)
-                n++;
-            d = (struct bw_iov){buf + off, n};
             for (gi = 0; gi < ng; gi++)
                 run(g[gi], gi, &w, "D", nd, NULL, NULL, &d);
-            off += n;
+            off += d.len;
+        }
+        /* long documents */
+        for (off = 0, nd = 0; off < len && off < maxlong; nd++) {
+            struct bw_iov d = doc(buf, len, off, longs[nd % BW_NELEMS(longs)]);
+
+            for (gi = 0; gi < ng; gi++)
+                run(g[gi], gi, &w, "W", nd, NULL, NULL, &d);
+            off += d.len;
+        }
+        /* the first 4 KB, repeated to 64 KB */
+        if (len > 0) {
+            struct bw_iov d = doc(buf, len, 0, 4096);
+            char *rep = malloc(16 * d.len);
+            size_t k;
+
+            if (!rep) {
+                perror("malloc");
+                return 2;
+            }
+            for (k = 0; k < 16; k++)
+                memcpy(rep + k * d.len, d.base, d.len);
+            d = (struct bw_iov){rep, 16 * d.len};
+            for (gi = 0; gi < ng; gi++)
+                run(g[gi], gi, &w, "R", 0, NULL, NULL, &d);
+            free(rep);
         }
         free(buf);
     }

@@ -624,6 +624,52 @@ static int phone_score(const struct run *r, struct win *w, const struct chunk *c
     return 0;
 }
 
+/*
+ * A number of one group and at most 6 digits: age, PIN, CVV, postal code,
+ * "Jan 2027". Returns as classify() does; -2 when nothing here took it
+ * (classify() then goes on to its last test, which needs two groups).
+ */
+static int classify_short(struct run *r, struct win *w)
+{
+    size_t n = w->n;
+    uint32_t ctx;
+    int strong = 0;
+    size_t ue;
+
+    /* age: "40 years old", "35-year-old", "31 y/o", "aged 40", "turned 60", "age of 61" */
+    if (n <= 3) {
+        int v = num(w->d, n);
+        if (v <= 125 && v >= 1) {
+            ue = age_after(r, w->e, &strong);
+            if (strong)
+                return emit(r, BW_PII_AGE, w->s, ue, 70) ? -1 : 1;
+            /* age_before() needs a word, or a space or colon after one, right before: "\n1." stops here */
+            unsigned char pb = (unsigned char)before(r, w->s);
+            if ((pb == ' ' || pb == ':' || bw_c_alpha(pb)) && age_before(r, w->s) &&
+                !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
+                !(at(r, w->e) == '.' && bw_c_digit((unsigned char)at(r, w->e + 1))))
+                return emit(r, BW_PII_AGE, w->s, w->e, 60) ? -1 : 1;
+        }
+        if (n < 3)
+            return 0; /* nothing else is this short */
+    }
+    ctx = wctx(r, w);
+    if (n >= 4 && (ctx & BW_CTX_PIN))
+        return emit(r, BW_PII_PIN, w->s, w->e, 60) ? -1 : 1;
+    if (n >= 3 && n <= 4 && (ctx & BW_CTX_CVV))
+        return emit(r, BW_PII_CREDIT_DEBIT_CARD_CVV, w->s, w->e, 60) ? -1 : 1;
+    if (n >= 3 && (ctx & BW_CTX_ZIP))
+        return emit(r, BW_PII_ADDRESS, w->s, w->e, 50) ? -1 : 1;
+    /* "Jan 2027", "January/2027" */
+    if (n == 4 && (ctx & BW_CTX_EXPIRY)) {
+        size_t ms = month_before(r, w->s);
+        int y = num(w->d, 4);
+        if (ms != SIZE_MAX && y >= 1990 && y <= 2099)
+            return emit(r, BW_PII_CREDIT_DEBIT_CARD_EXPIRY, ms, w->e, 70) ? -1 : 1;
+    }
+    return -2;
+}
+
 /* Classifies one window; emits and returns 1 when it is PII, 2 when it is consumed (a date), 0 otherwise. */
 static int classify(struct run *r, const struct chunk *ch, struct win *w)
 {
@@ -631,6 +677,13 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
     uint32_t ctx;
     int sc;
 
+    /*
+     * One group of at most 5 digits (most numbers of a text: list items,
+     * small counts, HTML entities) fails every test up to the short ones:
+     * no date, expiry, card or 6-digit and longer type takes it.
+     */
+    if (w->m == 1 && n <= 5)
+        return (sc = classify_short(r, w)) == -2 ? 0 : sc;
     if (n >= sizeof(w->d))
         return 0;
     if (is_date(w))
@@ -698,38 +751,8 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
     if (n == 10 && (w->m == 1 || layout(w, 3, 3, 4)) && bw_pii_nhs_valid(w->d, 10) &&
         !bw_pii_nanp_valid(w->d, 10) && !(wctx(r, w) & BW_CTX_PHONE))
         return emit(r, BW_PII_UK_NATIONAL_HEALTH_SERVICE_NUMBER, w->s, w->e, 60) ? -1 : 1;
-    if (w->m == 1 && n <= 6) {
-        int strong = 0;
-        size_t ue;
-        /* age: "40 years old", "35-year-old", "31 y/o", "aged 40", "turned 60", "age of 61" */
-        if (n <= 3 && num(w->d, n) <= 125 && num(w->d, n) >= 1) {
-            ue = age_after(r, w->e, &strong);
-            if (strong)
-                return emit(r, BW_PII_AGE, w->s, ue, 70) ? -1 : 1;
-            /* age_before() needs a word, or a space or colon after one, right before: "\n1." stops here */
-            unsigned char pb = (unsigned char)before(r, w->s);
-            if ((pb == ' ' || pb == ':' || bw_c_alpha(pb)) && age_before(r, w->s) &&
-                !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
-                !(at(r, w->e) == '.' && bw_c_digit((unsigned char)at(r, w->e + 1))))
-                return emit(r, BW_PII_AGE, w->s, w->e, 60) ? -1 : 1;
-        }
-        if (n < 3)
-            return 0; /* nothing else is this short */
-        ctx = wctx(r, w);
-        if (n >= 4 && (ctx & BW_CTX_PIN))
-            return emit(r, BW_PII_PIN, w->s, w->e, 60) ? -1 : 1;
-        if (n >= 3 && n <= 4 && (ctx & BW_CTX_CVV))
-            return emit(r, BW_PII_CREDIT_DEBIT_CARD_CVV, w->s, w->e, 60) ? -1 : 1;
-        if (n >= 3 && (ctx & BW_CTX_ZIP))
-            return emit(r, BW_PII_ADDRESS, w->s, w->e, 50) ? -1 : 1;
-        /* "Jan 2027", "January/2027" */
-        if (n == 4 && (ctx & BW_CTX_EXPIRY)) {
-            size_t ms = month_before(r, w->s);
-            int y = num(w->d, 4);
-            if (ms != SIZE_MAX && y >= 1990 && y <= 2099)
-                return emit(r, BW_PII_CREDIT_DEBIT_CARD_EXPIRY, ms, w->e, 70) ? -1 : 1;
-        }
-    }
+    if (w->m == 1 && n <= 6 && (sc = classify_short(r, w)) != -2)
+        return sc;
     if (w->m == 2 && w->usep == '-' && w->gl[0] == 5 && w->gl[1] == 4 && (wctx(r, w) & BW_CTX_ZIP))
         return emit(r, BW_PII_ADDRESS, w->s, w->e, 50) ? -1 : 1;
     return 0;
@@ -1072,6 +1095,30 @@ static int on_digit(struct run *r, size_t to)
         return 0;
     }
     parse_chunk(r, p, we, &ch);
+    if (ch.ng == 1) {
+        /* one group (14,857 of 15,744 chunks on 2 MB of the corpus): its one window, without make_win()'s loop */
+        struct win w;
+        size_t l = we - p;
+        w.cache = cache[0];
+        cache[0][0] = 0;
+        w.j = w.k = 0;
+        w.m = 1;
+        w.usep = 'N';
+        w.n = l;
+        w.gl[0] = (int)l;
+        if (l <= 8 && p + 8 <= r->len)
+            memcpy(w.d, r->v + p, 8); /* the bytes past the group are never read */
+        else if (l < sizeof(w.d))
+            memcpy(w.d, r->v + p, l);
+        w.plus = ch.plus;
+        w.paren = ch.paren;
+        w.s = ch.s;
+        w.e = we;
+        if (classify(r, &ch, &w) < 0)
+            return BW_ENOMEM;
+        sc->done = BW_MAX(sc->done, BW_MAX(we, r->last_e));
+        return 0;
+    }
     for (j = 0; j < ch.ng; j++)
         cache[j][0] = 0; /* "not computed": the other two are written with it */
     j = 0;

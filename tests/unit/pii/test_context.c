@@ -281,7 +281,44 @@ static void test_context_before_walk(void)
     }
 }
 
+/*
+ * maybe_ctx()'s filters let through each context word as written, in
+ * upper case, with "'s", or one # or ' after it, before a number; and turn
+ * away words that only share a context word's first letters and length
+ * ("the", "this"). (Longer tails, "zip's#", pass where the length
+ * signatures happen to let them: the same before and after the forms.)
+ */
+static void test_context_words_forms(void)
+{
+    static const char *const w[] = {"phone", "tel", "cc", "dl", "ni", "ph", "ssn", "acct", "driver's", "cvv2",
+                                    "verification", "numberplate", "abarouting", "instapayment", "zip", "plz",
+                                    "thru", "iban", "age", "aws", "address", "located", "hmrc", "ohip"};
+    static const char *const tail[] = {"", "#", "'", "'s", "'S"};
+    char buf[64];
+    size_t i, j, k, n;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < BW_NELEMS(w); i++) {
+        uint32_t want = bw_pii_ctx_word(w[i], strlen(w[i]));
+        CU_ASSERT_NOT_EQUAL(want, 0);
+        for (j = 0; j < BW_NELEMS(tail); j++)
+            for (k = 0; k < 2; k++) {
+                size_t q;
+                n = (size_t)snprintf(buf, sizeof(buf), "%s%s 1234", w[i], tail[j]);
+                for (q = 0; k && q < n; q++)
+                    buf[q] = (char)toupper((unsigned char)buf[q]);
+                if (n - 5 > 15)
+                    continue; /* longer than any context word is read */
+                CU_ASSERT_EQUAL(bw_pii_ctx_before(buf, n, n - 4), want);
+            }
+    }
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("the 1234", 8, 4), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("this 1234", 9, 5), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("pins 1234", 9, 5), BW_CTX_PIN);
+}
+
 static const struct bw_test tests[] = {
+    {"test_context_words_forms", test_context_words_forms},
     {"test_context_lexicon", test_context_lexicon},
     {"test_context_words_before", test_context_words_before},
     {"test_context_lexicon_short_keys", test_context_lexicon_short_keys},

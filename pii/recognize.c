@@ -1012,7 +1012,7 @@ static int on_digit(struct run *r, size_t to)
 {
     struct pii_scratch *sc = r->sc;
     size_t p = to - 1, ws, we, res;
-    unsigned char ct, ct_before = 0, ct_tok = 0;
+    unsigned char ct, ct_before = 0, ct_tok = 0, nb, pb;
     struct chunk ch;
     uint32_t cache[MAXG][3];
     int j, k;
@@ -1036,17 +1036,21 @@ static int on_digit(struct run *r, size_t to)
         ws = p; /* the letters before were a finding's tail */
     else
         ct_tok |= ct_before;
+    /* the bytes after and before the token, read once for the tests below */
+    nb = (unsigned char)at(r, we);
+    pb = (unsigned char)before(r, ws);
     /* a house number: "221 Baker Street", "6750 Koskikatu 25" (reported beside what the number itself is) */
-    if (r->st->address && ws == p && at(r, we) == ' ' &&
-        (bw_c_upper((unsigned char)at(r, we + 1)) || bw_c_digit((unsigned char)at(r, we + 1)) ||
-         at(r, we + 1) >= 0xc3 || at(r, we + 1) == 'u')) {
-        int hit = 0, rv = 0;
-        bw_pii_address_at(r->v, r->len, p, emit_cb, r, &hit, &rv);
-        if (rv)
-            return rv;
+    if (nb == ' ' && ws == p && r->st->address) {
+        unsigned char c1 = (unsigned char)at(r, we + 1);
+        if (bw_c_upper(c1) || bw_c_digit(c1) || c1 >= 0xc3 || c1 == 'u') {
+            int hit = 0, rv = 0;
+            bw_pii_address_at(r->v, r->len, p, emit_cb, r, &hit, &rv);
+            if (rv)
+                return rv;
+        }
     }
     /* hex with colons: IPv6, MAC */
-    if (at(r, we) == ':' || before(r, ws) == ':') {
+    if (nb == ':' || pb == ':') {
         if ((res = try_colon(r, p)) != 0) {
             sc->done = res;
             return 0;
@@ -1058,35 +1062,38 @@ static int on_digit(struct run *r, size_t to)
             return 0;
         }
     }
-    /* an address needs a digit after its first dot: "1." opening a list item stops here */
-    if (ws == p && at(r, we) == '.' && bw_c_digit((unsigned char)at(r, we + 1)) && (res = try_ipv4(r, p)) != 0) {
-        sc->done = res;
-        return 0;
-    }
-    /* "NO 02 1503 7577 003" after the word IBAN: country letters before a space */
-    if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
-        bw_c_upper((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
-        (ctx_before(r, p - 3) & BW_CTX_IBAN) && (res = try_iban(r, p - 3, 1)) != 0) {
-        sc->done = res;
-        return 0;
-    }
-    /* "ABC-1234", "AB12 CDE" after a plate word: letters, a dash or a space, then this number */
-    if (ws == p && (before(r, p) == '-' || before(r, p) == ' ') && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
-        r->st->on[BW_PII_LICENSE_PLATE]) {
-        size_t ls = p - 1;
-        while (ls > 0 && bw_c_alnum((unsigned char)r->v[ls - 1]) && p - ls < 10)
-            ls--;
-        if (ls >= sc->done && (res = try_plate2(r, ls)) != 0) {
+    if (ws == p) {
+        /* an address needs a digit after its first dot: "1." opening a list item stops here */
+        if (nb == '.' && bw_c_digit((unsigned char)at(r, we + 1)) && (res = try_ipv4(r, p)) != 0) {
             sc->done = res;
             return 0;
         }
-    }
-    /* "AB 12 34 56 C", "PR 123612C": letters before a space */
-    if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_alpha((unsigned char)r->v[p - 2]) &&
-        bw_c_alpha((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
-        (res = try_nino(r, p - 3)) != 0) {
-        sc->done = res;
-        return 0;
+        /* the three tests below need a space or a dash before the number: most numbers stop here */
+        if ((pb == ' ' || pb == '-') && p >= 3) {
+            /* "NO 02 1503 7577 003" after the word IBAN: country letters before a space */
+            if (pb == ' ' && bw_c_upper((unsigned char)r->v[p - 2]) && bw_c_upper((unsigned char)r->v[p - 3]) &&
+                !bw_c_alnum((unsigned char)before(r, p - 3)) && (ctx_before(r, p - 3) & BW_CTX_IBAN) &&
+                (res = try_iban(r, p - 3, 1)) != 0) {
+                sc->done = res;
+                return 0;
+            }
+            /* "ABC-1234", "AB12 CDE" after a plate word: letters, a dash or a space, then this number */
+            if (bw_c_upper((unsigned char)r->v[p - 2]) && r->st->on[BW_PII_LICENSE_PLATE]) {
+                size_t ls = p - 1;
+                while (ls > 0 && bw_c_alnum((unsigned char)r->v[ls - 1]) && p - ls < 10)
+                    ls--;
+                if (ls >= sc->done && (res = try_plate2(r, ls)) != 0) {
+                    sc->done = res;
+                    return 0;
+                }
+            }
+            /* "AB 12 34 56 C", "PR 123612C": letters before a space */
+            if (pb == ' ' && bw_c_alpha((unsigned char)r->v[p - 2]) && bw_c_alpha((unsigned char)r->v[p - 3]) &&
+                !bw_c_alnum((unsigned char)before(r, p - 3)) && (res = try_nino(r, p - 3)) != 0) {
+                sc->done = res;
+                return 0;
+            }
+        }
     }
     if (ct_tok & (BW_CT_UPPER | BW_CT_LOWER)) {
         if ((res = alnum_token(r, ws, we)) == 0)
@@ -1114,7 +1121,8 @@ static int on_digit(struct run *r, size_t to)
         w.paren = ch.paren;
         w.s = ch.s;
         w.e = we;
-        if (classify(r, &ch, &w) < 0)
+        /* classify() would send a group of at most 5 digits to classify_short() at once */
+        if ((l <= 5 ? classify_short(r, &w) : classify(r, &ch, &w)) == -1)
             return BW_ENOMEM;
         sc->done = BW_MAX(sc->done, BW_MAX(we, r->last_e));
         return 0;

@@ -422,19 +422,20 @@ __attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t 
     const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9), q = _mm256_set1_epi8('\'');
     const __m256i hash = _mm256_set1_epi8('#'), lf = _mm256_set1_epi8('\n');
     const char *s = v + pos - 64;
-    uint64_t w = 0, nl = 0;
-    unsigned t = 64;
+    uint64_t w = 0, nl = 0, let = 0, st, y;
+    unsigned t = 64, b = 64, b3 = 0;
     uint32_t c = 0;
-    int nw = 0, nls, h, stop = 0;
+    int nw = 0, nls, h, stop = 0, k3;
 
     for (h = 0; h < 2; h++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(s + 32 * h));
         __m256i l = _mm256_sub_epi8(_mm256_or_si256(x, sp), a);
         __m256i d = _mm256_sub_epi8(x, zero);
-        __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(l, z), l);
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
+        __m256i le = _mm256_cmpeq_epi8(_mm256_min_epu8(l, z), l);
+        __m256i m = _mm256_or_si256(le, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
         m = _mm256_or_si256(m, _mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, hash)));
         w |= (uint64_t)(uint32_t)_mm256_movemask_epi8(m) << (32 * h);
+        let |= (uint64_t)(uint32_t)_mm256_movemask_epi8(le) << (32 * h);
         nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, lf)) << (32 * h);
     }
     /*
@@ -447,9 +448,46 @@ __attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t 
         w &= ~0ull << (63 - __builtin_clzll(x)); /* the second newline is no word byte */
         stop = 1;
     }
+    /*
+     * The words' starts: the six highest (above the second newline) are
+     * the words read, and only those starting with a letter can be
+     * context words (maybe_ctx()). Numbers in a row (HTML entities,
+     * tables) have none, and are settled here without a loop per word. A
+     * walk that needs what lies below the masks (fewer than six words in
+     * them, or the sixth reaching their first byte) takes the loop below.
+     */
+    st = w & ~(w << 1);
+    nw = __builtin_popcountll(st);
+    /* the lowest starts cleared: y keeps the six highest, then the three highest */
+    for (y = st; nw > BW_CTX_WORDS_BEFORE; nw--)
+        y &= y - 1;
+    if (y)
+        b = (unsigned)__builtin_ctzll(y);
+    for (k3 = nw; k3 > 3; k3--)
+        y &= y - 1;
+    if (nw >= 3)
+        b3 = (unsigned)__builtin_ctzll(y);
+    if ((stop || nw == BW_CTX_WORDS_BEFORE) && !(b == 0 && (w & 1))) {
+        uint32_t cn = 0;
+        y = nw ? st & let & (~0ull << b) : 0;
+        while (y) {
+            unsigned sb = (unsigned)__builtin_ctzll(y), e = sb + (unsigned)__builtin_ctzll(~(w >> sb));
+            y &= y - 1;
+            if (maybe_ctx(s + sb, e - sb)) {
+                uint32_t k = classes(s + sb, e - sb);
+                c |= k;
+                if (sb >= b3)
+                    cn |= k;
+            }
+        }
+        if (near)
+            *near = nw < 3 ? c : cn;
+        return c;
+    }
+    nw = 0;
     for (uint64_t rem = w; rem && nw < BW_CTX_WORDS_BEFORE;) {
-        unsigned e = 64 - (unsigned)__builtin_clzll(rem), b;
-        uint64_t y = ~w << (64 - e);
+        unsigned e = 64 - (unsigned)__builtin_clzll(rem);
+        y = ~w << (64 - e);
         if (y == 0) /* the word may go on below the masks (never with a second newline) */
             break;
         b = e - (unsigned)__builtin_clzll(y);

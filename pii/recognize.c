@@ -1703,11 +1703,12 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
     return 0;
 }
 
-static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+/* The triggers other than the digit run. */
+static __attribute__((noinline)) int on_other(const void *st, struct bw_eval *ev, void *es, uint32_t item,
+                                               size_t to)
 {
     struct run r;
 
-    BW_UNUSED(from);
     run_init(&r, st, ev, es);
     if (item >= KW_BASE) {
         size_t k = item - KW_BASE;
@@ -1729,8 +1730,6 @@ static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t i
         }
     }
     switch (item) {
-    case TR_DIGIT:
-        return on_digit(&r, to);
     case TR_AT:
         return on_at(&r, to);
     case TR_SCHEME:
@@ -1756,6 +1755,22 @@ static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t i
     default:
         return 0;
     }
+}
+
+/*
+ * Four matches in five are the digit run's: they go to on_digit() from a
+ * small frame, the other triggers' code (inlined callbacks that need
+ * every callee-saved register) is called apart.
+ */
+static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+{
+    struct run r;
+
+    BW_UNUSED(from);
+    if (item != TR_DIGIT)
+        return on_other(st, ev, es, item, to);
+    run_init(&r, st, ev, es);
+    return on_digit(&r, to);
 }
 
 static int pii_end(const void *st, struct bw_eval *ev, void *es)

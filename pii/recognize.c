@@ -418,6 +418,11 @@ static int age_before(const struct run *r, size_t s)
 
     while (e > 0 && (r->v[e - 1] == ' ' || r->v[e - 1] == ':'))
         e--;
+    /* every word below ends in d, e, f, g, n or s: half the words before a small number stop here */
+    c0 = e > 0 ? (unsigned char)(r->v[e - 1] | 0x20) : 0;
+    if (c0 < 'a' || c0 > 'z' || !((1u << (c0 - 'a')) & (1u << ('d' - 'a') | 1u << ('e' - 'a') | 1u << ('f' - 'a') |
+                                                     1u << ('g' - 'a') | 1u << ('n' - 'a') | 1u << ('s' - 'a'))))
+        return 0;
     b = e;
     while (b > 0 && bw_c_alpha((unsigned char)r->v[b - 1]) && e - b < 8)
         b--;
@@ -1016,7 +1021,7 @@ static int on_digit(struct run *r, size_t to)
 {
     struct pii_scratch *sc = r->sc;
     size_t p = to - 1, ws, we, res;
-    unsigned char ct, ct_before = 0, ct_tok = 0, nb, pb;
+    unsigned char ct, ct_before = 0, ct_tok, nb, pb;
     struct chunk ch;
     uint32_t cache[MAXG][3];
     int j, k;
@@ -1031,7 +1036,8 @@ static int on_digit(struct run *r, size_t to)
         ws--;
         ct_before |= ct;
     }
-    we = p;
+    we = p + 1; /* v[p] is a digit */
+    ct_tok = BW_CT_DIGIT;
     while (we < r->len && ((ct = bw_pii_ctype[(unsigned char)r->v[we]]) & ALNUM) && we - p < 64) {
         we++;
         ct_tok |= ct;

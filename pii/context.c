@@ -416,7 +416,8 @@ static uint32_t walk_bytes(const char *v, size_t i, size_t lim, int nw, int nl, 
  * that reaches the masks' first byte, or the bytes below them, are left
  * to walk_bytes(): most walks end inside the 64 bytes.
  */
-__attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t pos, size_t lim, uint32_t *near)
+__attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t pos, size_t lim, uint32_t *near,
+                                                          struct bw_pii_ctxm *m)
 {
     const __m256i sp = _mm256_set1_epi8(0x20), a = _mm256_set1_epi8('a'), z = _mm256_set1_epi8(25);
     const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9), q = _mm256_set1_epi8('\'');
@@ -432,9 +433,9 @@ __attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t 
         __m256i l = _mm256_sub_epi8(_mm256_or_si256(x, sp), a);
         __m256i d = _mm256_sub_epi8(x, zero);
         __m256i le = _mm256_cmpeq_epi8(_mm256_min_epu8(l, z), l);
-        __m256i m = _mm256_or_si256(le, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
-        m = _mm256_or_si256(m, _mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, hash)));
-        w |= (uint64_t)(uint32_t)_mm256_movemask_epi8(m) << (32 * h);
+        __m256i wb = _mm256_or_si256(le, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
+        wb = _mm256_or_si256(wb, _mm256_or_si256(_mm256_cmpeq_epi8(x, q), _mm256_cmpeq_epi8(x, hash)));
+        w |= (uint64_t)(uint32_t)_mm256_movemask_epi8(wb) << (32 * h);
         let |= (uint64_t)(uint32_t)_mm256_movemask_epi8(le) << (32 * h);
         nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, lf)) << (32 * h);
     }
@@ -482,8 +483,17 @@ __attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t 
         }
         if (near)
             *near = nw < 3 ? c : cn;
+        if (m && c == 0) {
+            m->v = v;
+            m->lo = pos - 64 + b;
+            m->a = (w >> 63) ? pos - 64 + (63 - (unsigned)__builtin_clzll(st)) : pos;
+            m->top = (int)(w >> 63);
+        } else if (m)
+            m->v = NULL;
         return c;
     }
+    if (m)
+        m->v = NULL;
     nw = 0;
     for (uint64_t rem = w; rem && nw < BW_CTX_WORDS_BEFORE;) {
         unsigned e = 64 - (unsigned)__builtin_clzll(rem);
@@ -509,6 +519,32 @@ __attribute__((target("avx2"))) static uint32_t walk_avx2(const char *v, size_t 
 }
 #endif
 
+uint32_t bw_pii_ctx_before3(const char *v, size_t len, size_t pos, uint32_t *near, struct bw_pii_ctxm *m)
+{
+    size_t lim = pos > 96 ? pos - 96 : 0, i;
+
+    if (m->v == v && pos >= m->a + (m->top ? 1 : 0) && pos <= len && lim <= m->lo && pos - m->a <= 32) {
+        for (i = m->a; i < pos && !(bw_pii_ctype[(unsigned char)v[i]] & (BW_CT_UPPER | BW_CT_LOWER)); i++)
+            ;
+        if (i == pos) {
+            /* the word running into pos starts at a or after: the words before it were all read */
+            while (i > m->a && wordc((unsigned char)v[i - 1]))
+                i--;
+            m->top = i < pos;
+            m->a = i;
+            if (near)
+                *near = 0;
+            return 0;
+        }
+    }
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (pos >= 64 && pos <= len && (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2"))))
+        return walk_avx2(v, pos, lim, near, m);
+#endif
+    m->v = NULL;
+    return walk_bytes(v, BW_MIN(pos, len), lim, 0, 0, 0, near);
+}
+
 uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *near)
 {
     size_t lim = pos > 96 ? pos - 96 : 0;
@@ -516,7 +552,7 @@ uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *nea
 #if defined(__GNUC__) && defined(__x86_64__)
     /* the backward scans ran for every number that could take a context word: 5,070 on 2 MB of the corpus */
     if (pos >= 64 && pos <= len && (have_avx2 > 0 || (have_avx2 < 0 && __builtin_cpu_supports("avx2"))))
-        return walk_avx2(v, pos, lim, near);
+        return walk_avx2(v, pos, lim, near, NULL);
 #endif
     return walk_bytes(v, BW_MIN(pos, len), lim, 0, 0, 0, near);
 }

@@ -126,6 +126,7 @@ struct pii_scratch {
      * scratch they were 3 KB of memset per apply() (1.5% of a default one).
      */
     struct cand *c;
+    struct bw_pii_ctxm cm; /* the last walk back for context words that found none */
 };
 
 struct run {
@@ -148,7 +149,7 @@ struct run {
 static uint32_t ctx_before(struct run *r, size_t pos)
 {
     if (!r->ctx_ok || r->ctx_pos != pos) {
-        r->ctx_val = bw_pii_ctx_before(r->v, r->len, pos);
+        r->ctx_val = bw_pii_ctx_before3(r->v, r->len, pos, NULL, &r->sc->cm);
         r->ctx_pos = pos;
         r->ctx_ok = 1;
     }
@@ -403,7 +404,7 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
 static uint32_t wctx(const struct run *r, struct win *w)
 {
     if (!w->cache[0]) {
-        w->cache[1] = bw_pii_ctx_before2(r->v, r->len, w->s, &w->cache[2]);
+        w->cache[1] = bw_pii_ctx_before3(r->v, r->len, w->s, &w->cache[2], &r->sc->cm);
         w->cache[0] = 1;
     }
     return w->cache[1];
@@ -1719,6 +1720,7 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
 
     sc->done = sc->url_done = sc->kw_done = 0;
     sc->n = 0;
+    sc->cm.v = NULL;
     if (sc->c == NULL && (sc->c = bw_arena_alloc(&ev->w->arena, NCAND * sizeof(sc->c[0]))) == NULL)
         return BW_ENOMEM;
     run_init(&r, st, ev, es);

@@ -317,7 +317,58 @@ static void test_context_words_forms(void)
     CU_ASSERT_EQUAL(bw_pii_ctx_before("pins 1234", 9, 5), BW_CTX_PIN);
 }
 
+/*
+ * The memo of the last walk without a context word (bw_pii_ctx_before3)
+ * against the walk itself, asked at increasing positions as numbers are,
+ * with jumps forward and back, on texts of HTML entities in a row, words
+ * cut at the 96-byte limit, long words, newlines and UTF-8.
+ */
+static void test_context_before_memo(void)
+{
+    static const char *const tok[] = {"&#128514;", "&#128514;", "&#9;", "&#12345678;", "pin", "PIN", "zip", "the",
+                                      "x", "1234", " ", " ", "\n", "\n\n", "#", "'", "ab12", "\xc3\xa9t\xc3\xa9",
+                                      "cvv", ": ", ";", "driver's"};
+    char buf[600];
+    unsigned seed = 99;
+    int round;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (round = 0; round < 400; round++) {
+        struct bw_pii_ctxm m = {NULL, 0, 0, 0};
+        size_t n = 0, pos = 0;
+        while (n < 500) {
+            const char *t;
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 50 == 0) { /* a word longer than the masks */
+                memset(buf + n, 'q', 70);
+                n += 70;
+                continue;
+            }
+            t = tok[(seed >> 16) % BW_NELEMS(tok)];
+            memcpy(buf + n, t, strlen(t));
+            n += strlen(t);
+        }
+        while (pos <= n + 1) {
+            uint32_t near = 0xdead, rnear = 0xbeef, c = bw_pii_ctx_before3(buf, n, pos, &near, &m);
+            CU_ASSERT_EQUAL(c, bw_pii_ctx_before2(buf, n, pos, &rnear));
+            CU_ASSERT_EQUAL(near, rnear);
+            seed = seed * 1103515245u + 12345u;
+            switch ((seed >> 16) % 8) {
+            case 0: /* back a little */
+                pos = pos > 5 ? pos - 5 : pos + 1;
+                break;
+            case 1: /* far ahead */
+                pos += 40 + (seed >> 20) % 60;
+                break;
+            default: /* the next few bytes */
+                pos += 1 + (seed >> 20) % 12;
+            }
+        }
+    }
+}
+
 static const struct bw_test tests[] = {
+    {"test_context_before_memo", test_context_before_memo},
     {"test_context_words_forms", test_context_words_forms},
     {"test_context_lexicon", test_context_lexicon},
     {"test_context_words_before", test_context_words_before},

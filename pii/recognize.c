@@ -696,7 +696,7 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
         return (sc = classify_short(r, w)) == -2 ? 0 : sc;
     if (n >= sizeof(w->d))
         return 0;
-    if (is_date(w))
+    if (w->m == 3 && is_date(w)) /* is_date() needs three groups: no call for the others */
         return 2;
     /* MM/YY, MM/YYYY, MM-YY card expiry */
     if (w->m == 2 && (w->usep == '/' || w->usep == '-') && w->gl[0] <= 2 && (w->gl[1] == 2 || w->gl[1] == 4)) {
@@ -891,6 +891,9 @@ static size_t try_iban(struct run *r, size_t s, int relaxed)
     int up = 0, low = 0;
 
     if (!bw_c_alpha((unsigned char)at(r, s)) || !bw_c_alpha((unsigned char)at(r, s + 1)))
+        return 0;
+    /* written compact or in groups of 4, the check digits are the next two bytes: no registry search without them */
+    if (!relaxed && !(bw_c_digit((unsigned char)at(r, s + 2)) && bw_c_digit((unsigned char)at(r, s + 3))))
         return 0;
     if ((L = (size_t)bw_pii_iban_length(r->v + s)) == 0)
         return 0;

@@ -58,6 +58,28 @@ uint32_t bw_pii_ctx_before(const char *v, size_t len, size_t pos);
 /* The same, and in *near the classes of the 3 nearest words only. */
 uint32_t bw_pii_ctx_before2(const char *v, size_t len, size_t pos, uint32_t *near);
 
+/*
+ * The last walk back that found no context word, kept in a scan's scratch
+ * (zeroed, or v = NULL, before its first use): numbers in a row with no
+ * letter between them (HTML entities such as "&#128514;&#128515;", 18% of
+ * the corpus's digit runs) are answered from it without a walk. The walk
+ * at some earlier position ended within its six words (or at a second
+ * newline) and every word it read starts at lo or later and has no class;
+ * the words it read since are those from a on (a word starts at a when
+ * top). A later position p whose 96 bytes reach no lower than lo, with no
+ * letter in [a, p) (and p > a when top: at a itself the walk would read
+ * one word more below), reads only those words and words of no letter: no
+ * class.
+ */
+struct bw_pii_ctxm {
+    const char *v;
+    size_t lo, a;
+    int top;
+};
+
+/* bw_pii_ctx_before2(), answered from or kept in *m. */
+uint32_t bw_pii_ctx_before3(const char *v, size_t len, size_t pos, uint32_t *near, struct bw_pii_ctxm *m);
+
 /* Classes of the first `nwords` words after view offset pos (same line). */
 uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
 

@@ -126,6 +126,7 @@ struct pii_scratch {
      * scratch they were 3 KB of memset per apply() (1.5% of a default one).
      */
     struct cand *c;
+    struct bw_pii_ctxm cm; /* the last walk back for context words that found none */
 };
 
 struct run {
@@ -148,7 +149,7 @@ struct run {
 static uint32_t ctx_before(struct run *r, size_t pos)
 {
     if (!r->ctx_ok || r->ctx_pos != pos) {
-        r->ctx_val = bw_pii_ctx_before(r->v, r->len, pos);
+        r->ctx_val = bw_pii_ctx_before3(r->v, r->len, pos, NULL, &r->sc->cm);
         r->ctx_pos = pos;
         r->ctx_ok = 1;
     }
@@ -321,8 +322,9 @@ static size_t parse_sep(const struct run *r, size_t i, char *kind)
 }
 
 /* Inline in on_digit(), its one caller: its call and register saves were a fifth of its cost per number. */
+/* nb: the byte at we (0 at the end). */
 static inline __attribute__((always_inline)) void parse_chunk(const struct run *r, size_t p, size_t we,
-                                                              struct chunk *ch)
+                                                              unsigned char nb, struct chunk *ch)
 {
     size_t i;
 
@@ -339,6 +341,9 @@ static inline __attribute__((always_inline)) void parse_chunk(const struct run *
     ch->gs[0] = p;
     ch->ge[0] = we;
     ch->ng = 1;
+    /* no separator after the group (";" of an entity, ",", "\n"): parse_sep() would find none */
+    if (nb != ' ' && nb != '(' && nb != ')' && nb != '-' && nb != '.' && nb != '/')
+        return;
     i = we;
     while (ch->ng < MAXG) {
         char kind = 0;
@@ -399,7 +404,7 @@ static void make_win(const struct run *r, const struct chunk *ch, int j, int k, 
 static uint32_t wctx(const struct run *r, struct win *w)
 {
     if (!w->cache[0]) {
-        w->cache[1] = bw_pii_ctx_before2(r->v, r->len, w->s, &w->cache[2]);
+        w->cache[1] = bw_pii_ctx_before3(r->v, r->len, w->s, &w->cache[2], &r->sc->cm);
         w->cache[0] = 1;
     }
     return w->cache[1];
@@ -414,6 +419,11 @@ static int age_before(const struct run *r, size_t s)
 
     while (e > 0 && (r->v[e - 1] == ' ' || r->v[e - 1] == ':'))
         e--;
+    /* every word below ends in d, e, f, g, n or s: half the words before a small number stop here */
+    c0 = e > 0 ? (unsigned char)(r->v[e - 1] | 0x20) : 0;
+    if (c0 < 'a' || c0 > 'z' || !((1u << (c0 - 'a')) & (1u << ('d' - 'a') | 1u << ('e' - 'a') | 1u << ('f' - 'a') |
+                                                     1u << ('g' - 'a') | 1u << ('n' - 'a') | 1u << ('s' - 'a'))))
+        return 0;
     b = e;
     while (b > 0 && bw_c_alpha((unsigned char)r->v[b - 1]) && e - b < 8)
         b--;
@@ -624,6 +634,52 @@ static int phone_score(const struct run *r, struct win *w, const struct chunk *c
     return 0;
 }
 
+/*
+ * A number of one group and at most 6 digits: age, PIN, CVV, postal code,
+ * "Jan 2027". Returns as classify() does; -2 when nothing here took it
+ * (classify() then goes on to its last test, which needs two groups).
+ */
+static int classify_short(struct run *r, struct win *w)
+{
+    size_t n = w->n;
+    uint32_t ctx;
+    int strong = 0;
+    size_t ue;
+
+    /* age: "40 years old", "35-year-old", "31 y/o", "aged 40", "turned 60", "age of 61" */
+    if (n <= 3) {
+        int v = num(w->d, n);
+        if (v <= 125 && v >= 1) {
+            ue = age_after(r, w->e, &strong);
+            if (strong)
+                return emit(r, BW_PII_AGE, w->s, ue, 70) ? -1 : 1;
+            /* age_before() needs a word, or a space or colon after one, right before: "\n1." stops here */
+            unsigned char pb = (unsigned char)before(r, w->s);
+            if ((pb == ' ' || pb == ':' || bw_c_alpha(pb)) && age_before(r, w->s) &&
+                !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
+                !(at(r, w->e) == '.' && bw_c_digit((unsigned char)at(r, w->e + 1))))
+                return emit(r, BW_PII_AGE, w->s, w->e, 60) ? -1 : 1;
+        }
+        if (n < 3)
+            return 0; /* nothing else is this short */
+    }
+    ctx = wctx(r, w);
+    if (n >= 4 && (ctx & BW_CTX_PIN))
+        return emit(r, BW_PII_PIN, w->s, w->e, 60) ? -1 : 1;
+    if (n >= 3 && n <= 4 && (ctx & BW_CTX_CVV))
+        return emit(r, BW_PII_CREDIT_DEBIT_CARD_CVV, w->s, w->e, 60) ? -1 : 1;
+    if (n >= 3 && (ctx & BW_CTX_ZIP))
+        return emit(r, BW_PII_ADDRESS, w->s, w->e, 50) ? -1 : 1;
+    /* "Jan 2027", "January/2027" */
+    if (n == 4 && (ctx & BW_CTX_EXPIRY)) {
+        size_t ms = month_before(r, w->s);
+        int y = num(w->d, 4);
+        if (ms != SIZE_MAX && y >= 1990 && y <= 2099)
+            return emit(r, BW_PII_CREDIT_DEBIT_CARD_EXPIRY, ms, w->e, 70) ? -1 : 1;
+    }
+    return -2;
+}
+
 /* Classifies one window; emits and returns 1 when it is PII, 2 when it is consumed (a date), 0 otherwise. */
 static int classify(struct run *r, const struct chunk *ch, struct win *w)
 {
@@ -631,9 +687,16 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
     uint32_t ctx;
     int sc;
 
+    /*
+     * One group of at most 5 digits (most numbers of a text: list items,
+     * small counts, HTML entities) fails every test up to the short ones:
+     * no date, expiry, card or 6-digit and longer type takes it.
+     */
+    if (w->m == 1 && n <= 5)
+        return (sc = classify_short(r, w)) == -2 ? 0 : sc;
     if (n >= sizeof(w->d))
         return 0;
-    if (is_date(w))
+    if (w->m == 3 && is_date(w)) /* is_date() needs three groups: no call for the others */
         return 2;
     /* MM/YY, MM/YYYY, MM-YY card expiry */
     if (w->m == 2 && (w->usep == '/' || w->usep == '-') && w->gl[0] <= 2 && (w->gl[1] == 2 || w->gl[1] == 4)) {
@@ -698,38 +761,8 @@ static int classify(struct run *r, const struct chunk *ch, struct win *w)
     if (n == 10 && (w->m == 1 || layout(w, 3, 3, 4)) && bw_pii_nhs_valid(w->d, 10) &&
         !bw_pii_nanp_valid(w->d, 10) && !(wctx(r, w) & BW_CTX_PHONE))
         return emit(r, BW_PII_UK_NATIONAL_HEALTH_SERVICE_NUMBER, w->s, w->e, 60) ? -1 : 1;
-    if (w->m == 1 && n <= 6) {
-        int strong = 0;
-        size_t ue;
-        /* age: "40 years old", "35-year-old", "31 y/o", "aged 40", "turned 60", "age of 61" */
-        if (n <= 3 && num(w->d, n) <= 125 && num(w->d, n) >= 1) {
-            ue = age_after(r, w->e, &strong);
-            if (strong)
-                return emit(r, BW_PII_AGE, w->s, ue, 70) ? -1 : 1;
-            /* age_before() needs a word, or a space or colon after one, right before: "\n1." stops here */
-            unsigned char pb = (unsigned char)before(r, w->s);
-            if ((pb == ' ' || pb == ':' || bw_c_alpha(pb)) && age_before(r, w->s) &&
-                !bw_c_alnum((unsigned char)at(r, w->e)) && at(r, w->e) != '%' &&
-                !(at(r, w->e) == '.' && bw_c_digit((unsigned char)at(r, w->e + 1))))
-                return emit(r, BW_PII_AGE, w->s, w->e, 60) ? -1 : 1;
-        }
-        if (n < 3)
-            return 0; /* nothing else is this short */
-        ctx = wctx(r, w);
-        if (n >= 4 && (ctx & BW_CTX_PIN))
-            return emit(r, BW_PII_PIN, w->s, w->e, 60) ? -1 : 1;
-        if (n >= 3 && n <= 4 && (ctx & BW_CTX_CVV))
-            return emit(r, BW_PII_CREDIT_DEBIT_CARD_CVV, w->s, w->e, 60) ? -1 : 1;
-        if (n >= 3 && (ctx & BW_CTX_ZIP))
-            return emit(r, BW_PII_ADDRESS, w->s, w->e, 50) ? -1 : 1;
-        /* "Jan 2027", "January/2027" */
-        if (n == 4 && (ctx & BW_CTX_EXPIRY)) {
-            size_t ms = month_before(r, w->s);
-            int y = num(w->d, 4);
-            if (ms != SIZE_MAX && y >= 1990 && y <= 2099)
-                return emit(r, BW_PII_CREDIT_DEBIT_CARD_EXPIRY, ms, w->e, 70) ? -1 : 1;
-        }
-    }
+    if (w->m == 1 && n <= 6 && (sc = classify_short(r, w)) != -2)
+        return sc;
     if (w->m == 2 && w->usep == '-' && w->gl[0] == 5 && w->gl[1] == 4 && (wctx(r, w) & BW_CTX_ZIP))
         return emit(r, BW_PII_ADDRESS, w->s, w->e, 50) ? -1 : 1;
     return 0;
@@ -858,6 +891,9 @@ static size_t try_iban(struct run *r, size_t s, int relaxed)
     int up = 0, low = 0;
 
     if (!bw_c_alpha((unsigned char)at(r, s)) || !bw_c_alpha((unsigned char)at(r, s + 1)))
+        return 0;
+    /* written compact or in groups of 4, the check digits are the next two bytes: no registry search without them */
+    if (!relaxed && !(bw_c_digit((unsigned char)at(r, s + 2)) && bw_c_digit((unsigned char)at(r, s + 3))))
         return 0;
     if ((L = (size_t)bw_pii_iban_length(r->v + s)) == 0)
         return 0;
@@ -989,7 +1025,7 @@ static int on_digit(struct run *r, size_t to)
 {
     struct pii_scratch *sc = r->sc;
     size_t p = to - 1, ws, we, res;
-    unsigned char ct, ct_before = 0, ct_tok = 0;
+    unsigned char ct, ct_before = 0, ct_tok, nb, pb;
     struct chunk ch;
     uint32_t cache[MAXG][3];
     int j, k;
@@ -1004,7 +1040,8 @@ static int on_digit(struct run *r, size_t to)
         ws--;
         ct_before |= ct;
     }
-    we = p;
+    we = p + 1; /* v[p] is a digit */
+    ct_tok = BW_CT_DIGIT;
     while (we < r->len && ((ct = bw_pii_ctype[(unsigned char)r->v[we]]) & ALNUM) && we - p < 64) {
         we++;
         ct_tok |= ct;
@@ -1013,17 +1050,21 @@ static int on_digit(struct run *r, size_t to)
         ws = p; /* the letters before were a finding's tail */
     else
         ct_tok |= ct_before;
+    /* the bytes after and before the token, read once for the tests below */
+    nb = (unsigned char)at(r, we);
+    pb = (unsigned char)before(r, ws);
     /* a house number: "221 Baker Street", "6750 Koskikatu 25" (reported beside what the number itself is) */
-    if (r->st->address && ws == p && at(r, we) == ' ' &&
-        (bw_c_upper((unsigned char)at(r, we + 1)) || bw_c_digit((unsigned char)at(r, we + 1)) ||
-         at(r, we + 1) >= 0xc3 || at(r, we + 1) == 'u')) {
-        int hit = 0, rv = 0;
-        bw_pii_address_at(r->v, r->len, p, emit_cb, r, &hit, &rv);
-        if (rv)
-            return rv;
+    if (nb == ' ' && ws == p && r->st->address) {
+        unsigned char c1 = (unsigned char)at(r, we + 1);
+        if (bw_c_upper(c1) || bw_c_digit(c1) || c1 >= 0xc3 || c1 == 'u') {
+            int hit = 0, rv = 0;
+            bw_pii_address_at(r->v, r->len, p, emit_cb, r, &hit, &rv);
+            if (rv)
+                return rv;
+        }
     }
     /* hex with colons: IPv6, MAC */
-    if (at(r, we) == ':' || before(r, ws) == ':') {
+    if (nb == ':' || pb == ':') {
         if ((res = try_colon(r, p)) != 0) {
             sc->done = res;
             return 0;
@@ -1035,35 +1076,38 @@ static int on_digit(struct run *r, size_t to)
             return 0;
         }
     }
-    /* an address needs a digit after its first dot: "1." opening a list item stops here */
-    if (ws == p && at(r, we) == '.' && bw_c_digit((unsigned char)at(r, we + 1)) && (res = try_ipv4(r, p)) != 0) {
-        sc->done = res;
-        return 0;
-    }
-    /* "NO 02 1503 7577 003" after the word IBAN: country letters before a space */
-    if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
-        bw_c_upper((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
-        (ctx_before(r, p - 3) & BW_CTX_IBAN) && (res = try_iban(r, p - 3, 1)) != 0) {
-        sc->done = res;
-        return 0;
-    }
-    /* "ABC-1234", "AB12 CDE" after a plate word: letters, a dash or a space, then this number */
-    if (ws == p && (before(r, p) == '-' || before(r, p) == ' ') && p >= 3 && bw_c_upper((unsigned char)r->v[p - 2]) &&
-        r->st->on[BW_PII_LICENSE_PLATE]) {
-        size_t ls = p - 1;
-        while (ls > 0 && bw_c_alnum((unsigned char)r->v[ls - 1]) && p - ls < 10)
-            ls--;
-        if (ls >= sc->done && (res = try_plate2(r, ls)) != 0) {
+    if (ws == p) {
+        /* an address needs a digit after its first dot: "1." opening a list item stops here */
+        if (nb == '.' && bw_c_digit((unsigned char)at(r, we + 1)) && (res = try_ipv4(r, p)) != 0) {
             sc->done = res;
             return 0;
         }
-    }
-    /* "AB 12 34 56 C", "PR 123612C": letters before a space */
-    if (ws == p && before(r, p) == ' ' && p >= 3 && bw_c_alpha((unsigned char)r->v[p - 2]) &&
-        bw_c_alpha((unsigned char)r->v[p - 3]) && !bw_c_alnum((unsigned char)before(r, p - 3)) &&
-        (res = try_nino(r, p - 3)) != 0) {
-        sc->done = res;
-        return 0;
+        /* the three tests below need a space or a dash before the number: most numbers stop here */
+        if ((pb == ' ' || pb == '-') && p >= 3) {
+            /* "NO 02 1503 7577 003" after the word IBAN: country letters before a space */
+            if (pb == ' ' && bw_c_upper((unsigned char)r->v[p - 2]) && bw_c_upper((unsigned char)r->v[p - 3]) &&
+                !bw_c_alnum((unsigned char)before(r, p - 3)) && (ctx_before(r, p - 3) & BW_CTX_IBAN) &&
+                (res = try_iban(r, p - 3, 1)) != 0) {
+                sc->done = res;
+                return 0;
+            }
+            /* "ABC-1234", "AB12 CDE" after a plate word: letters, a dash or a space, then this number */
+            if (bw_c_upper((unsigned char)r->v[p - 2]) && r->st->on[BW_PII_LICENSE_PLATE]) {
+                size_t ls = p - 1;
+                while (ls > 0 && bw_c_alnum((unsigned char)r->v[ls - 1]) && p - ls < 10)
+                    ls--;
+                if (ls >= sc->done && (res = try_plate2(r, ls)) != 0) {
+                    sc->done = res;
+                    return 0;
+                }
+            }
+            /* "AB 12 34 56 C", "PR 123612C": letters before a space */
+            if (pb == ' ' && bw_c_alpha((unsigned char)r->v[p - 2]) && bw_c_alpha((unsigned char)r->v[p - 3]) &&
+                !bw_c_alnum((unsigned char)before(r, p - 3)) && (res = try_nino(r, p - 3)) != 0) {
+                sc->done = res;
+                return 0;
+            }
+        }
     }
     if (ct_tok & (BW_CT_UPPER | BW_CT_LOWER)) {
         if ((res = alnum_token(r, ws, we)) == 0)
@@ -1071,7 +1115,32 @@ static int on_digit(struct run *r, size_t to)
         sc->done = res ? res : we;
         return 0;
     }
-    parse_chunk(r, p, we, &ch);
+    parse_chunk(r, p, we, nb, &ch);
+    if (ch.ng == 1) {
+        /* one group (14,857 of 15,744 chunks on 2 MB of the corpus): its one window, without make_win()'s loop */
+        struct win w;
+        size_t l = we - p;
+        w.cache = cache[0];
+        cache[0][0] = 0;
+        w.j = w.k = 0;
+        w.m = 1;
+        w.usep = 'N';
+        w.n = l;
+        w.gl[0] = (int)l;
+        if (l <= 8 && p + 8 <= r->len)
+            memcpy(w.d, r->v + p, 8); /* the bytes past the group are never read */
+        else if (l < sizeof(w.d))
+            memcpy(w.d, r->v + p, l);
+        w.plus = ch.plus;
+        w.paren = ch.paren;
+        w.s = ch.s;
+        w.e = we;
+        /* classify() would send a group of at most 5 digits to classify_short() at once */
+        if ((l <= 5 ? classify_short(r, &w) : classify(r, &ch, &w)) == -1)
+            return BW_ENOMEM;
+        sc->done = BW_MAX(sc->done, BW_MAX(we, r->last_e));
+        return 0;
+    }
     for (j = 0; j < ch.ng; j++)
         cache[j][0] = 0; /* "not computed": the other two are written with it */
     j = 0;
@@ -1166,10 +1235,14 @@ static size_t host_ok(const struct run *r, size_t s, size_t e, int bare)
     return e;
 }
 
+/* Bytes above space that end a URL's path, query or fragment: "<>\\^`{|} and DEL. */
+static const unsigned char urlstop[256] = {
+    ['"'] = 1, ['<'] = 1, ['>'] = 1, ['\\'] = 1, ['^'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, [0x7f] = 1,
+};
+
 static int urlc(unsigned char c)
 {
-    return c > 0x20 && c != '"' && c != '<' && c != '>' && c != '\\' && c != '^' && c != '`' && c != '{' &&
-           c != '|' && c != '}' && c != 0x7f;
+    return c > 0x20 && !urlstop[c];
 }
 
 /* Path, query and fragment after a host ending at e; returns the URL's end. */
@@ -1202,14 +1275,25 @@ static size_t url_tail(const struct run *r, size_t e)
     return i;
 }
 
+/* Bytes of an e-mail's local part: letters, digits, . _ % + - ' (and NUL, which strchr() matched). */
+static const unsigned char localc[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['.'] = 1,
+    ['_'] = 1, ['%'] = 1, ['+'] = 1, ['-'] = 1, ['\''] = 1, [0] = 1,
+};
+
 static int on_at(struct run *r, size_t to)
 {
     size_t a = to - 1, s = a, e = a + 1, he;
 
     if (a < r->sc->url_done)
         return 0;
-    while (s > 0 && a - s < 64 &&
-           (bw_c_alnum((unsigned char)r->v[s - 1]) || strchr("._%+-'", r->v[s - 1]) != NULL))
+    while (s > 0 && a - s < 64 && localc[(unsigned char)r->v[s - 1]])
         s--;
     while (s < a && (r->v[s] == '.' || r->v[s] == '\''))
         s++;
@@ -1639,6 +1723,7 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
 
     sc->done = sc->url_done = sc->kw_done = 0;
     sc->n = 0;
+    sc->cm.v = NULL;
     if (sc->c == NULL && (sc->c = bw_arena_alloc(&ev->w->arena, NCAND * sizeof(sc->c[0]))) == NULL)
         return BW_ENOMEM;
     run_init(&r, st, ev, es);
@@ -1648,11 +1733,12 @@ static int pii_begin(const void *st, struct bw_eval *ev, void *es)
     return 0;
 }
 
-static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+/* The triggers other than the digit run. */
+static __attribute__((noinline)) int on_other(const void *st, struct bw_eval *ev, void *es, uint32_t item,
+                                               size_t to)
 {
     struct run r;
 
-    BW_UNUSED(from);
     run_init(&r, st, ev, es);
     if (item >= KW_BASE) {
         size_t k = item - KW_BASE;
@@ -1674,8 +1760,6 @@ static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t i
         }
     }
     switch (item) {
-    case TR_DIGIT:
-        return on_digit(&r, to);
     case TR_AT:
         return on_at(&r, to);
     case TR_SCHEME:
@@ -1701,6 +1785,22 @@ static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t i
     default:
         return 0;
     }
+}
+
+/*
+ * Four matches in five are the digit run's: they go to on_digit() from a
+ * small frame, the other triggers' code (inlined callbacks that need
+ * every callee-saved register) is called apart.
+ */
+static int pii_on_match(const void *st, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+{
+    struct run r;
+
+    BW_UNUSED(from);
+    if (item != TR_DIGIT)
+        return on_other(st, ev, es, item, to);
+    run_init(&r, st, ev, es);
+    return on_digit(&r, to);
 }
 
 static int pii_end(const void *st, struct bw_eval *ev, void *es)

@@ -281,7 +281,95 @@ static void test_context_before_walk(void)
     }
 }
 
+/*
+ * maybe_ctx()'s filters let through each context word as written, in
+ * upper case, with "'s", or one # or ' after it, before a number; and turn
+ * away words that only share a context word's first letters and length
+ * ("the", "this"). (Longer tails, "zip's#", pass where the length
+ * signatures happen to let them: the same before and after the forms.)
+ */
+static void test_context_words_forms(void)
+{
+    static const char *const w[] = {"phone", "tel", "cc", "dl", "ni", "ph", "ssn", "acct", "driver's", "cvv2",
+                                    "verification", "numberplate", "abarouting", "instapayment", "zip", "plz",
+                                    "thru", "iban", "age", "aws", "address", "located", "hmrc", "ohip"};
+    static const char *const tail[] = {"", "#", "'", "'s", "'S"};
+    char buf[64];
+    size_t i, j, k, n;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < BW_NELEMS(w); i++) {
+        uint32_t want = bw_pii_ctx_word(w[i], strlen(w[i]));
+        CU_ASSERT_NOT_EQUAL(want, 0);
+        for (j = 0; j < BW_NELEMS(tail); j++)
+            for (k = 0; k < 2; k++) {
+                size_t q;
+                n = (size_t)snprintf(buf, sizeof(buf), "%s%s 1234", w[i], tail[j]);
+                for (q = 0; k && q < n; q++)
+                    buf[q] = (char)toupper((unsigned char)buf[q]);
+                if (n - 5 > 15)
+                    continue; /* longer than any context word is read */
+                CU_ASSERT_EQUAL(bw_pii_ctx_before(buf, n, n - 4), want);
+            }
+    }
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("the 1234", 8, 4), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("this 1234", 9, 5), 0);
+    CU_ASSERT_EQUAL(bw_pii_ctx_before("pins 1234", 9, 5), BW_CTX_PIN);
+}
+
+/*
+ * The memo of the last walk without a context word (bw_pii_ctx_before3)
+ * against the walk itself, asked at increasing positions as numbers are,
+ * with jumps forward and back, on texts of HTML entities in a row, words
+ * cut at the 96-byte limit, long words, newlines and UTF-8.
+ */
+static void test_context_before_memo(void)
+{
+    static const char *const tok[] = {"&#128514;", "&#128514;", "&#9;", "&#12345678;", "pin", "PIN", "zip", "the",
+                                      "x", "1234", " ", " ", "\n", "\n\n", "#", "'", "ab12", "\xc3\xa9t\xc3\xa9",
+                                      "cvv", ": ", ";", "driver's"};
+    char buf[600];
+    unsigned seed = 99;
+    int round;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (round = 0; round < 400; round++) {
+        struct bw_pii_ctxm m = {NULL, 0, 0, 0};
+        size_t n = 0, pos = 0;
+        while (n < 500) {
+            const char *t;
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 50 == 0) { /* a word longer than the masks */
+                memset(buf + n, 'q', 70);
+                n += 70;
+                continue;
+            }
+            t = tok[(seed >> 16) % BW_NELEMS(tok)];
+            memcpy(buf + n, t, strlen(t));
+            n += strlen(t);
+        }
+        while (pos <= n + 1) {
+            uint32_t near = 0xdead, rnear = 0xbeef, c = bw_pii_ctx_before3(buf, n, pos, &near, &m);
+            CU_ASSERT_EQUAL(c, bw_pii_ctx_before2(buf, n, pos, &rnear));
+            CU_ASSERT_EQUAL(near, rnear);
+            seed = seed * 1103515245u + 12345u;
+            switch ((seed >> 16) % 8) {
+            case 0: /* back a little */
+                pos = pos > 5 ? pos - 5 : pos + 1;
+                break;
+            case 1: /* far ahead */
+                pos += 40 + (seed >> 20) % 60;
+                break;
+            default: /* the next few bytes */
+                pos += 1 + (seed >> 20) % 12;
+            }
+        }
+    }
+}
+
 static const struct bw_test tests[] = {
+    {"test_context_before_memo", test_context_before_memo},
+    {"test_context_words_forms", test_context_words_forms},
     {"test_context_lexicon", test_context_lexicon},
     {"test_context_words_before", test_context_words_before},
     {"test_context_lexicon_short_keys", test_context_lexicon_short_keys},

@@ -969,6 +969,28 @@ static void block_masks(const char *v, size_t i, unsigned n, int digits, uint64_
 }
 #endif
 
+void bw_pii_start_masks(const char *v, size_t len, size_t from, unsigned n, uint64_t *out)
+{
+    size_t full = len > from ? (len - from) / BW_PII_STARTS_BLOCK : 0;
+    unsigned k = (unsigned)BW_MIN(full, (size_t)n);
+    char pad[BW_PII_STARTS_BLOCK];
+
+    if (k)
+        block_masks(v, from, k, 0, out);
+    if (k == n)
+        return;
+    /* the last, partial block, read as if NULs followed the text: a NUL is no candidate */
+    from += BW_PII_STARTS_BLOCK * (size_t)k;
+    if (from < len) {
+        memset(pad, 0, sizeof(pad));
+        memcpy(pad, v + from, len - from);
+        block_masks(pad, 0, 1, 0, out + k);
+        k++;
+    }
+    for (; k < n; k++)
+        out[k] = 0;
+}
+
 size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from)
 {
 #ifdef __SSE2__

@@ -197,6 +197,16 @@ static inline void bw_pii_starts_init(struct bw_pii_starts *it, const char *v, s
 size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from);
 
 /*
+ * The candidate masks themselves, for a walk that keeps them in its own
+ * loop: bit k of out[b] is set where the byte at from + 64 * b + k is an
+ * ASCII capital or a 0xC3..0xDF lead byte (word start or not: the caller
+ * tests the byte before). from is a multiple of 64; bytes at and after
+ * len count as NULs (no candidate), so the last, partial block needs no
+ * byte loop.
+ */
+void bw_pii_start_masks(const char *v, size_t len, size_t from, unsigned n, uint64_t *out);
+
+/*
  * The NAME and ADDRESS passes walk the view once (they cannot use
  * caseless patterns: capitalisation is their main evidence) and report
  * candidates through emit(ctx, type, from, to, score).

@@ -377,215 +377,252 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
     return bw_pii_walk(v, len, 1, 0, emit, ctx);
 }
 
+/*
+ * One candidate of the walk: a capital or a 2-byte letter's lead byte at a
+ * word start i (in lower-case text, any byte). Returns where the walk goes
+ * on, past i; *rvp gets emit()'s failure. Inlined into both loops of
+ * bw_pii_walk(), where lowercase_text is a constant.
+ */
+static inline __attribute__((always_inline)) size_t one(const char *v, size_t len, size_t i, int names, int address,
+                                                        int lowercase_text, bw_pii_emit_fn emit, void *ctx, int *rvp)
+{
+    struct tok t[MAXT];
+    int nt = 0, k, strong = 0, known = 0, name_end = -1, accept, rv;
+    size_t j, ws, we, elow;
+    char punct;
+    unsigned char c = (unsigned char)v[i];
+
+    /* the lower-case letters after a capital, read once for both passes */
+    elow = i + 1;
+    if (!lowercase_text && bw_c_upper(c))
+        while (elow < len && bw_c_lower((unsigned char)v[elow]))
+            elow++;
+    /*
+     * With NAME on, an ADDRESS check without a hit changes nothing: only
+     * the words that may hold one are checked.
+     */
+    if (address && !lowercase_text &&
+        may_start_address(v, len, i, elow, names) && (!names || bw_pii_address_may_hit(v, len, i, elow))) {
+        int hit = 0;
+        size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
+        if (rv) {
+            *rvp = rv;
+            return len;
+        }
+        if (hit || !names)
+            return n > i ? n : i + 1;
+    }
+
+    /*
+     * In text with capitals i comes from the candidate finder: a
+     * capital or a 2-byte letter's lead byte at a word start. Lower-case
+     * text is walked byte by byte: skip what cannot start a word there.
+     */
+    if (lowercase_text && (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))))
+        return i + 1;
+    /*
+     * A short capitalised word opening a sentence and followed by a
+     * lower-case word ("The", "It", "In") can never be a name on its
+     * own (see decide()): skip it without a lookup.
+     */
+    /* "USA", "HTML": all-capital words are headings and acronyms, never names */
+    if (!lowercase_text && bw_c_upper(c) && i + 2 < len && bw_c_upper((unsigned char)v[i + 1]) &&
+        (bw_c_upper((unsigned char)v[i + 2]) || !bw_c_alpha((unsigned char)v[i + 2]))) {
+        while (i < len && bw_c_alnum((unsigned char)v[i]))
+            i++;
+        return i;
+    }
+    if (!lowercase_text && bw_c_upper(c)) {
+        size_t e = elow;
+        /*
+         * A lone capital ("I", "A") before a lower-case word or
+         * punctuation other than an initial's dot: a run of one
+         * initial, which decide() never accepts, honorific or cue
+         * before it or not.
+         */
+        if (names && e == i + 1 && e < len && v[e] != '.' &&
+            ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
+             (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
+            return e;
+        }
+        /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
+        if (names && e < len && e - i > 1 &&
+            ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
+             (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
+            unsigned f;
+            if (e - i < 4 && v[e] == ' ' && sentence_start(v, i)) {
+                return e;
+            }
+            /*
+             * The common case, one capitalised word before a lower-case
+             * one: a single lookup settles most of them ("This", "Python",
+             * "Paris"); the full run logic below only sees known names and
+             * words after an honorific or a cue.
+             */
+            f = bw_pii_lex_letters(v + i, e - i); /* a capital and lower-case ASCII letters */
+            if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR))) {
+                return e;
+            }
+            if (!(f & (BW_LEX_FIRST | BW_LEX_LAST))) {
+                size_t ws0, we0;
+                char p0;
+                /* no cue ends a sentence: after a full stop only an honorific ("Mr.") is worth a lookup */
+                unsigned pf = prev_word(v, i, &ws0, &we0, &p0) && (p0 != '.' || we0 - ws0 <= 4)
+                                  ? bw_pii_lex(v + ws0, we0 - ws0)
+                                  : 0;
+                if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE))) {
+                    return e;
+                }
+            }
+        }
+    }
+    /* a run of capitalised words (or, in lower-case text, of known names) */
+    j = i;
+    while (nt < MAXT && j < len) {
+        /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
+        size_t e = word_end(v, len, nt == 0 ? elow : j);
+        if (e == j)
+            break;
+        if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
+            break;
+        read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && elow > i + 1 && bw_c_upper(c));
+        if (lowercase_text) {
+            if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
+                break;
+        } else if (!t[nt].cap) {
+            break;
+        }
+        nt++;
+        j = e;
+        if (j < len && v[j] == '.' && t[nt - 1].initial)
+            j++;
+        if (j + 1 < len && v[j] == ' ' && (bw_c_alpha((unsigned char)v[j + 1]) || (unsigned char)v[j + 1] >= 0x80))
+            j++;
+        else
+            break;
+    }
+    if (nt == 0) {
+        i = word_end(v, len, i);
+        if (i < len && !bw_c_alpha((unsigned char)v[i]))
+            i++;
+        return i;
+    }
+    /* leading words that are no name ("The Steffen Mauer version", "I'm Melvin", "Mr Smith") */
+    while (nt > 1 && !t[0].initial &&
+           ((t[0].lex & (BW_LEX_HONOR | BW_LEX_CUE)) ||
+            ((t[0].lex & BW_LEX_COMMON) && !(t[0].lex & (BW_LEX_FIRST | BW_LEX_LAST))))) {
+        static const char *const place[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
+                                            "new", "north", "south", "east", "west", "great", "little", "old",
+                                            "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
+        /* a place word's first letter, or-ed with 0x20, is its own: most words compare with none */
+        char f0 = t[0].e > t[0].s ? (char)(v[t[0].s] | 0x20) : 0;
+        size_t q;
+        for (q = 0; q < BW_NELEMS(place); q++)
+            if (place[q][0] == f0 && bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
+                break;
+        if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
+            nt = 0;
+            break;
+        }
+        if (t[0].lex & BW_LEX_HONOR)
+            strong = 2;
+        else if (bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, "dear") && !strong)
+            strong = 1;
+        memmove(&t[0], &t[1], sizeof(t[0]) * (size_t)(nt - 1));
+        nt--;
+    }
+    if (nt == 0)
+        return j > i ? j : i + 1;
+    /* drop a trailing organisation or street word and what it names */
+    for (k = 1; k < nt; k++)
+        if (t[k].lex & BW_LEX_ORG) {
+            nt = 0;
+            break;
+        }
+    if (nt == 0)
+        return j > i ? j : i + 1;
+    for (k = 0; k < nt; k++) {
+        unsigned lx = t[k].lex;
+        if ((lx & (BW_LEX_FIRST | BW_LEX_LAST)) && !(lx & BW_LEX_COMMON))
+            known++;
+    }
+    name_end = -1;
+    accept = decide(v, t, nt, known, 0, lowercase_text, &name_end);
+    /* the word before, looked up only when the run needs it: an honorific or a cue */
+    if (!accept && !(nt == 1 && (t[0].lex & BW_LEX_COMMON)) && prev_word(v, t[0].s, &ws, &we, &punct)) {
+        unsigned f = bw_pii_lex(v + ws, we - ws);
+        if ((f & BW_LEX_HONOR) && (punct == '.' || punct == 0))
+            strong = 2;
+        else if ((f & BW_LEX_CUE) && punct != '.' && cue_ok(v, ws, we, punct))
+            strong = 1;
+        if (strong)
+            accept = decide(v, t, nt, known, strong, lowercase_text, &name_end);
+    }
+    if (accept) {
+        /* the word after the run may make it an organisation or a street ("Jane Doe Street") */
+        size_t e2 = t[nt - 1].e, s2;
+        while (e2 < len && v[e2] == ' ')
+            e2++;
+        s2 = e2;
+        e2 = word_end(v, len, e2);
+        if (e2 > s2 && (bw_pii_lex(v + s2, e2 - s2) & BW_LEX_ORG))
+            accept = 0;
+    }
+    if (accept && (rv = emit(ctx, BW_PII_NAME, t[0].s, t[name_end].e, strong ? 45 : 40)) != 0) {
+        *rvp = rv;
+        return len;
+    }
+    return j > i ? j : i + 1;
+}
+
 int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_fn emit, void *ctx)
 {
-    size_t i = 0;
-    int lowercase_text = !has_upper(v, len);
-    int rv;
-    struct bw_pii_starts it;
+    uint64_t st[BW_PII_STARTS_BATCH];
+    size_t i = 0, bat;
+    int rv = 0;
 
-    if (lowercase_text && !names)
-        return 0; /* addresses there start with digits: the digit-run callback has them */
-    bw_pii_starts_init(&it, v, len, 0);
-    while (i < len) {
-        struct tok t[MAXT];
-        int nt = 0, k, strong = 0, known = 0, name_end = -1, accept;
-        size_t j, ws, we, elow;
-        char punct;
-        unsigned char c;
-
-        if (!lowercase_text && (i = bw_pii_starts_next(&it, i)) >= len)
-            break;
-        c = (unsigned char)v[i];
-        /* the lower-case letters after a capital, read once for both passes */
-        elow = i + 1;
-        if (!lowercase_text && bw_c_upper(c))
-            while (elow < len && bw_c_lower((unsigned char)v[elow]))
-                elow++;
+    if (has_upper(v, len)) {
         /*
-         * With NAME on, an ADDRESS check without a hit changes nothing: only
-         * the words that may hold one are checked.
+         * The masks of up to 64 blocks at a time, walked here: the bits of
+         * a block below where the last candidate took the walk are cleared
+         * at once, the others tested for a word start.
          */
-        if (address && !lowercase_text &&
-            may_start_address(v, len, i, elow, names) && (!names || bw_pii_address_may_hit(v, len, i, elow))) {
-            int hit = 0;
-            size_t n = bw_pii_address_at(v, len, i, emit, ctx, &hit, &rv);
-            if (rv)
-                return rv;
-            if (hit || !names) {
-                i = n > i ? n : i + 1;
+        for (bat = 0; bat < len; bat += BW_PII_STARTS_BLOCK * BW_PII_STARTS_BATCH) {
+            unsigned nb = (unsigned)BW_MIN((len - bat + BW_PII_STARTS_BLOCK - 1) / BW_PII_STARTS_BLOCK,
+                                           (size_t)BW_PII_STARTS_BATCH), b;
+            if (i >= bat + BW_PII_STARTS_BLOCK * (size_t)nb)
                 continue;
-            }
-        }
-
-        /*
-         * In text with capitals i comes from the candidate finder: a
-         * capital or a 2-byte letter's lead byte at a word start. Lower-case
-         * text is walked byte by byte: skip what cannot start a word there.
-         */
-        if (lowercase_text && (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1])))) {
-            i++;
-            continue;
-        }
-        /*
-         * A short capitalised word opening a sentence and followed by a
-         * lower-case word ("The", "It", "In") can never be a name on its
-         * own (see decide()): skip it without a lookup.
-         */
-        /* "USA", "HTML": all-capital words are headings and acronyms, never names */
-        if (!lowercase_text && bw_c_upper(c) && i + 2 < len && bw_c_upper((unsigned char)v[i + 1]) &&
-            (bw_c_upper((unsigned char)v[i + 2]) || !bw_c_alpha((unsigned char)v[i + 2]))) {
-            while (i < len && bw_c_alnum((unsigned char)v[i]))
-                i++;
-            continue;
-        }
-        if (!lowercase_text && bw_c_upper(c)) {
-            size_t e = elow;
-            /*
-             * A lone capital ("I", "A") before a lower-case word or
-             * punctuation other than an initial's dot: a run of one
-             * initial, which decide() never accepts, honorific or cue
-             * before it or not.
-             */
-            if (names && e == i + 1 && e < len && v[e] != '.' &&
-                ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
-                 (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
-                i = e;
-                continue;
-            }
-            /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
-            if (names && e < len && e - i > 1 &&
-                ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
-                 (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
-                unsigned f;
-                if (e - i < 4 && v[e] == ' ' && sentence_start(v, i)) {
-                    i = e;
-                    continue;
-                }
-                /*
-                 * The common case, one capitalised word before a lower-case
-                 * one: a single lookup settles most of them ("This", "Python",
-                 * "Paris"); the full run logic below only sees known names and
-                 * words after an honorific or a cue.
-                 */
-                f = bw_pii_lex_letters(v + i, e - i); /* a capital and lower-case ASCII letters */
-                if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR))) {
-                    i = e;
-                    continue;
-                }
-                if (!(f & (BW_LEX_FIRST | BW_LEX_LAST))) {
-                    size_t ws0, we0;
-                    char p0;
-                    /* no cue ends a sentence: after a full stop only an honorific ("Mr.") is worth a lookup */
-                    unsigned pf = prev_word(v, i, &ws0, &we0, &p0) && (p0 != '.' || we0 - ws0 <= 4)
-                                      ? bw_pii_lex(v + ws0, we0 - ws0)
-                                      : 0;
-                    if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE))) {
-                        i = e;
+            bw_pii_start_masks(v, len, bat, nb, st);
+            for (b = 0; b < nb; b++) {
+                size_t base = bat + BW_PII_STARTS_BLOCK * (size_t)b;
+                uint64_t m = st[b];
+                if (i > base) {
+                    if (i - base >= BW_PII_STARTS_BLOCK)
                         continue;
-                    }
+                    m &= ~0ull << (i - base);
+                }
+                while (m) {
+                    size_t p = base + (size_t)__builtin_ctzll(m);
+                    m &= m - 1;
+                    if (p > 0 && bw_c_word((unsigned char)v[p - 1]))
+                        continue;
+                    i = one(v, len, p, names, address, 0, emit, ctx, &rv);
+                    if (rv)
+                        return rv;
+                    if (i - base >= BW_PII_STARTS_BLOCK)
+                        break;
+                    m &= ~0ull << (i - base);
                 }
             }
         }
-        /* a run of capitalised words (or, in lower-case text, of known names) */
-        j = i;
-        while (nt < MAXT && j < len) {
-            /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
-            size_t e = word_end(v, len, nt == 0 ? elow : j);
-            if (e == j)
-                break;
-            if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
-                break;
-            read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && elow > i + 1 && bw_c_upper(c));
-            if (lowercase_text) {
-                if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
-                    break;
-            } else if (!t[nt].cap) {
-                break;
-            }
-            nt++;
-            j = e;
-            if (j < len && v[j] == '.' && t[nt - 1].initial)
-                j++;
-            if (j + 1 < len && v[j] == ' ' && (bw_c_alpha((unsigned char)v[j + 1]) || (unsigned char)v[j + 1] >= 0x80))
-                j++;
-            else
-                break;
-        }
-        if (nt == 0) {
-            i = word_end(v, len, i);
-            if (i < len && !bw_c_alpha((unsigned char)v[i]))
-                i++;
-            continue;
-        }
-        /* leading words that are no name ("The Steffen Mauer version", "I'm Melvin", "Mr Smith") */
-        while (nt > 1 && !t[0].initial &&
-               ((t[0].lex & (BW_LEX_HONOR | BW_LEX_CUE)) ||
-                ((t[0].lex & BW_LEX_COMMON) && !(t[0].lex & (BW_LEX_FIRST | BW_LEX_LAST))))) {
-            static const char *const place[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
-                                                "new", "north", "south", "east", "west", "great", "little", "old",
-                                                "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
-            /* a place word's first letter, or-ed with 0x20, is its own: most words compare with none */
-            char f0 = t[0].e > t[0].s ? (char)(v[t[0].s] | 0x20) : 0;
-            size_t q;
-            for (q = 0; q < BW_NELEMS(place); q++)
-                if (place[q][0] == f0 && bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
-                    break;
-            if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
-                nt = 0;
-                break;
-            }
-            if (t[0].lex & BW_LEX_HONOR)
-                strong = 2;
-            else if (bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, "dear") && !strong)
-                strong = 1;
-            memmove(&t[0], &t[1], sizeof(t[0]) * (size_t)(nt - 1));
-            nt--;
-        }
-        if (nt == 0) {
-            i = j > i ? j : i + 1;
-            continue;
-        }
-        /* drop a trailing organisation or street word and what it names */
-        for (k = 1; k < nt; k++)
-            if (t[k].lex & BW_LEX_ORG) {
-                nt = 0;
-                break;
-            }
-        if (nt == 0) {
-            i = j > i ? j : i + 1;
-            continue;
-        }
-        for (k = 0; k < nt; k++) {
-            unsigned lx = t[k].lex;
-            if ((lx & (BW_LEX_FIRST | BW_LEX_LAST)) && !(lx & BW_LEX_COMMON))
-                known++;
-        }
-        name_end = -1;
-        accept = decide(v, t, nt, known, 0, lowercase_text, &name_end);
-        /* the word before, looked up only when the run needs it: an honorific or a cue */
-        if (!accept && !(nt == 1 && (t[0].lex & BW_LEX_COMMON)) && prev_word(v, t[0].s, &ws, &we, &punct)) {
-            unsigned f = bw_pii_lex(v + ws, we - ws);
-            if ((f & BW_LEX_HONOR) && (punct == '.' || punct == 0))
-                strong = 2;
-            else if ((f & BW_LEX_CUE) && punct != '.' && cue_ok(v, ws, we, punct))
-                strong = 1;
-            if (strong)
-                accept = decide(v, t, nt, known, strong, lowercase_text, &name_end);
-        }
-        if (accept) {
-            /* the word after the run may make it an organisation or a street ("Jane Doe Street") */
-            size_t e2 = t[nt - 1].e, s2;
-            while (e2 < len && v[e2] == ' ')
-                e2++;
-            s2 = e2;
-            e2 = word_end(v, len, e2);
-            if (e2 > s2 && (bw_pii_lex(v + s2, e2 - s2) & BW_LEX_ORG))
-                accept = 0;
-        }
-        if (accept && (rv = emit(ctx, BW_PII_NAME, t[0].s, t[name_end].e, strong ? 45 : 40)) != 0)
+        return 0;
+    }
+    if (!names)
+        return 0; /* addresses there start with digits: the digit-run callback has them */
+    while (i < len) {
+        i = one(v, len, i, names, address, 1, emit, ctx, &rv);
+        if (rv)
             return rv;
-        i = j > i ? j : i + 1;
     }
     return 0;
 }

@@ -207,14 +207,16 @@ static inline __attribute__((always_inline)) size_t word_end(const char *v, size
 }
 
 /*
- * Reads the word [s, e) into t. has_lower: the caller has seen a
- * lower-case letter right after its first letter, which settles the case
- * test below.
+ * Reads the word [s, e) into t. lo_end: [s, lo_end) is known to be a
+ * capital and lower-case ASCII letters (s when the caller has read
+ * nothing); a lower-case letter right after the capital settles the case
+ * test below, and a word of ASCII letters only is looked up without
+ * bw_pii_lex()'s checks.
  */
-static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text, int has_lower)
+static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *t, int lowercase_text, size_t lo_end)
 {
     size_t n, k;
-    int lower_rest = 0, upper_rest = 0, high = 0;
+    int has_lower = lo_end > s + 1, lower_rest = has_lower, upper_rest = 0, high = 0, other = 0;
 
     t->s = s;
     t->e = e;
@@ -222,11 +224,12 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
         t->e = e - 2;
     t->cap = upper_at(v + s, len - s, &n);
     t->initial = t->cap && t->e - s == n;
-    for (k = has_lower ? t->e : s + n, lower_rest = has_lower; k < t->e; k++) {
-        unsigned char c = (unsigned char)v[k];
-        upper_rest |= bw_c_upper(c);
-        lower_rest |= bw_c_lower(c);
-        high |= c >= 0x80;
+    for (k = has_lower ? t->e : s + n; k < t->e; k++) {
+        unsigned char ct = bw_pii_ctype[(unsigned char)v[k]];
+        upper_rest |= ct & BW_CT_UPPER;
+        lower_rest |= ct & BW_CT_LOWER;
+        high |= ct & BW_CT_HIGH;
+        other |= !(ct & (BW_CT_UPPER | BW_CT_LOWER));
     }
     if (high && !lower_rest)
         for (k = s + n; k < t->e; k++)
@@ -234,7 +237,12 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
                 lower_rest = 1;
     if (t->cap && upper_rest && !lower_rest)
         t->cap = 0; /* ALL CAPS: a heading or an acronym */
-    t->lex = (t->cap || lowercase_text) && !t->initial ? bw_pii_lex(v + s, t->e - s) : 0;
+    if ((t->cap || lowercase_text) && !t->initial) {
+        int letters = has_lower ? t->e <= lo_end : n == 1 && bw_c_alpha((unsigned char)v[s]) && !other;
+        t->lex = letters ? bw_pii_lex_letters(v + s, t->e - s) : bw_pii_lex(v + s, t->e - s);
+    } else {
+        t->lex = 0;
+    }
     if (t->lex & BW_LEX_NOTNAME)
         t->lex = BW_LEX_COMMON | (t->lex & (BW_LEX_ORG | BW_LEX_HONOR));
 }
@@ -485,7 +493,7 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
             break;
         if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
             break;
-        read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && elow > i + 1 && bw_c_upper(c));
+        read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && bw_c_upper(c) ? elow : j);
         if (lowercase_text) {
             if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
                 break;

@@ -146,7 +146,7 @@ static int street_ending(const char *s, size_t n)
     return 0;
 }
 
-static size_t word_end(const char *v, size_t len, size_t i)
+static inline __attribute__((always_inline)) size_t word_end(const char *v, size_t len, size_t i)
 {
     /* letters (any script), and an apostrophe or hyphen between letters */
     for (;;) {
@@ -188,7 +188,7 @@ static int capital(const char *v, size_t i)
 }
 
 /* After a word ending at e (and its dot): a space then a capital or a digit? */
-static int next_cap(const char *v, size_t len, size_t e)
+static inline __attribute__((always_inline)) int next_cap(const char *v, size_t len, size_t e)
 {
     size_t k;
 
@@ -473,8 +473,6 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
     size_t we, pb = i, n;
     const char *w = v + i;
 
-    while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)
-        e++;
     we = word_end(v, len, e); /* == word_end(v, len, i): v[i] is a letter */
     if (we < len && bw_c_digit((unsigned char)v[we]))
         return 1;
@@ -521,7 +519,12 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
         return 1;
     if (!next_cap(v, len, we))
         return 0;
-    return (we + 1 < len && v[we] == ' ' && bw_c_digit((unsigned char)v[we + 1])) || prefix_word(v, i, we);
+    if (we + 1 < len && v[we] == ' ' && bw_c_digit((unsigned char)v[we + 1]))
+        return 1;
+    /* a capital and the lower-case letters the caller read: ASCII letters, prefix_word()'s loop can be skipped */
+    if (we == e && bw_c_upper(c))
+        return pfx_sig[c - 'A'] >> ((v[we - 1] | 0x20) - 'a') & 1 && lexf(v, i, we, BW_LEX_SPREFIX);
+    return prefix_word(v, i, we);
 }
 
 size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp)

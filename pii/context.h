@@ -226,8 +226,8 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
 /*
  * 0 when bw_pii_address_at() cannot report an address at the capitalised
  * word start i (its return value then only matters to a walk without NAME).
- * e: where the word's letters are still to be read (i + 1, or further when
- * the caller has read letters already).
+ * e: where the word's letters are still to be read: i + 1, or further when
+ * the caller has read the lower-case ASCII letters after a capital.
  */
 int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e);
 

@@ -280,7 +280,8 @@ static int may_start_address(const char *v, size_t len, size_t i, size_t e, int 
     size_t k, pb;
 
     /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
-    if (i + 1 < len) {
+    /* only A, B, P, S and U start one: one bit test turns the other capitals away */
+    if ((0x290006u >> (c & 31) & 1) && c < 0x80 && i + 1 < len) {
         unsigned char d = (unsigned char)v[i + 1];
         if ((c == 'A' && d == 'p') || (c == 'S' && (d == 'u' || d == 't')) || (c == 'P' && (d == 'O' || d == '.' || d == 'S')) ||
             (c == 'U' && (d == 'n' || d == 'S')) || (c == 'B' && d == 'o'))
@@ -433,28 +434,35 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
      * lower-case word ("The", "It", "In") can never be a name on its
      * own (see decide()): skip it without a lookup.
      */
-    /* "USA", "HTML": all-capital words are headings and acronyms, never names */
-    if (!lowercase_text && bw_c_upper(c) && i + 2 < len && bw_c_upper((unsigned char)v[i + 1]) &&
-        (bw_c_upper((unsigned char)v[i + 2]) || !bw_c_alpha((unsigned char)v[i + 2]))) {
-        while (i < len && bw_c_alnum((unsigned char)v[i]))
-            i++;
-        return i;
-    }
-    if (!lowercase_text && bw_c_upper(c)) {
+    /*
+     * A capital: no lower-case letter after it (elow == i + 1) for the
+     * first two tests below, one or more for the third, so each word
+     * meets only the tests that can hold for it.
+     */
+    if (!lowercase_text && bw_c_upper(c) && elow == i + 1) {
         size_t e = elow;
+        /* "USA", "HTML": all-capital words are headings and acronyms, never names */
+        if (i + 2 < len && bw_c_upper((unsigned char)v[i + 1]) &&
+            (bw_c_upper((unsigned char)v[i + 2]) || !bw_c_alpha((unsigned char)v[i + 2]))) {
+            while (i < len && bw_c_alnum((unsigned char)v[i]))
+                i++;
+            return i;
+        }
         /*
          * A lone capital ("I", "A") before a lower-case word or
          * punctuation other than an initial's dot: a run of one
          * initial, which decide() never accepts, honorific or cue
          * before it or not.
          */
-        if (names && e == i + 1 && e < len && v[e] != '.' &&
+        if (names && e < len && v[e] != '.' &&
             ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
              (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
             return e;
         }
+    } else if (!lowercase_text && bw_c_upper(c)) {
+        size_t e = elow;
         /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
-        if (names && e < len && e - i > 1 &&
+        if (names && e < len &&
             ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
              (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
             unsigned f;

@@ -495,11 +495,13 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
     /* a run of capitalised words (or, in lower-case text, of known names) */
     j = i;
     while (nt < MAXT && j < len) {
-        /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
-        size_t e = word_end(v, len, nt == 0 ? elow : j);
-        if (e == j)
-            break;
+        size_t e;
+        /* the case first: the word after a run, most often lower-case, is not read */
         if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
+            break;
+        /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
+        e = word_end(v, len, nt == 0 ? elow : j);
+        if (e == j)
             break;
         read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && bw_c_upper(c) ? elow : j);
         if (lowercase_text) {

@@ -76,6 +76,7 @@ uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
 #define BW_LEX_UNIT 0x800   /* a unit word ("Apt", "Suite") */
 #define BW_LEX_ASTOP 0x1000 /* a word that ends an address block ("Mobile", "Phone") */
 #define BW_LEX_CUE 0x2000   /* a word after which capitalised words are a name ("Dear") */
+#define BW_LEX_PLACE 0x4000 /* opens a place name before a capitalised word ("San", "New", "Lake") */
 
 /* Returns the BW_LEX_* flags of a word, compared case-insensitively; 0 when absent. */
 unsigned bw_pii_lex(const char *w, size_t n);

@@ -27,7 +27,8 @@ struct tok {
     size_t s, e;  /* the word, without a trailing "'s" */
     int cap;      /* starts with an upper-case letter, not all capitals */
     int initial;  /* "J" or "J." */
-    unsigned lex; /* BW_LEX_* */
+    unsigned lex; /* BW_LEX_*, without BW_LEX_PLACE */
+    int place;    /* one of places[], ASCII letters as written */
 };
 
 /* Upper-case letter at s (ASCII or UTF-8)? Sets *n to its byte length. */
@@ -137,6 +138,11 @@ static const char *const not_names[] = {
     "pacific", "mediterranean", "caribbean", "avatar", "batman", "superman", "spiderman", "pet", "pets",
 };
 
+/* Words that open a place name: "San Francisco", "New Jersey" are no person. */
+static const char *const places[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
+                                     "new", "north", "south", "east", "west", "great", "little", "old",
+                                     "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
+
 /* Cue words whose next capitalised words are a name ("Dear", "signed", "my name is"). */
 static const char *const cues[] = {"dear", "signed", "regards", "sincerely", "cheers", "thanks", "yours", "called",
                                    "named", "attn", "attention", "patient", "customer", "client", "mother",
@@ -157,6 +163,8 @@ void bw_pii_names_words(bw_pii_lex_add_fn add)
         add(not_names[i], BW_LEX_NOTNAME);
     for (i = 0; i < BW_NELEMS(cues); i++)
         add(cues[i], BW_LEX_CUE);
+    for (i = 0; i < BW_NELEMS(places); i++)
+        add(places[i], BW_LEX_PLACE);
 }
 
 static int sentence_start(const char *v, size_t s)
@@ -237,11 +245,14 @@ static void read_tok(const char *v, size_t len, size_t s, size_t e, struct tok *
                 lower_rest = 1;
     if (t->cap && upper_rest && !lower_rest)
         t->cap = 0; /* ALL CAPS: a heading or an acronym */
+    t->lex = 0;
+    t->place = 0;
     if ((t->cap || lowercase_text) && !t->initial) {
         int letters = has_lower ? t->e <= lo_end : n == 1 && bw_c_alpha((unsigned char)v[s]) && !other;
         t->lex = letters ? bw_pii_lex_letters(v + s, t->e - s) : bw_pii_lex(v + s, t->e - s);
-    } else {
-        t->lex = 0;
+        /* places[] as bw_pii_ieq() compared them: ASCII letters only (the lexicon folds more) */
+        t->place = letters && (t->lex & BW_LEX_PLACE);
+        t->lex &= ~(unsigned)BW_LEX_PLACE;
     }
     if (t->lex & BW_LEX_NOTNAME)
         t->lex = BW_LEX_COMMON | (t->lex & (BW_LEX_ORG | BW_LEX_HONOR));
@@ -529,16 +540,7 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
     while (nt > 1 && !t[0].initial &&
            ((t[0].lex & (BW_LEX_HONOR | BW_LEX_CUE)) ||
             ((t[0].lex & BW_LEX_COMMON) && !(t[0].lex & (BW_LEX_FIRST | BW_LEX_LAST))))) {
-        static const char *const place[] = {"san", "santa", "saint", "st", "los", "las", "el", "la", "le",
-                                            "new", "north", "south", "east", "west", "great", "little", "old",
-                                            "grand", "mount", "lake", "fort", "port", "cape", "upper", "lower"};
-        /* a place word's first letter, or-ed with 0x20, is its own: most words compare with none */
-        char f0 = t[0].e > t[0].s ? (char)(v[t[0].s] | 0x20) : 0;
-        size_t q;
-        for (q = 0; q < BW_NELEMS(place); q++)
-            if (place[q][0] == f0 && bw_pii_ieq(v + t[0].s, t[0].e - t[0].s, place[q]))
-                break;
-        if (q < BW_NELEMS(place)) { /* "San Francisco", "New Jersey": a place */
+        if (t[0].place) { /* "San Francisco", "New Jersey": a place */
             nt = 0;
             break;
         }

@@ -17,6 +17,9 @@ static void test_context_lexicon(void)
     CU_ASSERT_TRUE(bw_pii_lex("Rue", 3) & BW_LEX_SPREFIX);
     CU_ASSERT_TRUE(bw_pii_lex("Mr", 2) & BW_LEX_HONOR);
     CU_ASSERT_TRUE(bw_pii_lex("dear", 4) & BW_LEX_CUE);
+    CU_ASSERT_TRUE(bw_pii_lex_letters("San", 3) & BW_LEX_PLACE);
+    CU_ASSERT_TRUE(bw_pii_lex_letters("LOWER", 5) & BW_LEX_PLACE);
+    CU_ASSERT_FALSE(bw_pii_lex_letters("Sand", 4) & BW_LEX_PLACE);
     CU_ASSERT_TRUE(bw_pii_lex("com", 3) & BW_LEX_GTLD);
     CU_ASSERT_TRUE(bw_pii_lex("de", 2) & BW_LEX_CCTLD);
     CU_ASSERT_TRUE(bw_pii_lex("py", 2) & BW_LEX_TLD);

@@ -506,15 +506,24 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
     /* a run of capitalised words (or, in lower-case text, of known names) */
     j = i;
     while (nt < MAXT && j < len) {
-        size_t e;
+        size_t e, lo = j;
         /* the case first: the word after a run, most often lower-case, is not read */
         if (!lowercase_text && !upper_at(v + j, len - j, &(size_t){0}))
             break;
-        /* the first word's letters up to elow are read already (all of class BW_CLS_LETTER) */
-        e = word_end(v, len, nt == 0 ? elow : j);
+        /*
+         * An ASCII capital's lower-case letters (the first word's are read
+         * already): one short loop, which settles read_tok()'s case test
+         * and makes its word end the rest to read.
+         */
+        if (nt == 0)
+            lo = bw_c_upper(c) ? elow : j;
+        else if (bw_c_upper((unsigned char)v[j]))
+            for (lo = j + 1; lo < len && bw_c_lower((unsigned char)v[lo]);)
+                lo++;
+        e = word_end(v, len, lo > j ? lo : j);
         if (e == j)
             break;
-        read_tok(v, len, j, e, &t[nt], lowercase_text, nt == 0 && bw_c_upper(c) ? elow : j);
+        read_tok(v, len, j, e, &t[nt], lowercase_text, lo);
         if (lowercase_text) {
             if (!(t[nt].lex & (BW_LEX_FIRST | BW_LEX_LAST)) || (t[nt].lex & BW_LEX_COMMON))
                 break;

@@ -167,17 +167,28 @@ void bw_pii_names_words(bw_pii_lex_add_fn add)
         add(places[i], BW_LEX_PLACE);
 }
 
+/*
+ * Byte classes of the walks back from a word (sentence_start(),
+ * prev_word()), one load each instead of up to eight compares.
+ */
+#define BK_SKIP 1  /* before a sentence's first word: space, tab, quotes, (, >, *, - */
+#define BK_END 2   /* ends a sentence or a line: . ! ? : newline */
+#define BK_WORD 4  /* a letter of the word before, or an apostrophe */
+#define BK_PUNCT 8 /* one mark allowed after the word before: . , : */
+static const unsigned char bk[256] = {
+    [' '] = BK_SKIP,  ['\t'] = BK_SKIP, ['"'] = BK_SKIP,          ['\''] = BK_SKIP | BK_WORD, ['('] = BK_SKIP,
+    ['>'] = BK_SKIP,  ['*'] = BK_SKIP,  ['-'] = BK_SKIP,          ['.'] = BK_END | BK_PUNCT,  ['!'] = BK_END,
+    ['?'] = BK_END,   ['\n'] = BK_END,  [':'] = BK_END | BK_PUNCT, ['\r'] = BK_END,           [','] = BK_PUNCT,
+    ['A' ... 'Z'] = BK_WORD, ['a' ... 'z'] = BK_WORD,
+};
+
 static int sentence_start(const char *v, size_t s)
 {
     size_t i = s;
 
-    while (i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t' || v[i - 1] == '"' || v[i - 1] == '\'' ||
-                     v[i - 1] == '(' || v[i - 1] == '>' || v[i - 1] == '*' || v[i - 1] == '-'))
+    while (i > 0 && (bk[(unsigned char)v[i - 1]] & BK_SKIP))
         i--;
-    if (i == 0)
-        return 1;
-    return v[i - 1] == '.' || v[i - 1] == '!' || v[i - 1] == '?' || v[i - 1] == '\n' || v[i - 1] == ':' ||
-           v[i - 1] == '\r';
+    return i == 0 || (bk[(unsigned char)v[i - 1]] & BK_END);
 }
 
 /* The word ending before s (skipping spaces and one punctuation mark); sets [ws, we). */
@@ -188,12 +199,12 @@ static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punc
     *punct = 0;
     while (i > 0 && v[i - 1] == ' ')
         i--;
-    if (i > 0 && (v[i - 1] == '.' || v[i - 1] == ',' || v[i - 1] == ':')) {
+    if (i > 0 && (bk[(unsigned char)v[i - 1]] & BK_PUNCT)) {
         *punct = v[i - 1];
         i--;
     }
     *we = i;
-    while (i > 0 && (bw_c_alpha((unsigned char)v[i - 1]) || v[i - 1] == '\''))
+    while (i > 0 && (bk[(unsigned char)v[i - 1]] & BK_WORD))
         i--;
     *ws = i;
     return *we > *ws;

@@ -623,9 +623,10 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
 
     if (has_upper(v, len)) {
         /*
-         * The masks of up to 64 blocks at a time, walked here: the bits of
-         * a block below where the last candidate took the walk are cleared
-         * at once, the others tested for a word start.
+         * The masks of up to 64 blocks at a time, walked here: a block's
+         * bits below where the walk stands are cleared when it starts, a
+         * bit the last candidate's words went past is skipped, the others
+         * tested for a word start.
          */
         for (bat = 0; bat < len; bat += BW_PII_STARTS_BLOCK * BW_PII_STARTS_BATCH) {
             unsigned nb = (unsigned)BW_MIN((len - bat + BW_PII_STARTS_BLOCK - 1) / BW_PII_STARTS_BLOCK,
@@ -644,14 +645,11 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
                 while (m) {
                     size_t p = base + (size_t)__builtin_ctzll(m);
                     m &= m - 1;
-                    if (p > 0 && bw_c_word((unsigned char)v[p - 1]))
+                    if (p < i || (p > 0 && bw_c_word((unsigned char)v[p - 1])))
                         continue;
                     i = one(v, len, p, names, address, 0, emit, ctx, &rv);
                     if (rv)
                         return rv;
-                    if (i - base >= BW_PII_STARTS_BLOCK)
-                        break;
-                    m &= ~0ull << (i - base);
                 }
             }
         }

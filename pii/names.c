@@ -296,9 +296,31 @@ static int has_upper(const char *v, size_t len)
  * e: where the letters after v[i] are still to be read (i + 1, or the end
  * of the lower-case run the walk has already read).
  */
+/*
+ * Byte classes of may_start_address(), one load a test: after the word,
+ * a letter (read on), a digit or dot (yes) or a space; after the space, a
+ * capital, digit or other script (yes) or a lower-case letter (a
+ * particle); in ag_cue[], before the word, the bytes that or-ed with 0x20
+ * end an address cue (t, n, :, s, o, f: the gate of cue_before()).
+ */
+#define AG_LET 1
+#define AG_YES 2
+#define AG_SP 4
+#define AG_CAP 8
+#define AG_LOW 16
+static const unsigned char ag[256] = {
+    ['A' ... 'Z'] = AG_LET | AG_CAP, ['a' ... 'z'] = AG_LET | AG_LOW, [0x80 ... 0xc2] = AG_LET,
+    [0xc3 ... 0xff] = AG_LET | AG_CAP, ['0' ... '9'] = AG_YES | AG_CAP, ['.'] = AG_YES, [' '] = AG_SP,
+};
+static const unsigned char ag_cue[256] = {
+    ['T'] = 1, ['N'] = 1, ['S'] = 1, ['O'] = 1, ['F'] = 1, ['t'] = 1,
+    ['n'] = 1, ['s'] = 1, ['o'] = 1, ['f'] = 1, [':'] = 1, [0x1a] = 1,
+};
+
 static int may_start_address(const char *v, size_t len, size_t i, size_t e, int names)
 {
-    unsigned char c = (unsigned char)v[i], n, pc;
+    unsigned char c = (unsigned char)v[i];
+    unsigned g;
     size_t k, pb;
 
     /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
@@ -309,17 +331,17 @@ static int may_start_address(const char *v, size_t len, size_t i, size_t e, int 
             (c == 'U' && (d == 'n' || d == 'S')) || (c == 'B' && d == 'o'))
             return 1;
     }
-    while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)
+    while ((g = e < len ? ag[(unsigned char)v[e]] : 0) & AG_LET)
         e++;
-    if (e < len && (bw_c_digit((unsigned char)v[e]) || v[e] == '.'))
+    if (g & AG_YES)
         return 1;
-    if (e + 1 >= len || v[e] != ' ')
+    if (!(g & AG_SP) || e + 1 >= len)
         return 0;
-    n = (unsigned char)v[e + 1];
-    if (bw_c_upper(n) || bw_c_digit(n) || n >= 0xc3)
+    g = ag[(unsigned char)v[e + 1]];
+    if (g & AG_CAP)
         return 1;
     /* a particle: "Rua do Arenque" */
-    if (!(e + 4 < len && bw_c_lower(n) && (v[e + 2] == ' ' || v[e + 3] == ' ' || v[e + 4] == ' ')))
+    if (!(g & AG_LOW) || e + 4 >= len || (v[e + 2] != ' ' && v[e + 3] != ' ' && v[e + 4] != ' '))
         return 0;
     if (!names)
         return 1;
@@ -328,15 +350,11 @@ static int may_start_address(const char *v, size_t len, size_t i, size_t e, int 
         return 1;
     for (k = e + 1; k < len && bw_c_lower((unsigned char)v[k]) && k - (e + 1) < 4; k++)
         ;
-    if (k - (e + 1) <= 3 && k + 1 < len && v[k] == ' ') {
-        n = (unsigned char)v[k + 1];
-        if (bw_c_upper(n) || bw_c_digit(n) || n >= 0xc3)
-            return 1;
-    }
+    if (k - (e + 1) <= 3 && k + 1 < len && v[k] == ' ' && (ag[(unsigned char)v[k + 1]] & AG_CAP))
+        return 1;
     for (pb = i; pb > 0 && v[pb - 1] == ' '; pb--)
         ;
-    pc = pb > 0 ? (unsigned char)(v[pb - 1] | 0x20) : 0;
-    return pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f';
+    return pb > 0 && ag_cue[(unsigned char)v[pb - 1]];
 }
 
 /* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */

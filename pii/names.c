@@ -430,10 +430,12 @@ int bw_pii_names_scan(const char *v, size_t len, bw_pii_emit_fn emit, void *ctx)
  * One candidate of the walk: a capital or a 2-byte letter's lead byte at a
  * word start i (in lower-case text, any byte). Returns where the walk goes
  * on, past i; *rvp gets emit()'s failure. Inlined into both loops of
- * bw_pii_walk(), where lowercase_text is a constant.
+ * bw_pii_walk(), where lowercase_text is a constant. lower_stops: the
+ * text's last byte is no lower-case letter.
  */
 static inline __attribute__((always_inline)) size_t one(const char *v, size_t len, size_t i, int names, int address,
-                                                        int lowercase_text, bw_pii_emit_fn emit, void *ctx, int *rvp)
+                                                        int lowercase_text, int lower_stops, bw_pii_emit_fn emit,
+                                                        void *ctx, int *rvp)
 {
     struct tok t[MAXT];
     int nt = 0, k, strong = 0, known = 0, name_end = -1, accept, rv;
@@ -443,9 +445,14 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
 
     /* the lower-case letters after a capital, read once for both passes */
     elow = i + 1;
-    if (!lowercase_text && bw_c_upper(c))
-        while (elow < len && bw_c_lower((unsigned char)v[elow]))
-            elow++;
+    if (!lowercase_text && bw_c_upper(c)) {
+        if (lower_stops)
+            while (bw_c_lower((unsigned char)v[elow]))
+                elow++;
+        else
+            while (elow < len && bw_c_lower((unsigned char)v[elow]))
+                elow++;
+    }
     /*
      * With NAME on, an ADDRESS check without a hit changes nothing: only
      * the words that may hold one are checked.
@@ -640,6 +647,8 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
     int rv = 0;
 
     if (has_upper(v, len)) {
+        /* the text's last byte is no lower-case letter: a run of them stops before len without a bound test */
+        int lower_stops = !bw_c_lower((unsigned char)v[len - 1]);
         /*
          * The masks of up to 64 blocks at a time, walked here: a block's
          * bits below where the walk stands are cleared when it starts, a
@@ -665,7 +674,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
                     m &= m - 1;
                     if (p < i || (p > 0 && bw_c_word((unsigned char)v[p - 1])))
                         continue;
-                    i = one(v, len, p, names, address, 0, emit, ctx, &rv);
+                    i = one(v, len, p, names, address, 0, lower_stops, emit, ctx, &rv);
                     if (rv)
                         return rv;
                 }
@@ -676,7 +685,7 @@ int bw_pii_walk(const char *v, size_t len, int names, int address, bw_pii_emit_f
     if (!names)
         return 0; /* addresses there start with digits: the digit-run callback has them */
     while (i < len) {
-        i = one(v, len, i, names, address, 1, emit, ctx, &rv);
+        i = one(v, len, i, names, address, 1, 0, emit, ctx, &rv);
         if (rv)
             return rv;
     }

@@ -312,6 +312,7 @@ static const unsigned char ag[256] = {
     ['A' ... 'Z'] = AG_LET | AG_CAP, ['a' ... 'z'] = AG_LET | AG_LOW, [0x80 ... 0xc2] = AG_LET,
     [0xc3 ... 0xff] = AG_LET | AG_CAP, ['0' ... '9'] = AG_YES | AG_CAP, ['.'] = AG_YES, [' '] = AG_SP,
 };
+static const unsigned char ag_box[256] = {['A'] = 1, ['B'] = 1, ['P'] = 1, ['S'] = 1, ['U'] = 1};
 static const unsigned char ag_cue[256] = {
     ['T'] = 1, ['N'] = 1, ['S'] = 1, ['O'] = 1, ['F'] = 1, ['t'] = 1,
     ['n'] = 1, ['s'] = 1, ['o'] = 1, ['f'] = 1, [':'] = 1, [0x1a] = 1,
@@ -324,8 +325,8 @@ static int may_start_address(const char *v, size_t len, size_t i, size_t e, int 
     size_t k, pb;
 
     /* "Apt", "Apartment", "Suite", "Ste", "PO", "P.O.", "PSC", "Unit", "USNS", "Box" */
-    /* only A, B, P, S and U start one: one bit test turns the other capitals away */
-    if ((0x290006u >> (c & 31) & 1) && c < 0x80 && i + 1 < len) {
+    /* only A, B, P, S and U start one: one load turns the other capitals away */
+    if (ag_box[c] && i + 1 < len) {
         unsigned char d = (unsigned char)v[i + 1];
         if ((c == 'A' && d == 'p') || (c == 'S' && (d == 'u' || d == 't')) || (c == 'P' && (d == 'O' || d == '.' || d == 'S')) ||
             (c == 'U' && (d == 'n' || d == 'S')) || (c == 'B' && d == 'o'))

@@ -911,18 +911,21 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
 /* The same over 64 bytes with AVX2, chosen at run time. */
 static inline __attribute__((always_inline, target("avx2"))) uint64_t mask64_avx2(const char *v, int digits)
 {
-    const __m256i a = _mm256_set1_epi8('A'), z = _mm256_set1_epi8(25), hi = _mm256_set1_epi8((char)0xc3);
-    const __m256i hz = _mm256_set1_epi8(0x1c), zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+    /*
+     * A range [lo, lo + n) by one add and one signed compare: x + (0x80 - lo)
+     * puts it at -128 .. -128 + n - 1, below every other byte.
+     */
+    const __m256i a = _mm256_set1_epi8((char)(0x80 - 'A')), z = _mm256_set1_epi8((char)(-128 + 26));
+    const __m256i hi = _mm256_set1_epi8((char)(0x80 - 0xc3)), hz = _mm256_set1_epi8((char)(-128 + 0x1d));
+    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
     uint64_t r = 0;
     int h;
 
     for (h = 0; h < 2; h++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * h));
-        __m256i t = _mm256_sub_epi8(x, a);
-        __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z), t);
+        __m256i m = _mm256_cmpgt_epi8(z, _mm256_add_epi8(x, a));
 
-        t = _mm256_sub_epi8(x, hi);
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(t, hz), t));
+        m = _mm256_or_si256(m, _mm256_cmpgt_epi8(hz, _mm256_add_epi8(x, hi)));
         if (digits) {
             __m256i d = _mm256_sub_epi8(x, zero);
             m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));

@@ -358,9 +358,13 @@ static int may_start_address(const char *v, size_t len, size_t i, size_t e, int 
     return pb > 0 && ag_cue[(unsigned char)v[pb - 1]];
 }
 
-/* Is the run t[0..nt) a name, given the evidence before it? Sets *name_end to its last word. */
-static int decide(const char *v, const struct tok *t, int nt, int known, int strong, int lowercase_text,
-                  int *name_end)
+/*
+ * Is the run t[0..nt) a name, given the evidence before it? Sets
+ * *name_end to its last word. Inline: its first call has strong == 0 and
+ * lowercase_text a constant of one().
+ */
+static inline __attribute__((always_inline)) int decide(const char *v, const struct tok *t, int nt, int known,
+                                                        int strong, int lowercase_text, int *name_end)
 {
     int k, n, accept = 0;
     unsigned l0 = t[0].lex;

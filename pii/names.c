@@ -192,7 +192,8 @@ static int sentence_start(const char *v, size_t s)
 }
 
 /* The word ending before s (skipping spaces and one punctuation mark); sets [ws, we). */
-static int prev_word(const char *v, size_t s, size_t *ws, size_t *we, char *punct)
+static inline __attribute__((always_inline)) int prev_word(const char *v, size_t s, size_t *ws, size_t *we,
+                                                           char *punct)
 {
     size_t i = s;
 

@@ -836,7 +836,8 @@ unsigned bw_pii_lex(const char *w, size_t n)
  */
 unsigned bw_pii_lex_letters(const char *w, size_t n)
 {
-    if (n == 0 || n > 8 || lex.slots == NULL)
+    /* one compare for n == 0 and n > 8; before the load the short table is empty and answers 0, as bw_pii_lex() does */
+    if (n - 1 > 7)
         return bw_pii_lex(w, n);
     return hot_get(lower8(load_n(w, n)));
 }

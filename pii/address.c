@@ -517,14 +517,18 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
     if ((pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f') &&
         (corner_start(v, i) != i || cue_before(v, i)))
         return 1;
-    if (!next_cap(v, len, we))
-        return 0;
+    /* a number after the space: next_cap() holds there too */
     if (we + 1 < len && v[we] == ' ' && bw_c_digit((unsigned char)v[we + 1]))
         return 1;
-    /* a capital and the lower-case letters the caller read: ASCII letters, prefix_word()'s loop can be skipped */
+    /*
+     * A capital and the lower-case letters the caller read: ASCII
+     * letters, prefix_word()'s loop can be skipped, and its signature,
+     * which turns most words away, is tested before next_cap().
+     */
     if (we == e && bw_c_upper(c))
-        return pfx_sig[c - 'A'] >> ((v[we - 1] | 0x20) - 'a') & 1 && lexf(v, i, we, BW_LEX_SPREFIX);
-    return prefix_word(v, i, we);
+        return pfx_sig[c - 'A'] >> ((v[we - 1] | 0x20) - 'a') & 1 && next_cap(v, len, we) &&
+               lexf(v, i, we, BW_LEX_SPREFIX);
+    return next_cap(v, len, we) && prefix_word(v, i, we);
 }
 
 size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp)

@@ -971,6 +971,19 @@ static void block_masks(const char *v, size_t i, unsigned n, int digits, uint64_
         out[b] = (uint64_t)mask16(v, i, digits) | (uint64_t)mask16(v, i + 16, digits) << 16 |
                  (uint64_t)mask16(v, i + 32, digits) << 32 | (uint64_t)mask16(v, i + 48, digits) << 48;
 }
+#else
+/* Without SSE2: the same masks, byte by byte (bw_pii_start_masks() needs them). */
+static void block_masks(const char *v, size_t i, unsigned n, int digits, uint64_t *out)
+{
+    unsigned b, k;
+
+    for (b = 0; b < n; b++, i += 64) {
+        uint64_t m = 0;
+        for (k = 0; k < 64; k++)
+            m |= (uint64_t)start_byte((unsigned char)v[i + k], digits) << k;
+        out[b] = m;
+    }
+}
 #endif
 
 void bw_pii_start_masks(const char *v, size_t len, size_t from, unsigned n, uint64_t *out)

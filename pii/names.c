@@ -281,28 +281,12 @@ static int has_upper(const char *v, size_t len)
 }
 
 /*
- * Could an address start at the capitalised word at i? Streets and boxes
- * go on with a capital, a digit or a short particle ("Rua do"), units and
- * boxes begin with A, B, P, S or U, postcodes hold a digit: the other
- * capitalised words of a text skip the ADDRESS checks.
- *
- * With `names`, where the word is followed by a short lower-case word,
- * only what bw_pii_address_may_hit() can accept there passes: a box or
- * unit word (A, B, P, S, U), an address cue before (its gate: the byte
- * before is t, n, :, s, o or f), or a capital, digit or other script
- * after a particle of one to three letters (its next_cap()). "The cat",
- * "It is": two in five candidates of the corpus went through the whole
- * check for nothing.
- *
- * e: where the letters after v[i] are still to be read (i + 1, or the end
- * of the lower-case run the walk has already read).
- */
-/*
  * Byte classes of may_start_address(), one load a test: after the word,
  * a letter (read on), a digit or dot (yes) or a space; after the space, a
  * capital, digit or other script (yes) or a lower-case letter (a
- * particle); in ag_cue[], before the word, the bytes that or-ed with 0x20
- * end an address cue (t, n, :, s, o, f: the gate of cue_before()).
+ * particle); in ag_box[], the capitals that start a box or unit word;
+ * in ag_cue[], before the word, the bytes that or-ed with 0x20 end an
+ * address cue (t, n, :, s, o, f: the gate of cue_before()).
  */
 #define AG_LET 1
 #define AG_YES 2
@@ -319,6 +303,23 @@ static const unsigned char ag_cue[256] = {
     ['n'] = 1, ['s'] = 1, ['o'] = 1, ['f'] = 1, [':'] = 1, [0x1a] = 1,
 };
 
+/*
+ * Could an address start at the capitalised word at i? Streets and boxes
+ * go on with a capital, a digit or a short particle ("Rua do"), units and
+ * boxes begin with A, B, P, S or U, postcodes hold a digit: the other
+ * capitalised words of a text skip the ADDRESS checks.
+ *
+ * With `names`, where the word is followed by a short lower-case word,
+ * only what bw_pii_address_may_hit() can accept there passes: a box or
+ * unit word (A, B, P, S, U), an address cue before (its gate: the byte
+ * before is t, n, :, s, o or f), or a capital, digit or other script
+ * after a particle of one to three letters (its next_cap()). "The cat",
+ * "It is": two in five candidates of the corpus went through the whole
+ * check for nothing.
+ *
+ * e: where the letters after v[i] are still to be read (i + 1, or the end
+ * of the lower-case run the walk has already read).
+ */
 static int may_start_address(const char *v, size_t len, size_t i, size_t e, int names)
 {
     unsigned char c = (unsigned char)v[i];
@@ -483,11 +484,6 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
     if (lowercase_text && (!(bw_c_alpha(c) || c >= 0xc3) || (i > 0 && bw_c_word((unsigned char)v[i - 1]))))
         return i + 1;
     /*
-     * A short capitalised word opening a sentence and followed by a
-     * lower-case word ("The", "It", "In") can never be a name on its
-     * own (see decide()): skip it without a lookup.
-     */
-    /*
      * A capital: no lower-case letter after it (elow == i + 1) for the
      * first two tests below, one or more for the third, so each word
      * meets only the tests that can hold for it.
@@ -509,9 +505,8 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
          */
         if (names && e < len && v[e] != '.' &&
             ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
-             (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
+             (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e]))))
             return e;
-        }
     } else if (!lowercase_text && bw_c_upper(c)) {
         size_t e = elow;
         /* a single word: a lower-case word or punctuation follows (not a capital, not "'s", not an initial's dot) */
@@ -519,9 +514,13 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
             ((e + 1 < len && v[e] == ' ' && bw_c_lower((unsigned char)v[e + 1])) ||
              (v[e] != ' ' && v[e] != '\'' && v[e] != '-' && !bw_c_word((unsigned char)v[e])))) {
             unsigned f;
-            if (e - i < 4 && v[e] == ' ' && sentence_start(v, i)) {
+            /*
+             * A short capitalised word opening a sentence and followed by a
+             * lower-case word ("The", "It", "In") can never be a name on its
+             * own (see decide()): skip it without a lookup.
+             */
+            if (e - i < 4 && v[e] == ' ' && sentence_start(v, i))
                 return e;
-            }
             /*
              * The common case, one capitalised word before a lower-case
              * one: a single lookup settles most of them ("This", "Python",
@@ -529,9 +528,8 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
              * words after an honorific or a cue.
              */
             f = bw_pii_lex_letters(v + i, e - i); /* a capital and lower-case ASCII letters */
-            if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR))) {
+            if ((f & BW_LEX_NOTNAME) || ((f & BW_LEX_COMMON) && !(f & BW_LEX_HONOR)))
                 return e;
-            }
             if (!(f & (BW_LEX_FIRST | BW_LEX_LAST))) {
                 size_t ws0, we0;
                 char p0;
@@ -539,9 +537,8 @@ static inline __attribute__((always_inline)) size_t one(const char *v, size_t le
                 unsigned pf = prev_word(v, i, &ws0, &we0, &p0) && (p0 != '.' || we0 - ws0 <= 4)
                                   ? bw_pii_lex(v + ws0, we0 - ws0)
                                   : 0;
-                if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE))) {
+                if (!(pf & (BW_LEX_HONOR | BW_LEX_CUE)))
                     return e;
-                }
             }
         }
     }

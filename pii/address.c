@@ -146,7 +146,7 @@ static int street_ending(const char *s, size_t n)
     return 0;
 }
 
-static size_t word_end(const char *v, size_t len, size_t i)
+static inline __attribute__((always_inline)) size_t word_end(const char *v, size_t len, size_t i)
 {
     /* letters (any script), and an apostrophe or hyphen between letters */
     for (;;) {
@@ -188,7 +188,7 @@ static int capital(const char *v, size_t i)
 }
 
 /* After a word ending at e (and its dot): a space then a capital or a digit? */
-static int next_cap(const char *v, size_t len, size_t e)
+static inline __attribute__((always_inline)) int next_cap(const char *v, size_t len, size_t e)
 {
     size_t k;
 
@@ -349,32 +349,40 @@ static size_t corner_start(const char *v, size_t s)
 static int cue_before(const char *v, size_t s)
 {
 #define CUE(x) {x, sizeof(x) - 1}
+    /* by their last two letters: "at" [0, 9), "to" [9, 14), "on", "is", "s:" */
     static const struct {
         const char *s;
         size_t n;
-    } cues[] = {CUE("lives at"), CUE("live at"), CUE("living at"), CUE("lives on"), CUE("located at"),
-                CUE("address:"), CUE("address is"), CUE("ship to"), CUE("send to"), CUE("deliver to"),
-                CUE("sent to"), CUE("moved to"), CUE("resides at"), CUE("reside at"), CUE("based at"),
-                CUE("stay at"), CUE("staying at")};
+    } cues[] = {CUE("lives at"),   CUE("live at"),   CUE("living at"), CUE("located at"), CUE("resides at"),
+                CUE("reside at"),  CUE("based at"),  CUE("stay at"),   CUE("staying at"), CUE("ship to"),
+                CUE("send to"),    CUE("deliver to"), CUE("sent to"),  CUE("moved to"),   CUE("lives on"),
+                CUE("address is"), CUE("address:")};
 #undef CUE
-    size_t i, e = s;
+    size_t i, lim, e = s;
+    unsigned char l2, l1;
 
     while (e > 0 && v[e - 1] == ' ')
         e--;
     /* every cue ends in "at", "to", "on", "is" or "s:": one test turns most words away from the list */
     if (e < 2)
         return 0;
-    {
-        unsigned char l2 = (unsigned char)(v[e - 2] | 0x20), l1 = (unsigned char)(v[e - 1] | 0x20);
-        if (!((l2 == 'a' && l1 == 't') || (l2 == 't' && l1 == 'o') || (l2 == 'o' && l1 == 'n') ||
-              (l2 == 'i' && l1 == 's') || (l2 == 's' && l1 == ':')))
-            return 0;
-    }
-    for (i = 0; i < sizeof(cues) / sizeof(cues[0]); i++) {
+    l2 = (unsigned char)(v[e - 2] | 0x20);
+    l1 = (unsigned char)(v[e - 1] | 0x20);
+    if (l2 == 'a' && l1 == 't')
+        i = 0, lim = 9;
+    else if (l2 == 't' && l1 == 'o')
+        i = 9, lim = 14;
+    else if (l2 == 'o' && l1 == 'n')
+        i = 14, lim = 15;
+    else if (l2 == 'i' && l1 == 's')
+        i = 15, lim = 16;
+    else if (l2 == 's' && l1 == ':')
+        i = 16, lim = 17;
+    else
+        return 0;
+    for (; i < lim; i++) {
         size_t n = cues[i].n;
-        if (e < n || (v[e - 1] | 0x20) != cues[i].s[n - 1])
-            continue;
-        if (bw_pii_ieq(v + e - n, n, cues[i].s) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
+        if (e >= n && bw_pii_ieq(v + e - n, n, cues[i].s) && (e == n || !bw_c_alpha((unsigned char)v[e - n - 1])))
             return 1;
     }
     return 0;
@@ -473,8 +481,6 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
     size_t we, pb = i, n;
     const char *w = v + i;
 
-    while (e < len && bw_pii_cls[(unsigned char)v[e]] == BW_CLS_LETTER)
-        e++;
     we = word_end(v, len, e); /* == word_end(v, len, i): v[i] is a letter */
     if (we < len && bw_c_digit((unsigned char)v[we]))
         return 1;
@@ -519,9 +525,18 @@ int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e)
     if ((pc == 't' || pc == 'n' || pc == ':' || pc == 's' || pc == 'o' || pc == 'f') &&
         (corner_start(v, i) != i || cue_before(v, i)))
         return 1;
-    if (!next_cap(v, len, we))
-        return 0;
-    return (we + 1 < len && v[we] == ' ' && bw_c_digit((unsigned char)v[we + 1])) || prefix_word(v, i, we);
+    /* a number after the space: next_cap() holds there too */
+    if (we + 1 < len && v[we] == ' ' && bw_c_digit((unsigned char)v[we + 1]))
+        return 1;
+    /*
+     * A capital and the lower-case letters the caller read: ASCII
+     * letters, prefix_word()'s loop can be skipped, and its signature,
+     * which turns most words away, is tested before next_cap().
+     */
+    if (we == e && bw_c_upper(c))
+        return pfx_sig[c - 'A'] >> ((v[we - 1] | 0x20) - 'a') & 1 && next_cap(v, len, we) &&
+               lexf(v, i, we, BW_LEX_SPREFIX);
+    return next_cap(v, len, we) && prefix_word(v, i, we);
 }
 
 size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emit, void *ctx, int *hit, int *rvp)

@@ -962,7 +962,8 @@ unsigned bw_pii_lex(const char *w, size_t n)
  */
 unsigned bw_pii_lex_letters(const char *w, size_t n)
 {
-    if (n == 0 || n > 8 || lex.slots == NULL)
+    /* one compare for n == 0 and n > 8; before the load the short table is empty and answers 0, as bw_pii_lex() does */
+    if (n - 1 > 7)
         return bw_pii_lex(w, n);
     return hot_get(lower8(load_n(w, n)));
 }
@@ -1037,18 +1038,21 @@ size_t bw_pii_next_start(const char *v, size_t len, size_t from, int digits)
 /* The same over 64 bytes with AVX2, chosen at run time. */
 static inline __attribute__((always_inline, target("avx2"))) uint64_t mask64_avx2(const char *v, int digits)
 {
-    const __m256i a = _mm256_set1_epi8('A'), z = _mm256_set1_epi8(25), hi = _mm256_set1_epi8((char)0xc3);
-    const __m256i hz = _mm256_set1_epi8(0x1c), zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+    /*
+     * A range [lo, lo + n) by one add and one signed compare: x + (0x80 - lo)
+     * puts it at -128 .. -128 + n - 1, below every other byte.
+     */
+    const __m256i a = _mm256_set1_epi8((char)(0x80 - 'A')), z = _mm256_set1_epi8((char)(-128 + 26));
+    const __m256i hi = _mm256_set1_epi8((char)(0x80 - 0xc3)), hz = _mm256_set1_epi8((char)(-128 + 0x1d));
+    const __m256i zero = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
     uint64_t r = 0;
     int h;
 
     for (h = 0; h < 2; h++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * h));
-        __m256i t = _mm256_sub_epi8(x, a);
-        __m256i m = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z), t);
+        __m256i m = _mm256_cmpgt_epi8(z, _mm256_add_epi8(x, a));
 
-        t = _mm256_sub_epi8(x, hi);
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(t, hz), t));
+        m = _mm256_or_si256(m, _mm256_cmpgt_epi8(hz, _mm256_add_epi8(x, hi)));
         if (digits) {
             __m256i d = _mm256_sub_epi8(x, zero);
             m = _mm256_or_si256(m, _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
@@ -1093,7 +1097,42 @@ static void block_masks(const char *v, size_t i, unsigned n, int digits, uint64_
         out[b] = (uint64_t)mask16(v, i, digits) | (uint64_t)mask16(v, i + 16, digits) << 16 |
                  (uint64_t)mask16(v, i + 32, digits) << 32 | (uint64_t)mask16(v, i + 48, digits) << 48;
 }
+#else
+/* Without SSE2: the same masks, byte by byte (bw_pii_start_masks() needs them). */
+static void block_masks(const char *v, size_t i, unsigned n, int digits, uint64_t *out)
+{
+    unsigned b, k;
+
+    for (b = 0; b < n; b++, i += 64) {
+        uint64_t m = 0;
+        for (k = 0; k < 64; k++)
+            m |= (uint64_t)start_byte((unsigned char)v[i + k], digits) << k;
+        out[b] = m;
+    }
+}
 #endif
+
+void bw_pii_start_masks(const char *v, size_t len, size_t from, unsigned n, uint64_t *out)
+{
+    size_t full = len > from ? (len - from) / BW_PII_STARTS_BLOCK : 0;
+    unsigned k = (unsigned)BW_MIN(full, (size_t)n);
+    char pad[BW_PII_STARTS_BLOCK];
+
+    if (k)
+        block_masks(v, from, k, 0, out);
+    if (k == n)
+        return;
+    /* the last, partial block, read as if NULs followed the text: a NUL is no candidate */
+    from += BW_PII_STARTS_BLOCK * (size_t)k;
+    if (from < len) {
+        memset(pad, 0, sizeof(pad));
+        memcpy(pad, v + from, len - from);
+        block_masks(pad, 0, 1, 0, out + k);
+        k++;
+    }
+    for (; k < n; k++)
+        out[k] = 0;
+}
 
 size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from)
 {

@@ -98,6 +98,7 @@ uint32_t bw_pii_ctx_after(const char *v, size_t len, size_t pos, int nwords);
 #define BW_LEX_UNIT 0x800   /* a unit word ("Apt", "Suite") */
 #define BW_LEX_ASTOP 0x1000 /* a word that ends an address block ("Mobile", "Phone") */
 #define BW_LEX_CUE 0x2000   /* a word after which capitalised words are a name ("Dear") */
+#define BW_LEX_PLACE 0x4000 /* opens a place name before a capitalised word ("San", "New", "Lake") */
 
 /* Returns the BW_LEX_* flags of a word, compared case-insensitively; 0 when absent. */
 unsigned bw_pii_lex(const char *w, size_t n);
@@ -219,6 +220,16 @@ static inline void bw_pii_starts_init(struct bw_pii_starts *it, const char *v, s
 size_t bw_pii_starts_next(struct bw_pii_starts *it, size_t from);
 
 /*
+ * The candidate masks themselves, for a walk that keeps them in its own
+ * loop: bit k of out[b] is set where the byte at from + 64 * b + k is an
+ * ASCII capital or a 0xC3..0xDF lead byte (word start or not: the caller
+ * tests the byte before). from is a multiple of 64; bytes at and after
+ * len count as NULs (no candidate), so the last, partial block needs no
+ * byte loop.
+ */
+void bw_pii_start_masks(const char *v, size_t len, size_t from, unsigned n, uint64_t *out);
+
+/*
  * The NAME and ADDRESS passes walk the view once (they cannot use
  * caseless patterns: capitalisation is their main evidence) and report
  * candidates through emit(ctx, type, from, to, score).
@@ -238,8 +249,8 @@ size_t bw_pii_address_at(const char *v, size_t len, size_t i, bw_pii_emit_fn emi
 /*
  * 0 when bw_pii_address_at() cannot report an address at the capitalised
  * word start i (its return value then only matters to a walk without NAME).
- * e: where the word's letters are still to be read (i + 1, or further when
- * the caller has read letters already).
+ * e: where the word's letters are still to be read: i + 1, or further when
+ * the caller has read the lower-case ASCII letters after a capital.
  */
 int bw_pii_address_may_hit(const char *v, size_t len, size_t i, size_t e);
 

@@ -17,6 +17,9 @@ static void test_context_lexicon(void)
     CU_ASSERT_TRUE(bw_pii_lex("Rue", 3) & BW_LEX_SPREFIX);
     CU_ASSERT_TRUE(bw_pii_lex("Mr", 2) & BW_LEX_HONOR);
     CU_ASSERT_TRUE(bw_pii_lex("dear", 4) & BW_LEX_CUE);
+    CU_ASSERT_TRUE(bw_pii_lex_letters("San", 3) & BW_LEX_PLACE);
+    CU_ASSERT_TRUE(bw_pii_lex_letters("LOWER", 5) & BW_LEX_PLACE);
+    CU_ASSERT_FALSE(bw_pii_lex_letters("Sand", 4) & BW_LEX_PLACE);
     CU_ASSERT_TRUE(bw_pii_lex("com", 3) & BW_LEX_GTLD);
     CU_ASSERT_TRUE(bw_pii_lex("de", 2) & BW_LEX_CCTLD);
     CU_ASSERT_TRUE(bw_pii_lex("py", 2) & BW_LEX_TLD);
@@ -216,6 +219,46 @@ static void test_context_starts_match_scalar(void)
 }
 
 /*
+ * bw_pii_start_masks() against the byte rule, for texts of every length
+ * up to a few batches and every starting block: a candidate bit where the
+ * byte is an ASCII capital or a 0xC3..0xDF lead byte, none at or after
+ * the end (the last block is partial).
+ */
+static void test_context_start_masks(void)
+{
+    static const char alphabet[] = "aB Cd9\xc3\x89x.Z1\n'-\xe2\x80\x9cqQ\xdf\xe0";
+    char buf[4200];
+    uint64_t out[BW_PII_STARTS_BATCH + 3];
+    unsigned seed = 777;
+    size_t n, i;
+
+    CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
+    for (i = 0; i < sizeof(buf); i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+    }
+    for (n = 0; n <= sizeof(buf); n += (n < 200 ? 1 : 37)) {
+        size_t from, blocks = (n + 63) / 64;
+        for (from = 0; from <= blocks * 64; from += 64) {
+            unsigned nb = (unsigned)BW_MIN((size_t)BW_PII_STARTS_BATCH, blocks - from / 64 + 2), b, k;
+            memset(out, 0xa5, sizeof(out));
+            bw_pii_start_masks(buf, n, from, nb, out);
+            for (b = 0; b < nb; b++)
+                for (k = 0; k < 64; k++) {
+                    size_t p = from + 64 * b + k;
+                    unsigned char c = p < n ? (unsigned char)buf[p] : 0;
+                    int want = p < n && (bw_c_upper(c) || (c >= 0xc3 && c <= 0xdf));
+                    if ((int)(out[b] >> k & 1) != want) {
+                        CU_FAIL("mask bit");
+                        return;
+                    }
+                }
+            CU_ASSERT_EQUAL(out[nb], 0xa5a5a5a5a5a5a5a5ull); /* nothing written past n blocks */
+        }
+    }
+}
+
+/*
  * The walk back from a position over bit masks against the rule written
  * out byte by byte here: up to BW_CTX_WORDS_BEFORE words of letters,
  * digits, ' and # in the 96 bytes before it, stopping at the second
@@ -377,6 +420,7 @@ static const struct bw_test tests[] = {
     {"test_context_lexicon_long_signature", test_context_lexicon_long_signature},
     {"test_context_words_filter", test_context_words_filter},
     {"test_context_starts_match_scalar", test_context_starts_match_scalar},
+    {"test_context_start_masks", test_context_start_masks},
     {"test_context_before_walk", test_context_before_walk},
 };
 

@@ -125,6 +125,11 @@ static const struct pcase cases[] = {
     {"Catherine Hertzog called twice", BW_PII_NAME, "Catherine Hertzog"},
     {"verses from Faina D. Yefremova's tales", BW_PII_NAME, "Faina D. Yefremova"},
     {"John Doe Street is long", BW_PII_NAME, NULL},
+    /* a place word opening the run (BW_LEX_PLACE), in any case, ASCII letters only */
+    {"We met in The New Hampshire hills", BW_PII_NAME, NULL},
+    {"We met in the SAN Marcos hills", BW_PII_NAME, "Marcos"},
+    {"We met Santa Marcos there", BW_PII_NAME, NULL},
+    {"We met Sant Marcos there", BW_PII_NAME, "Sant Marcos"},
     {"The weather is nice in May.", BW_PII_NAME, NULL},
     /* lone capitals: never a name alone, after a cue or not */
     {"I think A is fine, said I.", BW_PII_NAME, NULL},

@@ -165,13 +165,21 @@ int bw_tok_next(const char *s, size_t n, size_t *pos, struct bw_tok *t)
  */
 struct bw_tokmask {
     uint64_t w, u, l, d, h; /* word byte, upper case, letter, digit, >= 0x80 */
+    uint64_t a;             /* apostrophe or backquote */
     uint64_t s, e;          /* first byte of a run of word bytes, first byte after one */
+    /*
+     * Of the bytes after a run (e's): x, those of runs the masks cannot
+     * read (a byte >= 0x80 in it, or that byte an apostrophe, which may
+     * join the next run), and g, those of runs holding a digit; a word
+     * reads its end's bits, one test each, not its bytes' class bits.
+     */
+    uint64_t x, g;
 };
 
 static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 {
 #ifdef __SSE2__
-    uint64_t U = 0, L = 0, D = 0, H = 0;
+    uint64_t U = 0, L = 0, D = 0, H = 0, A = 0;
     int k;
 
     for (k = 0; k < 4; k++) {
@@ -184,16 +192,20 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
         L |= (mu | (uint64_t)(unsigned)_mm_movemask_epi8(lo)) << (16 * k);
         D |= (uint64_t)(unsigned)_mm_movemask_epi8(dg) << (16 * k);
         H |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * k);
+        A |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')),
+                                                                 _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60))))
+             << (16 * k);
     }
     m->u = U;
     m->l = L;
     m->d = D;
     m->h = H;
+    m->a = A;
     m->w = L | D | H;
 #else
     int k;
 
-    m->w = m->u = m->l = m->d = m->h = 0;
+    m->w = m->u = m->l = m->d = m->h = m->a = 0;
     for (k = 0; k < 64; k++) {
         unsigned c = cls[p[k]];
         m->w |= (uint64_t)(c & C_W) << k;
@@ -201,6 +213,7 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
         m->d |= (uint64_t)((c >> 2) & 1) << k;
         m->l |= (uint64_t)((c >> 3) & 1) << k;
         m->h |= (uint64_t)((c >> 4) & 1) << k;
+        m->a |= (uint64_t)(p[k] == '\'' || p[k] == 0x60) << k;
     }
 #endif
 }
@@ -221,7 +234,7 @@ __attribute__((target("avx2"))) static void text_masks_avx2(const unsigned char 
     for (c = 0; c < nch; c++) {
         const unsigned char *p = u + c * 64;
         unsigned char pad[64];
-        uint64_t U = 0, L = 0, D = 0, H = 0;
+        uint64_t U = 0, L = 0, D = 0, H = 0, A = 0;
         int k;
 
         if (c * 64 + 64 > n) {
@@ -249,17 +262,34 @@ __attribute__((target("avx2"))) static void text_masks_avx2(const unsigned char 
             }
             D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
             H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
+            A |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\'')),
+                                                                          _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x60))))
+                 << (32 * k);
         }
         m[c].u = U;
         m[c].l = L;
         m[c].d = D;
         m[c].h = H;
+        m[c].a = A;
         m[c].w = L | D | H;
     }
 }
 
 static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */
 #endif
+
+/*
+ * The bytes after the runs of w that hold a bit of b (b within w), c the
+ * carry from the chunk before and to the next: w + b carries each bit of
+ * b through the rest of its run onto the byte after it.
+ */
+static inline uint64_t run_ends(uint64_t w, uint64_t b, uint64_t *c)
+{
+    uint64_t x = w + b, y = x + *c;
+
+    *c = (x < w) | (y < x);
+    return y & ~w;
+}
 
 /* Bits [s, s + len) of mask field f (len <= 16; the chunk after the last is all zero). */
 #define MBITS(m, s, len, f)                                                                                         \
@@ -514,20 +544,6 @@ static __attribute__((noinline)) uint32_t probe_on(struct numb *nb, uint32_t s, 
     return new_id(nb, s, tag, a, b, len, i, w, f, stop);
 }
 
-/*
- * probe_on for a narrow list's short word, its key read again from its
- * w16 (zero-padded): the reading loop keeps no key, slot nor tag for it.
- */
-static __attribute__((noinline)) uint32_t short_probe(struct numb *nb, const char *w, size_t len, size_t i,
-                                                      unsigned f)
-{
-    uint64_t a, b, h;
-
-    memcpy(&a, w, 8);
-    memcpy(&b, w + 8, 8);
-    h = key_hash(a, b);
-    return probe_on(nb, SLOT(h, nb->mask), TAG(h, 0), a, b, len, i, w, f, 0);
-}
 
 /*
  * The id of word i of a list, its key a, b, its bytes w and flags f (as
@@ -604,6 +620,20 @@ static inline void vec_key(__m128i y, uint64_t *a, uint64_t *b)
     memcpy(b, (const char *)&y + 8, 8);
 #endif
 }
+
+/*
+ * probe_on for a narrow list's short word, its key y (zero-padded) taken
+ * apart again: the reading loop keeps no key, slot nor tag for it.
+ */
+static __attribute__((noinline)) uint32_t short_probe(struct numb *nb, __m128i y, size_t len, size_t i, unsigned f)
+{
+    uint64_t a, b, h;
+
+    vec_key(y, &a, &b);
+    h = key_hash(a, b);
+    /* w is read for a word longer than 16 bytes or a function word's info only */
+    return probe_on(nb, SLOT(h, nb->mask), TAG(h, 0), a, b, len, i, NULL, f, 0);
+}
 #endif
 
 /*
@@ -623,7 +653,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     struct bw_tok *T;
     struct bw_tokw *W;
     uint8_t *F, *L;
-    uint64_t carry = 0, ms, me;
+    uint64_t carry = 0, hc = 0, dc = 0, ms, me;
     uint32_t *id;
     struct numb nb = {0};
     int rv = BW_OK;
@@ -698,6 +728,8 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         m[c].s = m[c].w & ~prev;
         m[c].e = ~m[c].w & prev;
         carry = m[c].w >> 63;
+        m[c].x = run_ends(m[c].w, m[c].h, &hc) | m[c].a;
+        m[c].g = run_ends(m[c].w, m[c].d, &dc);
     }
     cs = ce = 0;
     ms = m[0].s;
@@ -721,7 +753,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         struct bw_tok *t;
         uint64_t up, let, a, b;
         size_t st, e, len, j;
-        unsigned f;
+        unsigned f, eb;
 
         /* (cs and ce count bytes, 64 a chunk: no multiply per word) */
         while (ms == 0) {
@@ -733,42 +765,40 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         ms &= ms - 1;
         while (me == 0)
             me = m[(ce += 64) >> 6].e; /* every start has its end, the last in the chunk after the last */
-        e = ce + (unsigned)__builtin_ctzll(me);
+        eb = (unsigned)__builtin_ctzll(me);
+        e = ce + eb;
         me &= me - 1;
         t = &T[nw];
         len = e - st;
 #ifdef __SSE2__
         if (len < FAST_MAX && st + 16 <= n) {
             /*
-             * The word's 16 bytes at once: its class bits from the vector
-             * (not from the masks, a shift pair each), and lower-cased into
-             * the slot (or 0x20: an ASCII letter or digit); the bytes past
-             * the word are never read. A byte >= 0x80 in it, or an
-             * apostrophe after it (that may join the next run), sends it
-             * to the general reader: one test of the vector (the byte after
-             * the word is in it), not a load and compares of that byte.
+             * The word's 16 bytes at once, lower-cased into the slot (or
+             * 0x20: an ASCII letter or digit); the bytes past the word are
+             * never read. A byte >= 0x80 in it, or an apostrophe after it,
+             * sends it to the general reader, and it holds a digit or not:
+             * two bits of its end (x, g), set per chunk, not tests of its
+             * bytes at every word.
              */
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
-            __m128i ap = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60)));
-            __m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));
-            uint32_t lm = (uint32_t)((1ul << len) - 1);
-            if (((uint32_t)_mm_movemask_epi8(_mm_or_si128(x, ap)) & (2 * lm + 1)) != 0)
+            const struct bw_tokmask *mc = &m[ce >> 6];
+            __m128i x, y;
+            if ((mc->x >> eb) & 1)
                 goto general;
-            f = 0;
+            x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
+            y = _mm_or_si128(x, _mm_set1_epi8(0x20));
+            f = (mc->g >> eb) & 1 ? BW_TOKF_DIGIT : 0;
             if (full) {
+                uint32_t lm = (uint32_t)((1ul << len) - 1);
                 __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
                 __m128i lo16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('z' + 1)));
                 up = (uint32_t)_mm_movemask_epi8(up16) & lm;
                 let = up | ((uint32_t)_mm_movemask_epi8(lo16) & lm);
-                f = sent_flag(u, st);
+                f |= sent_flag(u, st);
                 if (up & 1)
                     f |= BW_TOKF_UPPER;
                 if ((up & (up - 1)) && (let & ~up) == 0) /* two or more letters, all upper case */
                     f |= BW_TOKF_ALLCAP;
             }
-            /* of letters and digits, digits are the bytes without 0x40 (x + x: that bit on top) */
-            if (~(uint32_t)_mm_movemask_epi8(_mm_add_epi8(x, x)) & lm)
-                f |= BW_TOKF_DIGIT;
             if (narrow) {
                 uint64_t h;
                 uint32_t sl, tag, xx;
@@ -799,7 +829,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                         goto done;
                     }
                 } else {
-                    xx = short_probe(&nb, W[nw].w, len, nw, f);
+                    xx = short_probe(&nb, y, len, nw, f);
                     if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
                         nw = 0;
                         goto done;

@@ -384,16 +384,16 @@ static int reserve(struct bw_toklist *tl, size_t want)
 }
 
 /*
- * Word ids are found through an open-addressing table of 32-bit entries:
- * the id in the low ID_BITS, bits of the word's hash above them (its
- * tag; the top bit set, so that no entry is zero), so that a probe tells
- * an empty slot, and all but always a match, from the entry alone; the
- * key is read only to confirm. The chain from one word's bytes to its id
- * (hash, entry, key, compare) held the numbering's most expensive
- * branch, where a text's new words and repeats alternate as good as
- * randomly. A word of more than 16 bytes flips a tag bit: a shorter word
- * with the same key (its first 16 bytes) has the same length, so its
- * confirmation compares the key only.
+ * Word ids are found through an open-addressing table of 16-bit entries,
+ * an id + 1 each (0: empty). An entry that is not empty is all but always
+ * the word (the table is at most half full): the branch that tells a
+ * text's new words from its repeats, which alternate as good as randomly,
+ * reads the entry only, and the key is read to confirm (a branch the
+ * predictor gets right). A hash tag beside each id (32-bit entries) saved
+ * no branch: it cost 6 instructions a word and twice the table's cache
+ * lines. A word of 16 bytes and a longer one share their key (the first
+ * 16 bytes): the confirmation compares their lengths; a shorter word's
+ * key holds a zero byte, which no word has.
  *
  * Between runs the table is all zero but for its first tabdirty slots: a
  * run zeroes what it wrote after use (tab_clear), entry by entry when its
@@ -401,13 +401,10 @@ static int reserve(struct bw_toklist *tl, size_t want)
  * 8% of the narrow list's instructions on a chat text of 44 words
  * repeated), else the next run clears the slots whole before use.
  */
-#define ID_BITS 15
-#define ID_MASK ((1u << ID_BITS) - 1)
-_Static_assert(BW_MAX_TOKLIST <= ID_MASK, "an id fits in ID_BITS");
-/* a slot is the hash's top 15 bits (masked), its tag the 17 below: a table has at most 2 * BW_MAX_TOKLIST slots */
+_Static_assert(BW_MAX_TOKLIST < 0xffff, "an id + 1 fits in an entry");
+/* a slot is the hash's top 15 bits (masked): a table has at most 2 * BW_MAX_TOKLIST slots */
 _Static_assert(2 * BW_MAX_TOKLIST <= 1u << 15, "slots fit in the hash's top 15 bits");
 #define SLOT(h, mask) ((uint32_t)((h) >> 49) & (mask))
-#define TAG(h, len) ((((uint32_t)((h) >> 17) & ~ID_MASK) ^ ((len) > 16 ? 0x40000000u : 0)) | 0x80000000u)
 
 /*
  * A word's hash from its key (its first 16 bytes, zero-padded): longer
@@ -422,7 +419,7 @@ static inline uint64_t key_hash(uint64_t a, uint64_t b)
 /* Makes tl->tab hold want slots (a power of two), all zero. */
 static int tab_size(struct bw_toklist *tl, size_t want)
 {
-    uint32_t *nt;
+    uint16_t *nt;
 
     if (want <= tl->tabcap) {
         if (tl->tabdirty)
@@ -442,14 +439,15 @@ static int tab_size(struct bw_toklist *tl, size_t want)
 /*
  * Zeroes the entries of ids 0..nid-1, the table used at mask + 1 slots,
  * one by one for a few ids; else the slots are left to tab_size to clear
- * whole before the next use (a memset of 8 KB took less time than finding
+ * whole before the next use (a memset of 4-8 KB took less time than finding
  * 300 entries again, each at a random place, and, done before use, brings
  * the table into the cache: prose's probes, each after a mispredicted
  * branch, then hit it there).
  */
 static void tab_clear(struct bw_toklist *tl, uint32_t mask, const struct bw_tokkey *key, uint32_t nid)
 {
-    uint32_t k, s, *tab = tl->tab;
+    uint32_t k, s;
+    uint16_t *tab = tl->tab;
 
     if ((size_t)nid * 32 > (size_t)mask + 1) {
         tl->tabdirty = (size_t)mask + 1;
@@ -457,7 +455,7 @@ static void tab_clear(struct bw_toklist *tl, uint32_t mask, const struct bw_tokk
     }
     for (k = 0; k < nid; k++) {
         uint64_t h = key_hash(key[k].a, key[k].b);
-        for (s = SLOT(h, mask); tab[s] != (TAG(h, key[k].len) | k); s = (s + 1) & mask)
+        for (s = SLOT(h, mask); tab[s] != k + 1; s = (s + 1) & mask)
             ;
         tab[s] = 0;
     }
@@ -487,7 +485,7 @@ static inline void word_key(const char *w, size_t n, uint64_t *a, uint64_t *b)
 
 /* The numbering's state: the table (mask + 1 slots in use), the keys and infos by id, the list's slots. */
 struct numb {
-    uint32_t *tab;
+    uint16_t *tab;
     struct bw_tokkey *key;
     uint8_t *info;
     const struct bw_tok *tt;
@@ -503,9 +501,8 @@ struct numb {
  * found after its reading loop (narrow_info): the stemmer inlined into
  * the loop cost its registers at every word.
  */
-static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a,
-                                                             uint64_t b, size_t len, size_t i, const char *w,
-                                                             unsigned f, int stop)
+static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, uint32_t s, uint64_t a, uint64_t b,
+                                                             size_t len, size_t i, const char *w, unsigned f, int stop)
 {
     uint32_t d = nb->nid++;
     struct bw_tokkey *k = &nb->key[d];
@@ -518,30 +515,31 @@ static inline __attribute__((always_inline)) uint32_t new_id(struct numb *nb, ui
     if (stop)
         nb->info[d] = (uint8_t)(stem_len(w, len) | (f & BW_TOKF_DIGIT ? BW_TOKI_DIGIT : 0) |
                                 (len <= 10 && stop_probe(a, b) ? BW_TOKI_STOP : 0));
-    nb->tab[s] = tag | d;
+    nb->tab[s] = (uint16_t)(d + 1);
     return d;
 }
 
-/* Does the id in entry x hold the word a, b, len, w (len <= 16 when short)? */
-static inline __attribute__((always_inline)) int same_word(const struct numb *nb, uint32_t x, uint64_t a, uint64_t b,
+/* Does id d hold the word a, b, len, w (len <= 16 when short)? */
+static inline __attribute__((always_inline)) int same_word(const struct numb *nb, uint32_t d, uint64_t a, uint64_t b,
                                                            size_t len, const char *w, int short_w)
 {
-    const struct bw_tokkey *k = &nb->key[x & ID_MASK];
+    const struct bw_tokkey *k = &nb->key[d];
 
     return k->a == a && k->b == b &&
-           (short_w || len <= 16 || (k->len == len && memcmp(nb->tt[k->first].w + 16, w + 16, len - 16) == 0));
+           (len < 16 || (k->len == len && (short_w || len <= 16 ||
+                                           memcmp(nb->tt[k->first].w + 16, w + 16, len - 16) == 0)));
 }
 
 /* The probe on past slot s, which holds another word (as number_word): out of the reading loop. */
-static __attribute__((noinline)) uint32_t probe_on(struct numb *nb, uint32_t s, uint32_t tag, uint64_t a, uint64_t b,
-                                                   size_t len, size_t i, const char *w, unsigned f, int stop)
+static __attribute__((noinline)) uint32_t probe_on(struct numb *nb, uint32_t s, uint64_t a, uint64_t b, size_t len,
+                                                   size_t i, const char *w, unsigned f, int stop)
 {
     uint32_t x;
 
     for (s = (s + 1) & nb->mask; (x = nb->tab[s]) != 0; s = (s + 1) & nb->mask)
-        if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, 0))
-            return x & ID_MASK;
-    return new_id(nb, s, tag, a, b, len, i, w, f, stop);
+        if (same_word(nb, x - 1, a, b, len, w, 0))
+            return x - 1;
+    return new_id(nb, s, a, b, len, i, w, f, stop);
 }
 
 
@@ -556,13 +554,13 @@ static inline __attribute__((always_inline)) uint32_t number_word(struct numb *n
                                                                   int short_w)
 {
     uint64_t h = key_hash(a, b);
-    uint32_t s = SLOT(h, nb->mask), tag = TAG(h, short_w ? 0 : len), x = nb->tab[s];
+    uint32_t s = SLOT(h, nb->mask), x = nb->tab[s];
 
     if (x == 0)
-        return new_id(nb, s, tag, a, b, len, i, w, f, stop);
-    if ((x ^ tag) <= ID_MASK && same_word(nb, x, a, b, len, w, short_w))
-        return x & ID_MASK;
-    return probe_on(nb, s, tag, a, b, len, i, w, f, stop);
+        return new_id(nb, s, a, b, len, i, w, f, stop);
+    if (same_word(nb, x - 1, a, b, len, w, short_w))
+        return x - 1;
+    return probe_on(nb, s, a, b, len, i, w, f, stop);
 }
 
 /*
@@ -587,7 +585,7 @@ static __attribute__((noinline)) int tab_grow(struct bw_toklist *tl, struct numb
         uint64_t h = key_hash(nb->key[k].a, nb->key[k].b);
         for (s = SLOT(h, nb->mask); nb->tab[s] != 0; s = (s + 1) & nb->mask)
             ;
-        nb->tab[s] = TAG(h, nb->key[k].len) | k;
+        nb->tab[s] = (uint16_t)(k + 1);
     }
     return BW_OK;
 }
@@ -623,7 +621,7 @@ static inline void vec_key(__m128i y, uint64_t *a, uint64_t *b)
 
 /*
  * probe_on for a narrow list's short word, its key y (zero-padded) taken
- * apart again: the reading loop keeps no key, slot nor tag for it.
+ * apart again: the reading loop keeps no key, slot nor entry for it.
  */
 static __attribute__((noinline)) uint32_t short_probe(struct numb *nb, __m128i y, size_t len, size_t i, unsigned f)
 {
@@ -632,7 +630,7 @@ static __attribute__((noinline)) uint32_t short_probe(struct numb *nb, __m128i y
     vec_key(y, &a, &b);
     h = key_hash(a, b);
     /* w is read for a word longer than 16 bytes or a function word's info only */
-    return probe_on(nb, SLOT(h, nb->mask), TAG(h, 0), a, b, len, i, NULL, f, 0);
+    return probe_on(nb, SLOT(h, nb->mask), a, b, len, i, NULL, f, 0);
 }
 #endif
 
@@ -801,7 +799,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             }
             if (narrow) {
                 uint64_t h;
-                uint32_t sl, tag, xx;
+                uint32_t sl, xx;
                 /* zero-padded (past the word w16 is undefined): the key as it is, no masking */
                 y = _mm_and_si128(y, _mm_loadu_si128((const __m128i *)(const void *)(lenmask + 16 - len)));
                 _mm_storeu_si128((__m128i *)(void *)W[nw].w, y);
@@ -810,19 +808,17 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 /* number_word for a short word, its key compared as the vector it is in */
                 h = key_hash(a, b);
                 sl = SLOT(h, nb.mask);
-                tag = TAG(h, 0);
                 xx = nb.tab[sl];
-                if ((xx ^ tag) <= ID_MASK &&
-                    _mm_movemask_epi8(_mm_cmpeq_epi8(
-                        _mm_loadu_si128((const __m128i *)(const void *)&nb.key[xx & ID_MASK]), y)) == 0xffff) {
-                    xx &= ID_MASK;
+                if (xx != 0 && _mm_movemask_epi8(_mm_cmpeq_epi8(
+                                   _mm_loadu_si128((const __m128i *)(const void *)&nb.key[xx - 1]), y)) == 0xffff) {
+                    xx--;
                 } else if (xx == 0) {
                     /* new_id, the key stored from the vector (its info: narrow_info) */
                     struct bw_tokkey *k = &nb.key[nb.nid];
                     _mm_storeu_si128((__m128i *)(void *)k, y);
                     k->len = (uint32_t)len;
                     k->first = (uint32_t)nw;
-                    nb.tab[sl] = tag | nb.nid;
+                    nb.tab[sl] = (uint16_t)(nb.nid + 1);
                     xx = nb.nid++;
                     if (nb.nid * 2 > nb.mask && (rv = tab_grow(tl, &nb)) != BW_OK) {
                         nw = 0;

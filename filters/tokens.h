@@ -94,7 +94,7 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    uint32_t *tab;         /* open addressing: an id and a hash tag (tokens.c); zero between runs past tabdirty */
+    uint16_t *tab;         /* open addressing: an id + 1 a slot (tokens.c); zero between runs past tabdirty */
     size_t tabcap;         /* slots, a power of two */
     size_t tabdirty;       /* slots the last run left for the next to clear */
 };

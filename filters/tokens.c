@@ -648,6 +648,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     const unsigned char *u = (const unsigned char *)s;
     size_t nch = (n + 63) / 64, c, pos = 0, cs, ce, nw;
     struct bw_tokmask *m;
+    const struct bw_tokmask *mce; /* &m[ce >> 6] */
     struct bw_tok *T;
     struct bw_tokw *W;
     uint8_t *F, *L;
@@ -730,6 +731,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         m[c].g = run_ends(m[c].w, m[c].d, &dc);
     }
     cs = ce = 0;
+    mce = m;
     ms = m[0].s;
     me = m[0].e;
     /*
@@ -761,8 +763,10 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
         }
         st = cs + (unsigned)__builtin_ctzll(ms);
         ms &= ms - 1;
-        while (me == 0)
-            me = m[(ce += 64) >> 6].e; /* every start has its end, the last in the chunk after the last */
+        while (me == 0) {
+            ce += 64; /* every start has its end, the last in the chunk after the last */
+            me = (++mce)->e;
+        }
         eb = (unsigned)__builtin_ctzll(me);
         e = ce + eb;
         me &= me - 1;
@@ -778,13 +782,12 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
              * two bits of its end (x, g), set per chunk, not tests of its
              * bytes at every word.
              */
-            const struct bw_tokmask *mc = &m[ce >> 6];
             __m128i x, y;
-            if ((mc->x >> eb) & 1)
+            if ((mce->x >> eb) & 1)
                 goto general;
             x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
             y = _mm_or_si128(x, _mm_set1_epi8(0x20));
-            f = (mc->g >> eb) & 1 ? BW_TOKF_DIGIT : 0;
+            f = (mce->g >> eb) & 1 ? BW_TOKF_DIGIT : 0;
             if (full) {
                 uint32_t lm = (uint32_t)((1ul << len) - 1);
                 __m128i up16 = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
@@ -868,7 +871,8 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 ms = m[cs >> 6].s & (~0ull << (pos & 63));
                 if (pos < n && ((m[cs >> 6].w >> (pos & 63)) & 1))
                     ms |= 1ull << (pos & 63);
-                me = m[ce >> 6].e & ((~0ull << (pos & 63)) << 1);
+                mce = &m[ce >> 6];
+                me = mce->e & ((~0ull << (pos & 63)) << 1);
                 continue;
             }
             f = 0;

@@ -276,7 +276,28 @@ __attribute__((target("avx2"))) static void text_masks_avx2(const unsigned char 
 }
 
 static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */
+
+/* Has the CPU AVX2, and BMI1 and BMI2 (run_narrow_v3)? Every CPU with AVX2 we run on has them. */
+static inline int cpu_avx2(void)
+{
+    int avx2 = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
+
+    if (avx2 < 0) {
+        avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+        __atomic_store_n(&have_avx2, avx2, __ATOMIC_RELAXED);
+    }
+    return avx2;
+}
 #endif
+
+void bw_tok_use_avx2(int on)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    __atomic_store_n(&have_avx2, on ? -1 : 0, __ATOMIC_RELAXED);
+#else
+    (void)on;
+#endif
+}
 
 /*
  * The bytes after the runs of w that hold a bit of b (b within w), c the
@@ -694,12 +715,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
     m = tl->m;
     {
 #if defined(__GNUC__) && defined(__x86_64__)
-        int avx2 = __atomic_load_n(&have_avx2, __ATOMIC_RELAXED);
-        if (avx2 < 0) {
-            avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-            __atomic_store_n(&have_avx2, avx2, __ATOMIC_RELAXED);
-        }
-        if (avx2)
+        if (cpu_avx2())
             text_masks_avx2(u, n, m, nch, full);
         else
 #endif
@@ -986,12 +1002,32 @@ static __attribute__((noinline)) int run_narrow(struct bw_toklist *tl, const cha
     return run(tl, s, n, 0, 1);
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+/*
+ * The same loop compiled for AVX2 with BMI1 and BMI2, chosen at run time
+ * (cpu_avx2): a word's bits popped by blsr, shifts by shrx without the
+ * count in cl, vectors with three operands (no copies): 4 fewer
+ * instructions a word.
+ */
+static __attribute__((noinline, target("avx2,bmi,bmi2"))) int run_narrow_v3(struct bw_toklist *tl, const char *s,
+                                                                            size_t n)
+{
+    return run(tl, s, n, 0, 1);
+}
+#endif
+
 int bw_toklist_run(struct bw_toklist *tl, const char *s, size_t n)
 {
     int full = tl->want_case;
 
     tl->want_case = 0;
-    return full ? run_full(tl, s, n) : run_narrow(tl, s, n);
+    if (full)
+        return run_full(tl, s, n);
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (cpu_avx2())
+        return run_narrow_v3(tl, s, n);
+#endif
+    return run_narrow(tl, s, n);
 }
 
 int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n)

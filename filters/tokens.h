@@ -169,6 +169,12 @@ int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n);
 void bw_toklist_free(struct bw_toklist *tl);
 
 /*
+ * For tests: on 0, the lists are read as on a CPU without AVX2 (SSE2
+ * masks and loop); on 1, the CPU is asked again.
+ */
+void bw_tok_use_avx2(int on);
+
+/*
  * Iterates the words of a text from a shared list when there is one, else
  * by reading the text: bw_tokit_next() returns the next word or NULL. The
  * word returned stays valid until the call after next (a scorer may keep

@@ -26,7 +26,7 @@ static char *exact(const char *s, size_t n)
  * Checks every list kind of s[0..n) against bw_tok_next(); tl is reused
  * (its table and arrays from the texts before). Returns 1 when all agree.
  */
-static int check(struct bw_toklist *tl, const char *s, size_t n)
+static int check_kinds(struct bw_toklist *tl, const char *s, size_t n)
 {
     struct bw_tok *ref = malloc(((n + 1) / 2 + 1) * sizeof(*ref));
     size_t nref = 0, pos = 0, i, j;
@@ -79,6 +79,17 @@ static int check(struct bw_toklist *tl, const char *s, size_t n)
     free(ref);
     free(rid);
     return ok;
+}
+
+/* check_kinds with and without AVX2 (each its own reading loop and masks). */
+static int check(struct bw_toklist *tl, const char *s, size_t n)
+{
+    int ok;
+
+    bw_tok_use_avx2(0);
+    ok = check_kinds(tl, s, n);
+    bw_tok_use_avx2(1);
+    return ok && check_kinds(tl, s, n);
 }
 
 /* Words of every length around the 16 bytes the vector holds, and the 48 a slot does, at the text's end. */

@@ -624,9 +624,14 @@ static void narrow_info(struct numb *nb, const uint8_t *F)
 }
 
 #ifdef __SSE2__
-/* 16 bytes 0xff, then 16 zero: from lenmask + 16 - len, a mask of a word's len first bytes */
-static const unsigned char lenmask[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+/*
+ * 16 bytes 0xff (0x20), then 16 zero: from lenmask[0 (1)] + 16 - len, a
+ * mask of a word's len first bytes (their lower-casing bits, to or in)
+ */
+static const unsigned char lenmask[2][32] = {
+    {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+    {0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20},
+};
 
 /* The two halves of y, as memcpy would put them. */
 static inline void vec_key(__m128i y, uint64_t *a, uint64_t *b)
@@ -802,7 +807,6 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
             if ((mce->x >> eb) & 1)
                 goto general;
             x = _mm_loadu_si128((const __m128i *)(const void *)(u + st));
-            y = _mm_or_si128(x, _mm_set1_epi8(0x20));
             f = (mce->g >> eb) & 1 ? BW_TOKF_DIGIT : 0;
             if (full) {
                 uint32_t lm = (uint32_t)((1ul << len) - 1);
@@ -820,7 +824,8 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 uint64_t h;
                 uint32_t sl, xx;
                 /* zero-padded (past the word w16 is undefined): the key as it is, no masking */
-                y = _mm_and_si128(y, _mm_loadu_si128((const __m128i *)(const void *)(lenmask + 16 - len)));
+                y = _mm_or_si128(_mm_and_si128(x, _mm_loadu_si128((const __m128i *)(const void *)(lenmask[0] + 16 - len))),
+                                 _mm_loadu_si128((const __m128i *)(const void *)(lenmask[1] + 16 - len)));
                 _mm_storeu_si128((__m128i *)(void *)W[nw].w, y);
                 vec_key(y, &a, &b);
                 L[nw] = (uint8_t)len;
@@ -854,7 +859,7 @@ static inline __attribute__((always_inline)) int read_words(struct bw_toklist *t
                 F[nw++] = (uint8_t)f;
                 continue;
             }
-            _mm_storeu_si128((__m128i *)(void *)t->w, y);
+            _mm_storeu_si128((__m128i *)(void *)t->w, _mm_or_si128(x, _mm_set1_epi8(0x20)));
         } else
 #endif
         {

@@ -221,58 +221,62 @@ static void chunk_masks(const unsigned char *p, struct bw_tokmask *m)
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 /*
- * The same with AVX2, 32 bytes a step, chosen at run time (have_avx2),
- * for every chunk of u[0..n) in one call. Without full (no case flags
- * wanted) the upper-case mask is not made: a letter is then a byte that
- * or 0x20 puts in a..z, one range test, not two.
+ * The same with AVX2, 32 bytes a step, chosen at run time (cpu_avx2),
+ * for every chunk of u[0..n) in one call. A class is a range, tested by
+ * one signed compare after an add that moves the range to the bottom
+ * (-128 up): a digit is x + 0x50 < -118, a letter (x | 0x20) + 0x1f <
+ * -102, an upper-case letter x + 0x3f < -102. Without full (no case
+ * flags wanted) the upper-case mask is not made.
  */
-__attribute__((target("avx2"))) static void text_masks_avx2(const unsigned char *u, size_t n, struct bw_tokmask *m,
-                                                             size_t nch, int full)
+static inline __attribute__((always_inline, target("avx2"))) uint32_t in_range(__m256i x, char add, char below)
+{
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(_mm256_set1_epi8(below),
+                                                            _mm256_add_epi8(x, _mm256_set1_epi8(add))));
+}
+
+static inline __attribute__((always_inline, target("avx2"))) void masks_avx2(const unsigned char *u, size_t n,
+                                                                             struct bw_tokmask *m, size_t nch,
+                                                                             int full)
 {
     size_t c;
 
     for (c = 0; c < nch; c++) {
         const unsigned char *p = u + c * 64;
         unsigned char pad[64];
-        uint64_t U = 0, L = 0, D = 0, H = 0, A = 0;
-        int k;
+        __m256i x0, x1;
+        uint64_t L, D;
 
         if (c * 64 + 64 > n) {
             memset(pad, 0, sizeof(pad));
             memcpy(pad, p, n - c * 64);
             p = pad;
         }
-        for (k = 0; k < 2; k++) {
-            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
-            __m256i dg = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('0' - 1)),
-                                          _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), x));
-            if (full) {
-                __m256i up = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('A' - 1)),
-                                              _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), x));
-                __m256i lo = _mm256_and_si256(_mm256_cmpgt_epi8(x, _mm256_set1_epi8('a' - 1)),
-                                              _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), x));
-                uint64_t mu = (uint32_t)_mm256_movemask_epi8(up);
-                U |= mu << (32 * k);
-                L |= (mu | (uint32_t)_mm256_movemask_epi8(lo)) << (32 * k);
-            } else {
-                __m256i y = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
-                __m256i let = _mm256_and_si256(_mm256_cmpgt_epi8(y, _mm256_set1_epi8('a' - 1)),
-                                               _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), y));
-                L |= (uint64_t)(uint32_t)_mm256_movemask_epi8(let) << (32 * k);
-            }
-            D |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dg) << (32 * k);
-            H |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << (32 * k);
-            A |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('\'')),
-                                                                          _mm256_cmpeq_epi8(x, _mm256_set1_epi8(0x60))))
-                 << (32 * k);
-        }
-        m[c].u = U;
+        x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        D = in_range(x0, 0x50, -118) | (uint64_t)in_range(x1, 0x50, -118) << 32;
+        L = in_range(_mm256_or_si256(x0, _mm256_set1_epi8(0x20)), 0x1f, -102) |
+            (uint64_t)in_range(_mm256_or_si256(x1, _mm256_set1_epi8(0x20)), 0x1f, -102) << 32;
+        m[c].u = full ? in_range(x0, 0x3f, -102) | (uint64_t)in_range(x1, 0x3f, -102) << 32 : 0;
         m[c].l = L;
         m[c].d = D;
-        m[c].h = H;
-        m[c].a = A;
-        m[c].w = L | D | H;
+        m[c].h = (uint32_t)_mm256_movemask_epi8(x0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(x1) << 32;
+        m[c].a = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x0, _mm256_set1_epi8('\'')),
+                                                                _mm256_cmpeq_epi8(x0, _mm256_set1_epi8(0x60)))) |
+                 (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x1, _mm256_set1_epi8('\'')),
+                                                                          _mm256_cmpeq_epi8(x1, _mm256_set1_epi8(0x60))))
+                     << 32;
+        m[c].w = L | D | m[c].h;
     }
+}
+
+/* masks_avx2 with full a constant in each call */
+static __attribute__((target("avx2"))) void text_masks_avx2(const unsigned char *u, size_t n, struct bw_tokmask *m,
+                                                             size_t nch, int full)
+{
+    if (full)
+        masks_avx2(u, n, m, nch, 1);
+    else
+        masks_avx2(u, n, m, nch, 0);
 }
 
 static int have_avx2 = -1; /* unknown yet; the CPU asked once (a race writes the same value) */

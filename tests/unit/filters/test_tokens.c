@@ -172,6 +172,30 @@ static void test_tokens_many(void)
     bw_toklist_free(&tl);
 }
 
+/* Every byte value inside, before and after words, at both 32-byte halves of a chunk (the masks' classes). */
+static void test_tokens_bytes(void)
+{
+    struct bw_toklist tl = {0};
+    char buf[160];
+    unsigned v;
+    int ok = 1;
+
+    for (v = 0; v < 256; v++) {
+        size_t n = 0, i;
+        while (n < 150) {
+            static const char *const parts[] = {"aQ", "7z", "Zx", "b9", "", " "};
+            const char *q = parts[(n / 3 + v) % BW_NELEMS(parts)];
+            memcpy(buf + n, q, strlen(q));
+            n += strlen(q);
+            buf[n++] = (char)v;
+        }
+        for (i = 0; i < 3; i++)
+            ok &= check(&tl, buf + i, n - i);
+    }
+    CU_ASSERT(ok);
+    bw_toklist_free(&tl);
+}
+
 /* The most words a list holds: one-letter words a byte apart; a longer text is the scorers' to read. */
 static void test_tokens_limit(void)
 {
@@ -194,6 +218,7 @@ static void test_tokens_limit(void)
 static const struct bw_test tests[] = {
     {"test_tokens_lengths", test_tokens_lengths},
     {"test_tokens_many", test_tokens_many},
+    {"test_tokens_bytes", test_tokens_bytes},
     {"test_tokens_limit", test_tokens_limit},
 };
 

@@ -1,9 +1,10 @@
 /*
  * Tests of the shared word list of filters/tokens.c against bw_tok_next(),
  * word by word: the narrow list numbers its words while reading them (key
- * from the vector, a tagged table zeroed per id after each run), the lists
+ * from the vector, a table of ids zeroed per id after each run), the lists
  * with slots after; every list must hold exactly the words, ids, keys and
- * infos the reference reading gives, on texts that end anywhere.
+ * infos the reference reading gives, on texts that end anywhere, read with
+ * AVX2 and without.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -132,8 +133,8 @@ static void test_tokens_lengths(void)
 }
 
 /*
- * Many distinct words (probes past the first slot, tags that agree on
- * different words) and words that share their first 16 bytes, in texts
+ * Many distinct words (probes past the first slot) and words that share
+ * their first 16 bytes (a word of 16 and longer ones: one key), in texts
  * of falling and rising size through one list: its table must be all
  * zero again after every run.
  */

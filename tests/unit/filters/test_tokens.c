@@ -173,6 +173,22 @@ static void test_tokens_many(void)
     bw_toklist_free(&tl);
 }
 
+/* Words of 16 bytes and longer ones that begin with them share a key: their lengths tell them apart. */
+static void test_tokens_key16(void)
+{
+    static const char *const texts[] = {
+        "abcdefghijklmnop abcdefghijklmnopq abcdefghijklmnop abcdefghijklmnopqr abcdefghijklmnopq x",
+        "abcdefghijklmnopq abcdefghijklmnop abcdefghijklmnopq abcdefghijklmnop",
+        "Abcdefghijklmnop abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqr ABCDEFGHIJKLMNOP",
+    };
+    struct bw_toklist tl = {0};
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(texts); i++)
+        CU_ASSERT(check(&tl, texts[i], strlen(texts[i])));
+    bw_toklist_free(&tl);
+}
+
 /* Every byte value inside, before and after words, at both 32-byte halves of a chunk (the masks' classes). */
 static void test_tokens_bytes(void)
 {
@@ -219,6 +235,7 @@ static void test_tokens_limit(void)
 static const struct bw_test tests[] = {
     {"test_tokens_lengths", test_tokens_lengths},
     {"test_tokens_many", test_tokens_many},
+    {"test_tokens_key16", test_tokens_key16},
     {"test_tokens_bytes", test_tokens_bytes},
     {"test_tokens_limit", test_tokens_limit},
 };

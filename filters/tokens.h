@@ -94,7 +94,7 @@ struct bw_toklist {
      */
     uint8_t *info;
     struct bw_tokkey *key; /* per id, while numbering */
-    uint32_t *tab;         /* open addressing: an id and a hash tag (tokens.c); zero between runs past tabdirty */
+    uint16_t *tab;         /* open addressing: an id + 1 a slot (tokens.c); zero between runs past tabdirty */
     size_t tabcap;         /* slots, a power of two */
     size_t tabdirty;       /* slots the last run left for the next to clear */
 };
@@ -167,6 +167,12 @@ static inline void bw_toklist_want_case(struct bw_toklist *tl)
  */
 int bw_toklist_run_lean(struct bw_toklist *tl, const char *s, size_t n);
 void bw_toklist_free(struct bw_toklist *tl);
+
+/*
+ * For tests: on 0, the lists are read as on a CPU without AVX2 (SSE2
+ * masks and loop); on 1, the CPU is asked again.
+ */
+void bw_tok_use_avx2(int on);
 
 /*
  * Iterates the words of a text from a shared list when there is one, else

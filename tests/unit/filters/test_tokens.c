@@ -1,9 +1,10 @@
 /*
  * Tests of the shared word list of filters/tokens.c against bw_tok_next(),
  * word by word: the narrow list numbers its words while reading them (key
- * from the vector, a tagged table zeroed per id after each run), the lists
+ * from the vector, a table of ids zeroed per id after each run), the lists
  * with slots after; every list must hold exactly the words, ids, keys and
- * infos the reference reading gives, on texts that end anywhere.
+ * infos the reference reading gives, on texts that end anywhere, read with
+ * AVX2 and without.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static char *exact(const char *s, size_t n)
  * Checks every list kind of s[0..n) against bw_tok_next(); tl is reused
  * (its table and arrays from the texts before). Returns 1 when all agree.
  */
-static int check(struct bw_toklist *tl, const char *s, size_t n)
+static int check_kinds(struct bw_toklist *tl, const char *s, size_t n)
 {
     struct bw_tok *ref = malloc(((n + 1) / 2 + 1) * sizeof(*ref));
     size_t nref = 0, pos = 0, i, j;
@@ -81,6 +82,17 @@ static int check(struct bw_toklist *tl, const char *s, size_t n)
     return ok;
 }
 
+/* check_kinds with and without AVX2 (each its own reading loop and masks). */
+static int check(struct bw_toklist *tl, const char *s, size_t n)
+{
+    int ok;
+
+    bw_tok_use_avx2(0);
+    ok = check_kinds(tl, s, n);
+    bw_tok_use_avx2(1);
+    return ok && check_kinds(tl, s, n);
+}
+
 /* Words of every length around the 16 bytes the vector holds, and the 48 a slot does, at the text's end. */
 static void test_tokens_lengths(void)
 {
@@ -121,8 +133,8 @@ static void test_tokens_lengths(void)
 }
 
 /*
- * Many distinct words (probes past the first slot, tags that agree on
- * different words) and words that share their first 16 bytes, in texts
+ * Many distinct words (probes past the first slot) and words that share
+ * their first 16 bytes (a word of 16 and longer ones: one key), in texts
  * of falling and rising size through one list: its table must be all
  * zero again after every run.
  */
@@ -161,6 +173,46 @@ static void test_tokens_many(void)
     bw_toklist_free(&tl);
 }
 
+/* Words of 16 bytes and longer ones that begin with them share a key: their lengths tell them apart. */
+static void test_tokens_key16(void)
+{
+    static const char *const texts[] = {
+        "abcdefghijklmnop abcdefghijklmnopq abcdefghijklmnop abcdefghijklmnopqr abcdefghijklmnopq x",
+        "abcdefghijklmnopq abcdefghijklmnop abcdefghijklmnopq abcdefghijklmnop",
+        "Abcdefghijklmnop abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqr ABCDEFGHIJKLMNOP",
+    };
+    struct bw_toklist tl = {0};
+    size_t i;
+
+    for (i = 0; i < BW_NELEMS(texts); i++)
+        CU_ASSERT(check(&tl, texts[i], strlen(texts[i])));
+    bw_toklist_free(&tl);
+}
+
+/* Every byte value inside, before and after words, at both 32-byte halves of a chunk (the masks' classes). */
+static void test_tokens_bytes(void)
+{
+    struct bw_toklist tl = {0};
+    char buf[160];
+    unsigned v;
+    int ok = 1;
+
+    for (v = 0; v < 256; v++) {
+        size_t n = 0, i;
+        while (n < 150) {
+            static const char *const parts[] = {"aQ", "7z", "Zx", "b9", "", " "};
+            const char *q = parts[(n / 3 + v) % BW_NELEMS(parts)];
+            memcpy(buf + n, q, strlen(q));
+            n += strlen(q);
+            buf[n++] = (char)v;
+        }
+        for (i = 0; i < 3; i++)
+            ok &= check(&tl, buf + i, n - i);
+    }
+    CU_ASSERT(ok);
+    bw_toklist_free(&tl);
+}
+
 /* The most words a list holds: one-letter words a byte apart; a longer text is the scorers' to read. */
 static void test_tokens_limit(void)
 {
@@ -183,6 +235,8 @@ static void test_tokens_limit(void)
 static const struct bw_test tests[] = {
     {"test_tokens_lengths", test_tokens_lengths},
     {"test_tokens_many", test_tokens_many},
+    {"test_tokens_key16", test_tokens_key16},
+    {"test_tokens_bytes", test_tokens_bytes},
     {"test_tokens_limit", test_tokens_limit},
 };
 

@@ -369,6 +369,7 @@ struct wid {
 static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t *ids, size_t n, uint32_t *cnt)
 {
     const uint32_t mask = (1u << bank.bits) - 1;
+    const float *w = bank.w; /* a local: the stores to cnt would make the global be read again at every pair */
     struct bw_feat_left l = wd[ids[0]].l;
     double a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0;
     size_t i;
@@ -376,7 +377,7 @@ static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t 
     for (i = 1; i + 1 < n; i += 2) {
         uint32_t x = ids[i], y = ids[i + 1];
         uint32_t f = bw_feat_pair(l, wd[x].h), g = bw_feat_pair(wd[x].l, wd[y].h);
-        const float *r = bank.w + (size_t)(f & mask) * 3, *q = bank.w + (size_t)(g & mask) * 3;
+        const float *r = w + (size_t)(f & mask) * 3, *q = w + (size_t)(g & mask) * 3;
         const double *s = sgn[f >> 31], *t = sgn[g >> 31];
         l = wd[y].l;
         cnt[x]++;
@@ -390,7 +391,7 @@ static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t 
     }
     if (i < n) {
         uint32_t x = ids[i], f = bw_feat_pair(l, wd[x].h);
-        const float *r = bank.w + (size_t)(f & mask) * 3;
+        const float *r = w + (size_t)(f & mask) * 3;
         const double *s = sgn[f >> 31];
         cnt[x]++;
         a0 += s[0] * r[0];

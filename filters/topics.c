@@ -611,9 +611,9 @@ static const struct {
     {"doctor", K_CUE},
 };
 
-static inline uint32_t kw_slot(const struct tstate *st, uint64_t a)
+static inline uint32_t kw_slot(uint64_t kwmul, uint64_t a)
 {
-    return (uint32_t)((a * st->kwmul) >> (64 - KW_BITS));
+    return (uint32_t)((a * kwmul) >> (64 - KW_BITS));
 }
 
 static void kw_build(struct tstate *st)
@@ -627,7 +627,7 @@ static void kw_build(struct tstate *st)
         for (i = 0; i < BW_NELEMS(kind_words); i++) {
             size_t n = strlen(kind_words[i].w);
             uint64_t a = le_bytes(kind_words[i].w, n < 8 ? n : 8);
-            struct kword *e = &st->kw[kw_slot(st, a)];
+            struct kword *e = &st->kw[kw_slot(mul, a)];
             if (e->a)
                 break;
             e->a = a;
@@ -639,10 +639,10 @@ static void kw_build(struct tstate *st)
     }
 }
 
-/* The kind (K_FIRST, K_YOU, K_MODAL, K_CUE) of the word whose key is a, b. */
-static inline unsigned word_kind(const struct tstate *st, uint64_t a, uint64_t b)
+/* The kind (K_FIRST, K_YOU, K_MODAL, K_CUE) of the word whose key is a, b (kwmul: st->kwmul). */
+static inline unsigned word_kind(const struct tstate *st, uint64_t kwmul, uint64_t a, uint64_t b)
 {
-    const struct kword *e = &st->kw[kw_slot(st, a)];
+    const struct kword *e = &st->kw[kw_slot(kwmul, a)];
 
     return ((e->a ^ a) | (e->b ^ b)) == 0 ? e->k : 0;
 }
@@ -806,10 +806,10 @@ static uint32_t tab_find(const struct tstate *st, uint64_t h)
  * end_block's bits); a vocabulary word's id is added to voc[*nvoc] (ids in
  * order).
  */
-static inline unsigned kind_of(const struct tstate *st, uint64_t a, uint64_t b, size_t n, uint64_t h, uint32_t id,
-                               uint32_t *voc, uint32_t *nvoc)
+static inline unsigned kind_of(const struct tstate *st, uint64_t kwmul, uint64_t a, uint64_t b, size_t n, uint64_t h,
+                               uint32_t id, uint32_t *voc, uint32_t *nvoc)
 {
-    unsigned k = word_kind(st, a, b) | xbits(st, h);
+    unsigned k = word_kind(st, kwmul, a, b) | xbits(st, h);
 
     /* the filter first: most words are in no topic, and the table is larger than L1 */
     if (n >= 3 && vbit(st, h) && st->tab[tab_find(st, h)].h) {
@@ -945,13 +945,20 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         ids = x;
     }
     if (tl) {
+        /* locals: the stores to hc and kc would make tl's and st's fields be read again at every id */
+        const struct bw_tokkey *key = tl->key;
+        const uint8_t *info = tl->info;
+        const uint64_t kwmul = st->kwmul;
         for (i = 0; i < nid; i++) {
             /* stemhash() with the stem the list found, from the key when it holds the stem */
-            const struct bw_tokkey *kk = &tl->key[i];
-            size_t sl = bw_toklist_stem(tl, i);
-            hc[i] = sl <= 16 ? stem_hash_key(kk->a, kk->b, sl) : stem_hash(bw_toklist_bytes(tl, i), sl);
-            kc[i] = (uint8_t)kind_of(st, kk->a, kk->b, kk->len, hc[i], i, voc, &nvoc);
-            any |= kc[i];
+            uint64_t ka = key[i].a, kb = key[i].b, h;
+            size_t sl = info[i] & BW_TOKI_STEM;
+            unsigned kd;
+            h = sl <= 16 ? stem_hash_key(ka, kb, sl) : stem_hash(bw_toklist_bytes(tl, i), sl);
+            kd = kind_of(st, kwmul, ka, kb, key[i].len, h, i, voc, &nvoc);
+            hc[i] = h;
+            kc[i] = (uint8_t)kd;
+            any |= kd;
         }
     } else {
         struct bw_tokit it;
@@ -967,7 +974,7 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
                 kb &= key_mb[t->len];
             }
             hc[i] = stemhash(t->w, t->len);
-            kc[i] = (uint8_t)kind_of(st, ka, kb, t->len, hc[i], i, voc, &nvoc);
+            kc[i] = (uint8_t)kind_of(st, st->kwmul, ka, kb, t->len, hc[i], i, voc, &nvoc);
             any |= kc[i];
         }
     }

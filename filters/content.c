@@ -26,6 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "filters/blob.h"
 #include "filters/content.h"
 #include "filters/engine.h"
@@ -369,6 +373,7 @@ struct wid {
 static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t *ids, size_t n, uint32_t *cnt)
 {
     const uint32_t mask = (1u << bank.bits) - 1;
+    const float *w = bank.w; /* a local: the stores to cnt would make the global be read again at every pair */
     struct bw_feat_left l = wd[ids[0]].l;
     double a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0;
     size_t i;
@@ -376,7 +381,7 @@ static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t 
     for (i = 1; i + 1 < n; i += 2) {
         uint32_t x = ids[i], y = ids[i + 1];
         uint32_t f = bw_feat_pair(l, wd[x].h), g = bw_feat_pair(wd[x].l, wd[y].h);
-        const float *r = bank.w + (size_t)(f & mask) * 3, *q = bank.w + (size_t)(g & mask) * 3;
+        const float *r = w + (size_t)(f & mask) * 3, *q = w + (size_t)(g & mask) * 3;
         const double *s = sgn[f >> 31], *t = sgn[g >> 31];
         l = wd[y].l;
         cnt[x]++;
@@ -390,7 +395,7 @@ static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t 
     }
     if (i < n) {
         uint32_t x = ids[i], f = bw_feat_pair(l, wd[x].h);
-        const float *r = bank.w + (size_t)(f & mask) * 3;
+        const float *r = w + (size_t)(f & mask) * 3;
         const double *s = sgn[f >> 31];
         cnt[x]++;
         a0 += s[0] * r[0];
@@ -402,6 +407,14 @@ static void add_pairs(struct cscratch *es, const struct wid *wd, const uint32_t 
     es->acc[2] += a2 + b2;
     es->nfeat += n - 1;
 }
+
+#ifdef __SSE2__
+/* a bank row's first two weights as doubles */
+static inline __m128d row01(const float *r)
+{
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)r)));
+}
+#endif
 
 /*
  * Adds c[i] times feature f[i] (i < n) to the sums. Only for exact sums
@@ -417,7 +430,34 @@ static void add_counted(struct cscratch *es, const uint32_t *f, const uint32_t *
     if (K == 3) {
         /* the shipped bank: three sums in registers, not in es->acc through memory at every feature */
         double a0 = 0, a1 = 0, a2 = 0;
+#ifdef __SSE2__
+        /*
+         * two features a step, the third column of both in one vector
+         * register: two additions, not four (exact sums: any order)
+         */
+        const float *w = bank.w;
+        __m128d s01 = _mm_setzero_pd(), t01 = _mm_setzero_pd(), s22 = _mm_setzero_pd();
+        for (i = 0; i + 1 < n; i += 2) {
+            const float *r = w + (size_t)(f[i] & mask) * 3, *q = w + (size_t)(f[i + 1] & mask) * 3;
+            __m128d x = _mm_set1_pd(sgn[f[i] >> 31][0] * (double)c[i]);
+            __m128d y = _mm_set1_pd(sgn[f[i + 1] >> 31][0] * (double)c[i + 1]);
+            s01 = _mm_add_pd(s01, _mm_mul_pd(x, row01(r)));
+            t01 = _mm_add_pd(t01, _mm_mul_pd(y, row01(q)));
+            s22 = _mm_add_pd(s22, _mm_mul_pd(_mm_unpacklo_pd(x, y),
+                                             _mm_cvtps_pd(_mm_unpacklo_ps(_mm_load_ss(r + 2), _mm_load_ss(q + 2)))));
+        }
+        {
+            double v[4];
+            _mm_storeu_pd(v, _mm_add_pd(s01, t01));
+            _mm_storeu_pd(v + 2, s22);
+            a0 = v[0];
+            a1 = v[1];
+            a2 = v[2] + v[3];
+        }
+        for (; i < n; i++) {
+#else
         for (i = 0; i < n; i++) {
+#endif
             const float *row = bank.w + (size_t)(f[i] & mask) * 3;
             double x = sgn[f[i] >> 31][0] * (double)c[i];
             a0 += x * row[0];

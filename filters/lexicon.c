@@ -376,6 +376,15 @@ static int encoded_run(const unsigned char *u, size_t a, size_t j)
 #define ENC_H (BW_LEX_ENCODED_MIN / 2)
 _Static_assert(ENC_H >= 32, "bw_lex_encoded reads 32 bytes of a window");
 
+/* Does p[0..8) hold a byte below '+' or above 0x7f? (a borrow only crosses into a byte above one already caught) */
+static inline uint64_t below_plus(const unsigned char *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    return ((x - 0x2b2b2b2b2b2b2b2bull) | x) & 0x8080808080808080ull;
+}
+
 float bw_lex_encoded(const char *v, size_t n)
 {
     const unsigned char *u = (const unsigned char *)v;
@@ -383,17 +392,16 @@ float bw_lex_encoded(const char *v, size_t n)
 
     for (p = 0; p + ENC_H < n; p += ENC_H) {
         size_t a, j, k;
-        uint64_t x[4], any;
         int in = 1;
         /*
          * A byte below '+' (space, newline) or above 0x7f in the window's
-         * first 32 bytes: no run covers it. Eight bytes at a time (a
-         * borrow only crosses into a byte above one already caught).
+         * first 32 bytes: no run covers it. Eight bytes at a time, the
+         * first eight alone first: they hold a space in almost every
+         * window of prose.
          */
-        memcpy(x, u + p, sizeof(x));
-        any = ((x[0] - 0x2b2b2b2b2b2b2b2bull) | x[0]) | ((x[1] - 0x2b2b2b2b2b2b2b2bull) | x[1]) |
-              ((x[2] - 0x2b2b2b2b2b2b2b2bull) | x[2]) | ((x[3] - 0x2b2b2b2b2b2b2b2bull) | x[3]);
-        if (any & 0x8080808080808080ull)
+        if (below_plus(u + p))
+            continue;
+        if (below_plus(u + p + 8) | below_plus(u + p + 16) | below_plus(u + p + 24))
             continue;
         for (k = 0; k <= ENC_H && in; k += ENC_H / 8)
             in = enc_cls[u[p + k]] != 0;

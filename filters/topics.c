@@ -57,6 +57,7 @@
 #define VB_BIT(h) ((uint32_t)((h) >> 40) & (VB_BITS - 1))
 #define XW_BITS 1024  /* positions of the examples' word filter (exk) */
 #define XW_BIT(h) ((uint32_t)((h) >> 40) & (XW_BITS - 1))
+#define KW_BITS 6     /* slots of the kind words' table (kw): 64 for 21 words */
 
 /* ---- the WordNet-derived lists, loaded once per process ---- */
 
@@ -85,10 +86,60 @@ static uint64_t whash(const char *w, size_t n)
     return bw_whash_str(w, n, 0x70b1c5);
 }
 
-/* The same value for a word's bytes with 8-byte steps readable (bw_tok.w, bw_toklist_bytes). */
-static uint64_t whash_tok(const char *w, size_t n)
+/*
+ * The stem hash of the vocabulary, the common words and the examples'
+ * bigrams. A stem's bytes read as little-endian 8-byte numbers x0, x1, ...
+ * (zero-padded, two at least) give h = (x0 * M1 ^ x1) * M2, a step more
+ * per 8 bytes past 16, folded. Up to 16 bytes that is two multiplies and
+ * no branch from a word list's key (its first 16 bytes, zero-padded:
+ * stem_hash_key), where bw_whash took three and its masks; distinct stems
+ * of up to 8 bytes never collide (odd multipliers, a fold that is a
+ * bijection). The values only have to agree within the process.
+ */
+#define SH_M1 0x9e3779b97f4a7c15ull
+#define SH_M2 0xbf58476d1ce4e5b9ull
+
+static inline uint64_t sh_end(uint64_t h)
 {
-    return bw_whash(w, n, 0x70b1c5);
+    h *= SH_M2;
+    h ^= h >> 32;
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+/* w[0..n) (n <= 8) as a little-endian number */
+static uint64_t le_bytes(const char *w, size_t n)
+{
+    uint64_t x = 0;
+
+    while (n--)
+        x = x << 8 | (unsigned char)w[n];
+    return x;
+}
+
+/* Any string (compiling, the lists): reads w[0..n) only. */
+static uint64_t stem_hash(const char *w, size_t n)
+{
+    uint64_t h = le_bytes(w, n < 8 ? n : 8) * SH_M1 ^ (n > 8 ? le_bytes(w + 8, n < 16 ? n - 8 : 8) : 0);
+    size_t i;
+
+    for (i = 16; i < n; i += 8)
+        h = h * SH_M2 ^ le_bytes(w + i, n - i < 8 ? n - i : 8);
+    return sh_end(h);
+}
+
+/* The low n bytes of a key's a and b, n <= 16 (8 * (n & 7): no shift by 64 in the arm not taken). */
+#define LOWM(n) ((n) >= 8 ? ~0ull : (1ull << 8 * ((n) & 7)) - 1)
+#define KMA(n) LOWM(n)
+#define KMB(n) ((n) <= 8 ? 0 : LOWM((n) - 8))
+static const uint64_t key_ma[17] = {KMA(0),  KMA(1),  KMA(2),  KMA(3),  KMA(4),  KMA(5),  KMA(6),  KMA(7), KMA(8),
+                                    KMA(9),  KMA(10), KMA(11), KMA(12), KMA(13), KMA(14), KMA(15), KMA(16)};
+static const uint64_t key_mb[17] = {KMB(0),  KMB(1),  KMB(2),  KMB(3),  KMB(4),  KMB(5),  KMB(6),  KMB(7), KMB(8),
+                                    KMB(9),  KMB(10), KMB(11), KMB(12), KMB(13), KMB(14), KMB(15), KMB(16)};
+
+/* stem_hash of the first n <= 16 bytes of a word whose first 16 bytes are a, b (little-endian; past n: anything) */
+static inline uint64_t stem_hash_key(uint64_t a, uint64_t b, size_t n)
+{
+    return sh_end((a & key_ma[n]) * SH_M1 ^ (b & key_mb[n]));
 }
 
 static int wn_find(const char *w, size_t n)
@@ -199,7 +250,7 @@ static void load_wn(void)
                 eol = end;
             if (*p != '#' && eol > p) {
                 size_t l = (size_t)(eol - p);
-                wn.common[wn.ncommon++] = whash(p, bw_tok_stem(p, l));
+                wn.common[wn.ncommon++] = stem_hash(p, bw_tok_stem(p, l));
             }
             p = eol + 1;
         }
@@ -278,6 +329,12 @@ struct tstate {
      * (1 KB), the word's bits in one load, not two bits to shift out.
      */
     uint8_t exk[XW_BITS];
+    /* word_kind's table (kw_build) */
+    struct kword {
+        uint64_t a, b; /* a kind word's key; a == 0: empty */
+        unsigned k;
+    } kw[1 << KW_BITS];
+    uint64_t kwmul;
 };
 
 /* a block of at most this many words has at most BIG_SLOTS / 2 bigrams: the set never fills */
@@ -356,15 +413,7 @@ static int wmap_put(struct wmap *m, uint64_t h, float w)
 
 static uint64_t stemhash(const char *w, size_t n)
 {
-    uint64_t h = whash(w, bw_tok_stem(w, n));
-    return h ? h : 1;
-}
-
-/* The same for a word read by the tokeniser (w: its bw_tok.w). */
-static uint64_t stemhash_tok(const char *w, size_t n)
-{
-    uint64_t h = whash_tok(w, bw_tok_stem(w, n));
-    return h ? h : 1;
+    return stem_hash(w, bw_tok_stem(w, n));
 }
 
 /*
@@ -546,6 +595,58 @@ static int build_eb(struct tstate *st)
     return BW_OK;
 }
 
+/*
+ * The words of the advice-seeking detector and their kinds, looked up by a
+ * word's key (its first 16 bytes, zero-padded) in one probe of st->kw:
+ * kw_build finds a multiplier under which no two of them share a slot.
+ */
+static const struct {
+    const char *w;
+    uint8_t k;
+} kind_words[] = {
+    {"i", K_FIRST},      {"my", K_FIRST},     {"me", K_FIRST},        {"im", K_FIRST},       {"ive", K_FIRST},
+    {"mine", K_FIRST},   {"we", K_FIRST},     {"our", K_FIRST},       {"myself", K_FIRST},   {"id", K_FIRST},
+    {"you", K_YOU},      {"can", K_MODAL},    {"could", K_MODAL},     {"would", K_MODAL},    {"advise", K_CUE},
+    {"prescribe", K_CUE}, {"diagnose", K_CUE}, {"should", K_CUE},     {"lawyer", K_CUE},     {"attorney", K_CUE},
+    {"doctor", K_CUE},
+};
+
+static inline uint32_t kw_slot(uint64_t kwmul, uint64_t a)
+{
+    return (uint32_t)((a * kwmul) >> (64 - KW_BITS));
+}
+
+static void kw_build(struct tstate *st)
+{
+    uint64_t mul;
+    size_t i;
+
+    for (mul = SH_M1;; mul += 2 * SH_M2) {
+        memset(st->kw, 0, sizeof(st->kw));
+        st->kwmul = mul;
+        for (i = 0; i < BW_NELEMS(kind_words); i++) {
+            size_t n = strlen(kind_words[i].w);
+            uint64_t a = le_bytes(kind_words[i].w, n < 8 ? n : 8);
+            struct kword *e = &st->kw[kw_slot(mul, a)];
+            if (e->a)
+                break;
+            e->a = a;
+            e->b = n > 8 ? le_bytes(kind_words[i].w + 8, n - 8) : 0;
+            e->k = kind_words[i].k;
+        }
+        if (i == BW_NELEMS(kind_words))
+            return;
+    }
+}
+
+/* The kind (K_FIRST, K_YOU, K_MODAL, K_CUE) of the word whose key is a, b (kwmul: st->kwmul). */
+static inline unsigned word_kind(const struct tstate *st, uint64_t kwmul, uint64_t a, uint64_t b)
+{
+    const struct kword *e = &st->kw[kw_slot(kwmul, a)];
+
+    return ((e->a ^ a) | (e->b ^ b)) == 0 ? e->k : 0;
+}
+
 static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod, void **stp, struct bw_errs *errs)
 {
     const struct bw_topics_conf *tc = conf;
@@ -561,6 +662,7 @@ static int compile(const void *conf, int dir, struct bw_mbuild *mb, uint16_t mod
         return BW_ENOMEM; /* a missing list only loses the widening */
     if ((st = calloc(1, sizeof(*st))) == NULL)
         return BW_ENOMEM;
+    kw_build(st);
     if ((st->item = calloc(tc->n + 1, sizeof(*st->item))) == NULL ||
         (st->action = calloc(tc->n + 1, 1)) == NULL || (maps = calloc(tc->n + 1, sizeof(*maps))) == NULL)
         goto fail;
@@ -677,32 +779,6 @@ static int on_match(const void *stp, struct bw_eval *ev, void *esp, uint32_t ite
     return 0;
 }
 
-/* the word w[0..n) is the literal word s (a string literal: its length is known at compile time) */
-#define is(s) (n == sizeof(s) - 1 && memcmp(w, (s), sizeof(s) - 1) == 0)
-
-/* First-person and request cues of the advice-seeking detector. */
-static int cue_word(const char *w, size_t n)
-{
-    return is("advise") || is("prescribe") || is("diagnose") || is("should") || is("lawyer") ||
-           is("attorney") || is("doctor");
-}
-
-static unsigned word_kind(const char *w, size_t n)
-{
-    unsigned k = 0;
-
-    if (is("i") || is("my") || is("me") || is("im") || is("ive") || is("mine") || is("we") ||
-        is("our") || is("myself") || is("id"))
-        k |= K_FIRST;
-    if (is("you"))
-        k |= K_YOU;
-    if (is("can") || is("could") || is("would"))
-        k |= K_MODAL;
-    if (cue_word(w, n))
-        k |= K_CUE;
-    return k;
-}
-
 /* K_EXL and K_EXR of stem hash h (exk) */
 static inline unsigned xbits(const struct tstate *st, uint64_t h)
 {
@@ -726,13 +802,14 @@ static uint32_t tab_find(const struct tstate *st, uint64_t h)
 }
 
 /*
- * The kind of word id, of stem hash h (word_kind and end_block's bits); a
- * vocabulary word's id is added to voc[*nvoc] (ids in order).
+ * The kind of word id (key a, b, n bytes), of stem hash h (word_kind and
+ * end_block's bits); a vocabulary word's id is added to voc[*nvoc] (ids in
+ * order).
  */
-static inline unsigned kind_of(const struct tstate *st, const char *w, size_t n, uint64_t h, uint32_t id,
-                               uint32_t *voc, uint32_t *nvoc)
+static inline unsigned kind_of(const struct tstate *st, uint64_t kwmul, uint64_t a, uint64_t b, size_t n, uint64_t h,
+                               uint32_t id, uint32_t *voc, uint32_t *nvoc)
 {
-    unsigned k = word_kind(w, n) | xbits(st, h);
+    unsigned k = word_kind(st, kwmul, a, b) | xbits(st, h);
 
     /* the filter first: most words are in no topic, and the table is larger than L1 */
     if (n >= 3 && vbit(st, h) && st->tab[tab_find(st, h)].h) {
@@ -868,21 +945,36 @@ static int end_block(const void *stp, struct bw_eval *ev, void *esp)
         ids = x;
     }
     if (tl) {
+        /* locals: the stores to hc and kc would make tl's and st's fields be read again at every id */
+        const struct bw_tokkey *key = tl->key;
+        const uint8_t *info = tl->info;
+        const uint64_t kwmul = st->kwmul;
         for (i = 0; i < nid; i++) {
-            /* stemhash() with the stem the list found */
-            const char *w = bw_toklist_bytes(tl, i);
-            uint64_t h0 = whash_tok(w, bw_toklist_stem(tl, i));
-            hc[i] = h0 ? h0 : 1;
-            kc[i] = (uint8_t)kind_of(st, w, bw_toklist_len(tl, i), hc[i], i, voc, &nvoc);
-            any |= kc[i];
+            /* stemhash() with the stem the list found, from the key when it holds the stem */
+            uint64_t ka = key[i].a, kb = key[i].b, h;
+            size_t sl = info[i] & BW_TOKI_STEM;
+            unsigned kd;
+            h = sl <= 16 ? stem_hash_key(ka, kb, sl) : stem_hash(bw_toklist_bytes(tl, i), sl);
+            kd = kind_of(st, kwmul, ka, kb, key[i].len, h, i, voc, &nvoc);
+            hc[i] = h;
+            kc[i] = (uint8_t)kd;
+            any |= kd;
         }
     } else {
         struct bw_tokit it;
         const struct bw_tok *t;
         bw_tokit_init(&it, NULL, tx->view, tx->len);
         for (i = 0; i < nid && (t = bw_tokit_next(&it)) != NULL; i++) {
-            hc[i] = stemhash_tok(t->w, t->len);
-            kc[i] = (uint8_t)kind_of(st, t->w, t->len, hc[i], i, voc, &nvoc);
+            uint64_t ka, kb;
+            /* the key as a list has it: 16 bytes of t->w readable, zero past the word */
+            memcpy(&ka, t->w, 8);
+            memcpy(&kb, t->w + 8, 8);
+            if (t->len < 16) {
+                ka &= key_ma[t->len];
+                kb &= key_mb[t->len];
+            }
+            hc[i] = stemhash(t->w, t->len);
+            kc[i] = (uint8_t)kind_of(st, st->kwmul, ka, kb, t->len, hc[i], i, voc, &nvoc);
             any |= kc[i];
         }
     }

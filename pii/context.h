@@ -118,6 +118,16 @@ void bw_pii_address_words(bw_pii_lex_add_fn add);
  * instructions, spread over every byte loop of the walks and callbacks).
  */
 extern const unsigned char bw_pii_ctype[256];
+/* Designated initialisers setting every ASCII letter and digit of a 256-byte table to v. */
+#define BW_PII_ALNUM_INIT(v)                                                                                    \
+    ['0'] = v, ['1'] = v, ['2'] = v, ['3'] = v, ['4'] = v, ['5'] = v, ['6'] = v, ['7'] = v, ['8'] = v,          \
+    ['9'] = v, ['a'] = v, ['b'] = v, ['c'] = v, ['d'] = v, ['e'] = v, ['f'] = v, ['g'] = v, ['h'] = v,          \
+    ['i'] = v, ['j'] = v, ['k'] = v, ['l'] = v, ['m'] = v, ['n'] = v, ['o'] = v, ['p'] = v, ['q'] = v,          \
+    ['r'] = v, ['s'] = v, ['t'] = v, ['u'] = v, ['v'] = v, ['w'] = v, ['x'] = v, ['y'] = v, ['z'] = v,          \
+    ['A'] = v, ['B'] = v, ['C'] = v, ['D'] = v, ['E'] = v, ['F'] = v, ['G'] = v, ['H'] = v, ['I'] = v,          \
+    ['J'] = v, ['K'] = v, ['L'] = v, ['M'] = v, ['N'] = v, ['O'] = v, ['P'] = v, ['Q'] = v, ['R'] = v,          \
+    ['S'] = v, ['T'] = v, ['U'] = v, ['V'] = v, ['W'] = v, ['X'] = v, ['Y'] = v, ['Z'] = v
+
 #define BW_CT_DIGIT 0x01
 #define BW_CT_UPPER 0x02
 #define BW_CT_LOWER 0x04

@@ -291,6 +291,30 @@ static uint32_t ref_before(const char *v, size_t len, size_t pos, uint32_t *near
     return c;
 }
 
+/*
+ * A random text of at least `min` bytes from the tokens, with a 70-byte
+ * word (longer than the 64-byte masks) once in `longev` picks; buf must hold
+ * min + 70 bytes.
+ */
+static size_t rand_text(char *buf, size_t min, const char *const *tok, size_t ntok, unsigned longev, unsigned *seed)
+{
+    size_t n = 0;
+
+    while (n < min) {
+        const char *t;
+        *seed = *seed * 1103515245u + 12345u;
+        if ((*seed >> 16) % longev == 0) {
+            memset(buf + n, 'q', 70);
+            n += 70;
+            continue;
+        }
+        t = tok[(*seed >> 16) % ntok];
+        memcpy(buf + n, t, strlen(t));
+        n += strlen(t);
+    }
+    return n;
+}
+
 static void test_context_before_walk(void)
 {
     static const char *const tok[] = {"pin", "PIN", "card", "acct#", "Driver's", "zip", "phone", "the", "number",
@@ -302,19 +326,7 @@ static void test_context_before_walk(void)
 
     CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
     for (round = 0; round < 300; round++) {
-        size_t n = 0, pos;
-        while (n < 300) {
-            const char *t;
-            seed = seed * 1103515245u + 12345u;
-            if ((seed >> 16) % 40 == 0) { /* a word longer than the 64-byte masks */
-                memset(buf + n, 'q', 70);
-                n += 70;
-                continue;
-            }
-            t = tok[(seed >> 16) % BW_NELEMS(tok)];
-            memcpy(buf + n, t, strlen(t));
-            n += strlen(t);
-        }
+        size_t n = rand_text(buf, 300, tok, BW_NELEMS(tok), 40, &seed), pos;
         for (pos = 0; pos <= n + 2; pos++) {
             uint32_t near = 0xdead, rnear, c = bw_pii_ctx_before2(buf, n, pos, &near);
             CU_ASSERT_EQUAL(c, ref_before(buf, n, pos, &rnear));
@@ -378,19 +390,7 @@ static void test_context_before_memo(void)
     CU_ASSERT_FATAL(bw_pii_lex_load() == 0);
     for (round = 0; round < 400; round++) {
         struct bw_pii_ctxm m = {NULL, 0, 0, 0};
-        size_t n = 0, pos = 0;
-        while (n < 500) {
-            const char *t;
-            seed = seed * 1103515245u + 12345u;
-            if ((seed >> 16) % 50 == 0) { /* a word longer than the masks */
-                memset(buf + n, 'q', 70);
-                n += 70;
-                continue;
-            }
-            t = tok[(seed >> 16) % BW_NELEMS(tok)];
-            memcpy(buf + n, t, strlen(t));
-            n += strlen(t);
-        }
+        size_t n = rand_text(buf, 500, tok, BW_NELEMS(tok), 50, &seed), pos = 0;
         while (pos <= n + 1) {
             uint32_t near = 0xdead, rnear = 0xbeef, c = bw_pii_ctx_before3(buf, n, pos, &near, &m);
             CU_ASSERT_EQUAL(c, bw_pii_ctx_before2(buf, n, pos, &rnear));

@@ -29,7 +29,6 @@ struct term {
     uint8_t type;     /* enum bw_wordlist for managed terms */
     uint8_t action;
     uint8_t lb, rb;   /* whole-word boundary needed at the left / right end */
-    uint8_t rstop;    /* chain head: every term of the chain fails where a word byte follows the trigger */
     uint16_t ntok;
     uint16_t trig;    /* the token the matcher looks for */
     uint32_t tok;     /* first entry in st->tok */
@@ -61,6 +60,15 @@ struct words_state {
      * offsets matched.
      */
     uint32_t *next;      /* next term with the same trigger, or NO_TERM */
+    /*
+     * By chain head, the first check of every trigger match, apart from the
+     * terms so that it reads one cache line: the trigger's length in bytes
+     * when it is ASCII (GATE_LEN, 0 otherwise) and the classes (cls[]) of the
+     * bytes right before and after it for which every term of the chain
+     * fails (GATE_L, GATE_R). Most matches fire inside longer words ("bi" in
+     * "big", "one" in "someone") and stop there.
+     */
+    uint32_t *gate;
     uint32_t *trig_tab;  /* compile only: trigger hash -> first term + 1 */
     uint32_t *trig_last; /* compile only: last term of each chain, by first term */
     size_t trig_cap;     /* power of two */
@@ -130,6 +138,7 @@ static void st_free(void *p)
     free(st->pool);
     free(st->pre);
     free(st->next);
+    free(st->gate);
     free(st->trig_tab);
     free(st->trig_last);
     free(st);
@@ -142,6 +151,22 @@ static int is_space(char c)
 {
     return space_tab[(unsigned char)c];
 }
+
+/*
+ * A byte's class for the gate: 1 an ASCII word byte (or '_'), 2 white space,
+ * 0 any other; 3 stands for the text's edge. A gate mask has bit c set when
+ * every term fails next to class c.
+ */
+enum { CLS_OTHER, CLS_WORD, CLS_SPACE, CLS_EDGE };
+static const unsigned char cls[256] = {
+    ['0' ... '9'] = CLS_WORD, ['A' ... 'Z'] = CLS_WORD, ['a' ... 'z'] = CLS_WORD, ['_'] = CLS_WORD,
+    [' '] = CLS_SPACE, ['\t'] = CLS_SPACE, ['\n'] = CLS_SPACE, ['\r'] = CLS_SPACE, ['\f'] = CLS_SPACE, ['\v'] = CLS_SPACE,
+};
+#define FAIL_WORD (1u << CLS_WORD)                                  /* a boundary: no word byte */
+#define FAIL_NOSPACE ((1u << CLS_OTHER) | FAIL_WORD | (1u << CLS_EDGE)) /* another word: a space */
+#define GATE_R(g) ((g) & 0xf)
+#define GATE_L(g) (((g) >> 4) & 0xf)
+#define GATE_LEN(g) ((g) >> 16)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -159,11 +184,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return BW_OK;
 }
 
-/* Term arrays: t, next and trig_last grow together. */
+/* Term arrays: t, next, trig_last and gate grow together. */
 static int grow_terms(struct words_state *st, size_t need)
 {
     size_t cap = st->cap, ncap;
-    uint32_t *nn, *nl;
+    uint32_t *nn, *nl, *ng;
 
     if (need <= cap)
         return BW_OK;
@@ -177,6 +202,9 @@ static int grow_terms(struct words_state *st, size_t need)
     if ((nl = realloc(st->trig_last, ncap * sizeof(*nl))) == NULL)
         return BW_ENOMEM;
     st->trig_last = nl;
+    if ((ng = realloc(st->gate, ncap * sizeof(*ng))) == NULL)
+        return BW_ENOMEM;
+    st->gate = ng;
     st->cap = ncap;
     return BW_OK;
 }
@@ -338,12 +366,23 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
     {
         const struct tokn *k = &st->tok[tm->tok + best];
         uint32_t first = NO_TERM;
-        int stop = tm->trig + 1 < tm->ntok || tm->rb; /* a space, or no word byte, after the trigger */
+        uint32_t gate = 0;
         if ((rv = trig_find(st, k, &first)) != 0)
             return rv;
+        /* the tests match_term() opens with */
+        if (tm->trig + 1 < tm->ntok)
+            gate |= FAIL_NOSPACE;
+        else if (tm->rb)
+            gate |= FAIL_WORD;
+        if (tm->trig > 0)
+            gate |= FAIL_NOSPACE << 4;
+        else if (tm->lb)
+            gate |= FAIL_WORD << 4;
+        if (k->cps == k->len)
+            gate |= (uint32_t)k->len << 16;
         if (first != NO_TERM) {
             /* the same literal as an earlier term: chained to its pattern */
-            st->t[first].rstop &= (uint8_t)stop;
+            st->gate[first] &= gate | 0xffff0000u;
             st->next[st->trig_last[first]] = (uint32_t)st->n;
             st->trig_last[first] = (uint32_t)st->n;
             st->next[st->n] = NO_TERM;
@@ -352,7 +391,7 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         }
         st->next[st->n] = NO_TERM;
         st->trig_last[st->n] = (uint32_t)st->n;
-        tm->rstop = (uint8_t)stop;
+        st->gate[st->n] = gate;
         rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, st->pool + k->off, k->len, BW_PAT_LITERAL | BW_PAT_CASELESS,
                            &perr);
     }
@@ -582,27 +621,35 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
     return bw_eval_add_span(ev, &f, s, e);
 }
 
-static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+/* The terms of the chain from `item`, in order, past the gate. */
+static __attribute__((noinline)) int match_chain(const struct words_state *st, struct bw_eval *ev, uint32_t item,
+                                                 size_t to)
 {
-    const struct words_state *st = p;
-    const struct term *h = &st->t[item];
-    const char *v = ev->text->view;
     int rv;
 
-    BW_UNUSED(es);
-    BW_UNUSED(from);
-    /*
-     * Most matches fire inside a longer word ("bi" in "big"): where a word
-     * byte follows the trigger, every term of the chain would fail its
-     * first test.
-     */
-    if (h->rstop && to < ev->text->len && (unsigned char)v[to] < 0x80 &&
-        (bw_tok_wordc((unsigned char)v[to]) || v[to] == '_'))
-        return 0;
     for (; item != NO_TERM; item = st->next[item])
         if ((rv = match_term(st, ev, item, to)) != 0)
             return rv;
     return 0;
+}
+
+/*
+ * Kept small (match_chain() out of line): most of its calls end at the gate,
+ * and the chain's registers cost more than the test.
+ */
+static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
+{
+    const struct words_state *st = p;
+    const unsigned char *v = (const unsigned char *)ev->text->view;
+    uint32_t g = st->gate[item], n = GATE_LEN(g);
+
+    BW_UNUSED(es);
+    BW_UNUSED(from);
+    if ((GATE_R(g) >> (to < ev->text->len ? cls[v[to]] : CLS_EDGE)) & 1)
+        return 0;
+    if (n && (GATE_L(g) >> (to > n ? cls[v[to - n - 1]] : CLS_EDGE)) & 1)
+        return 0;
+    return match_chain(st, ev, item, to);
 }
 
 /*

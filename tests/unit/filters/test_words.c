@@ -180,6 +180,33 @@ static void test_words_chain_right_stop(void)
 }
 
 /*
+ * The gate's left side: a chain whose terms all need a boundary or a space
+ * before the trigger turns a word byte there away ("ass" in "bass"); one
+ * term whose trigger opens on a non-word byte ("-ass") keeps the chain
+ * open; a word before a trigger in the middle of a phrase needs a space.
+ */
+static void test_words_chain_left_stop(void)
+{
+    static const struct bw_word_item l[] = {
+        {"ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"big ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"-x", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"a -x", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+
+    build(l, 4, 0);
+    CU_ASSERT_EQUAL(scan("a bass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("ass", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("big ass", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(scan("\xc3\xa9" "ass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("\xc2\xab" "ass", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("b-x", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("a -x", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(scan("a-x", NULL, NULL), 1);
+    done();
+}
+
+/*
  * Phrases whose words are stepped back over byte by byte or eight bytes
  * at a time: ASCII words of 1 to 16 letters, non-ASCII ones, at the
  * text's start and after a non-ASCII byte.
@@ -258,6 +285,7 @@ static void test_words_tied_trigger(void)
 
 static const struct bw_test tests[] = {
     {"test_words_trigger_neighbours", test_words_trigger_neighbours},
+    {"test_words_chain_left_stop", test_words_chain_left_stop},
     {"test_words_tied_trigger", test_words_tied_trigger},
     {"test_words_shared_trigger", test_words_shared_trigger},
     {"test_words_chain_right_stop", test_words_chain_right_stop},

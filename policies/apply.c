@@ -56,14 +56,30 @@ static int mark_dups(struct bw_worker *w, const struct bw_apply_req *rq)
         f->dup = 0;
         if (n == 0)
             continue;
-        /* eight bytes a step: the hash only picks the slot, the compare decides */
+        /*
+         * Eight bytes a step, the last eight overlapping (below eight, 4 + 4
+         * or the first, middle and last byte): the hash only picks the slot,
+         * the compare decides.
+         */
         for (k = 0; k + 8 <= n; k += 8) {
             memcpy(&x, m + k, 8);
             h = (h ^ x) * 0x9e3779b97f4a7c15ull;
             h ^= h >> 32;
         }
-        for (; k < n; k++)
-            h = (h ^ (unsigned char)m[k]) * 16777619u;
+        if (k < n) {
+            if (n >= 8) {
+                memcpy(&x, m + n - 8, 8);
+            } else if (n >= 4) {
+                uint32_t a, b;
+                memcpy(&a, m, 4);
+                memcpy(&b, m + n - 4, 4);
+                x = (uint64_t)a << 32 | b;
+            } else {
+                x = (uint64_t)(unsigned char)m[0] << 16 | (uint64_t)(unsigned char)m[n / 2] << 8 | (unsigned char)m[n - 1];
+            }
+            h = (h ^ x ^ n) * 0x9e3779b97f4a7c15ull;
+            h ^= h >> 32;
+        }
         h ^= ((uint64_t)f->policy << 24) ^ ((uint64_t)f->type << 8) ^ f->sub ^ ((uint64_t)f->item * 2654435761u);
         for (k = h & (cap - 1);; k = (k + 1) & (cap - 1)) {
             const struct bw_finding *o;

@@ -144,7 +144,10 @@ int bw_findings_resolve(struct bw_worker *w)
         }
         i = j;
     }
-    for (i = out = 0; i < n; i++)
+    /* most applies drop none: nothing moves until the first drop */
+    for (i = 0; i < n && st[i] != R_DROPPED; i++)
+        ;
+    for (out = i; i < n; i++)
         if (st[i] != R_DROPPED)
             f[out++] = f[i];
     w->nf = out;

@@ -125,7 +125,8 @@ void bw_worker_free(struct bw_worker *w)
     memset(w, 0, sizeof(*w));
 }
 
-int bw_eval_add(struct bw_eval *ev, const struct bw_finding *f)
+/* Inlined into bw_eval_add_span(), the modules' usual way in. */
+static inline __attribute__((always_inline)) int eval_add(struct bw_eval *ev, const struct bw_finding *f)
 {
     struct bw_worker *w = ev->w;
 
@@ -141,6 +142,11 @@ int bw_eval_add(struct bw_eval *ev, const struct bw_finding *f)
     }
     w->f[w->nf++] = *f;
     return BW_OK;
+}
+
+int bw_eval_add(struct bw_eval *ev, const struct bw_finding *f)
+{
+    return eval_add(ev, f);
 }
 
 const struct bw_toklist *bw_eval_words(struct bw_eval *ev)
@@ -174,7 +180,7 @@ int bw_eval_add_span(struct bw_eval *ev, struct bw_finding *f, size_t from, size
     f->end = (uint32_t)bw_norm_end(t->map, t->len, t->orig_len, to);
     if (f->end < f->start)
         f->end = f->start;
-    return bw_eval_add(ev, f);
+    return eval_add(ev, f);
 }
 
 size_t bw_engine_hold(const struct bw_engine *e, const struct bw_text *t)

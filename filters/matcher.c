@@ -679,14 +679,18 @@ static int on_hs_mods(unsigned int id, unsigned long long from, unsigned long lo
 {
     struct scanmods *sc = arg;
     const struct hsid *h = &sc->m->hsid[id];
+    int rv;
 
     BW_UNUSED(flags);
     if (h->pre) {
         sc->s->hits[h->item] = 1;
         return 0;
     }
-    /* a direct call, inlined: the one indirect call per match is the module's */
-    return (sc->rv = on_match_mods((void *)sc->d, h->module, h->item, (size_t)from, (size_t)to)) != 0;
+    /* a direct call, inlined: the one indirect call per match is the module's; rv is stored only to stop */
+    if ((rv = on_match_mods((void *)sc->d, h->module, h->item, (size_t)from, (size_t)to)) == 0)
+        return 0;
+    sc->rv = rv;
+    return 1;
 }
 
 int bw_matcher_scan_mods(const struct bw_matcher *m, struct bw_mscratch *s, const char *text, size_t len,

@@ -53,14 +53,25 @@ __attribute__((target("avx2"))) static size_t ascii_run64(const unsigned char *p
     return i;
 }
 
-/* The offsets base, base + 1, ... into m[0..n), n a multiple of 8: eight a store. */
+/*
+ * The offsets base, base + 1, ... into m[0..n), n a multiple of 8: eight a
+ * store, four stores a step (a third of the instructions of one a step).
+ */
 __attribute__((target("avx2"))) static void fill_map8(uint32_t *m, uint32_t base, size_t n)
 {
     __m256i v = _mm256_add_epi32(_mm256_set1_epi32((int)base), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const __m256i eight = _mm256_set1_epi32(8);
+    const __m256i eight = _mm256_set1_epi32(8), c16 = _mm256_set1_epi32(16), c24 = _mm256_set1_epi32(24),
+                  c32 = _mm256_set1_epi32(32);
     size_t k;
 
-    for (k = 0; k < n; k += 8) {
+    for (k = 0; k + 32 <= n; k += 32) {
+        _mm256_storeu_si256((__m256i *)(void *)(m + k), v);
+        _mm256_storeu_si256((__m256i *)(void *)(m + k + 8), _mm256_add_epi32(v, eight));
+        _mm256_storeu_si256((__m256i *)(void *)(m + k + 16), _mm256_add_epi32(v, c16));
+        _mm256_storeu_si256((__m256i *)(void *)(m + k + 24), _mm256_add_epi32(v, c24));
+        v = _mm256_add_epi32(v, c32);
+    }
+    for (; k < n; k += 8) {
         _mm256_storeu_si256((__m256i *)(void *)(m + k), v);
         v = _mm256_add_epi32(v, eight);
     }
@@ -324,7 +335,7 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     const utf8proc_option_t opt = UTF8PROC_COMPAT | UTF8PROC_IGNORE;
-    size_t i = 0, w = 0;
+    size_t i = 0, w = 0, a0;
     int rv, any_conf = 0;
 
     nm->orig_len = n;
@@ -332,7 +343,7 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
     if (n > BW_MAX_TEXT_BYTES)
         return BW_ELIMIT;
     /* the ASCII prefix is valid UTF-8: the check starts after it */
-    if ((i = ascii_run(p, 0, n)) == n) {
+    if ((a0 = i = ascii_run(p, 0, n)) == n) {
         nm->text = s;
         nm->len = n;
         nm->map = NULL;
@@ -353,7 +364,7 @@ int bw_norm_run(struct bw_norm *nm, const char *s, size_t n)
 
         /* a run of ASCII is copied as is; its last byte may start a
            combining sequence, so it waits for the segment path */
-        j = ascii_run(p, i, n);
+        j = i == 0 ? a0 : ascii_run(p, i, n); /* the first run was measured above */
         if (j < n && j > i)
             j--;
         if (j > i) {

@@ -52,6 +52,15 @@ void bw_norm_free(struct bw_norm *nm);
  */
 int bw_norm_run(struct bw_norm *nm, const char *s, size_t n);
 
+/*
+ * Is the text all ASCII? Only such a text is its own view (bw_norm_run()
+ * copies any other), so it holds as many code points as bytes.
+ */
+static inline int bw_text_ascii(const struct bw_text *t)
+{
+    return t->view == t->orig && t->map == NULL && t->len == t->orig_len;
+}
+
 /* Checks that s is valid UTF-8; on BW_EUTF8 sets *bad to the offending offset. */
 int bw_utf8_check(const char *s, size_t n, size_t *bad);
 

@@ -29,7 +29,9 @@ struct term {
     uint8_t type;     /* enum bw_wordlist for managed terms */
     uint8_t action;
     uint8_t lb, rb;   /* whole-word boundary needed at the left / right end */
-    uint8_t rstop;    /* chain head: every term of the chain fails where a word byte follows the trigger */
+    uint8_t gate;     /* this term's own GATE_R and GATE_L bits (the chain's are their AND) */
+    uint8_t plast;    /* fold() of the last byte of the word before the trigger, when ASCII; else 0 */
+    uint8_t nfirst;   /* fold() of the first byte of the word after the trigger, when ASCII; else 0 */
     uint16_t ntok;
     uint16_t trig;    /* the token the matcher looks for */
     uint32_t tok;     /* first entry in st->tok */
@@ -61,6 +63,15 @@ struct words_state {
      * offsets matched.
      */
     uint32_t *next;      /* next term with the same trigger, or NO_TERM */
+    /*
+     * By chain head, the first check of every trigger match, apart from the
+     * terms so that it reads one cache line: the trigger's length in bytes
+     * when it is ASCII (GATE_LEN, 0 otherwise) and the classes (cls[]) of the
+     * bytes right before and after it for which every term of the chain
+     * fails (GATE_L, GATE_R). Most matches fire inside longer words ("bi" in
+     * "big", "one" in "someone") and stop there.
+     */
+    uint32_t *gate;
     uint32_t *trig_tab;  /* compile only: trigger hash -> first term + 1 */
     uint32_t *trig_last; /* compile only: last term of each chain, by first term */
     size_t trig_cap;     /* power of two */
@@ -130,6 +141,7 @@ static void st_free(void *p)
     free(st->pool);
     free(st->pre);
     free(st->next);
+    free(st->gate);
     free(st->trig_tab);
     free(st->trig_last);
     free(st);
@@ -142,6 +154,28 @@ static int is_space(char c)
 {
     return space_tab[(unsigned char)c];
 }
+
+/*
+ * A byte's class for the gate: 1 an ASCII word byte (or '_'), 2 white space,
+ * 0 any other; 3 stands for the text's edge. A gate mask has bit c set when
+ * every term fails next to class c.
+ */
+enum { CLS_OTHER, CLS_WORD, CLS_SPACE, CLS_EDGE };
+static const unsigned char cls[256] = {
+    ['0' ... '9'] = CLS_WORD, ['A' ... 'Z'] = CLS_WORD, ['a' ... 'z'] = CLS_WORD, ['_'] = CLS_WORD,
+    [' '] = CLS_SPACE, ['\t'] = CLS_SPACE, ['\n'] = CLS_SPACE, ['\r'] = CLS_SPACE, ['\f'] = CLS_SPACE, ['\v'] = CLS_SPACE,
+};
+/* An ASCII letter in lower case, another byte as it is: same_ascii(x, y) is fold(x) == fold(y) for ASCII x, y. */
+static unsigned char fold(unsigned char c)
+{
+    return (unsigned char)(c - 'A') < 26 ? c | 0x20 : c;
+}
+
+#define FAIL_WORD (1u << CLS_WORD)                                  /* a boundary: no word byte */
+#define FAIL_NOSPACE ((1u << CLS_OTHER) | FAIL_WORD | (1u << CLS_EDGE)) /* another word: a space */
+#define GATE_R(g) ((g) & 0xf)
+#define GATE_L(g) (((g) >> 4) & 0xf)
+#define GATE_LEN(g) ((g) >> 16)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -159,11 +193,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return BW_OK;
 }
 
-/* Term arrays: t, next and trig_last grow together. */
+/* Term arrays: t, next, trig_last and gate grow together. */
 static int grow_terms(struct words_state *st, size_t need)
 {
     size_t cap = st->cap, ncap;
-    uint32_t *nn, *nl;
+    uint32_t *nn, *nl, *ng;
 
     if (need <= cap)
         return BW_OK;
@@ -177,6 +211,9 @@ static int grow_terms(struct words_state *st, size_t need)
     if ((nl = realloc(st->trig_last, ncap * sizeof(*nl))) == NULL)
         return BW_ENOMEM;
     st->trig_last = nl;
+    if ((ng = realloc(st->gate, ncap * sizeof(*ng))) == NULL)
+        return BW_ENOMEM;
+    st->gate = ng;
     st->cap = ncap;
     return BW_OK;
 }
@@ -338,12 +375,34 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
     {
         const struct tokn *k = &st->tok[tm->tok + best];
         uint32_t first = NO_TERM;
-        int stop = tm->trig + 1 < tm->ntok || tm->rb; /* a space, or no word byte, after the trigger */
+        uint32_t gate = 0;
         if ((rv = trig_find(st, k, &first)) != 0)
             return rv;
+        /* the tests match_term() opens with */
+        if (tm->trig + 1 < tm->ntok)
+            gate |= FAIL_NOSPACE;
+        else if (tm->rb)
+            gate |= FAIL_WORD;
+        if (tm->trig > 0)
+            gate |= FAIL_NOSPACE << 4;
+        else if (tm->lb)
+            gate |= FAIL_WORD << 4;
+        tm->gate = (uint8_t)gate;
+        tm->plast = tm->nfirst = 0;
+        if (tm->trig > 0) {
+            const struct tokn *p = k - 1;
+            unsigned char c = (unsigned char)st->pool[p->off + p->len - 1];
+            tm->plast = c < 0x80 ? fold(c) : 0;
+        }
+        if (tm->trig + 1 < tm->ntok) {
+            unsigned char c = (unsigned char)st->pool[(k + 1)->off];
+            tm->nfirst = c < 0x80 ? fold(c) : 0;
+        }
+        if (k->cps == k->len)
+            gate |= (uint32_t)k->len << 16;
         if (first != NO_TERM) {
             /* the same literal as an earlier term: chained to its pattern */
-            st->t[first].rstop &= (uint8_t)stop;
+            st->gate[first] &= gate | 0xffff0000u;
             st->next[st->trig_last[first]] = (uint32_t)st->n;
             st->trig_last[first] = (uint32_t)st->n;
             st->next[st->n] = NO_TERM;
@@ -352,7 +411,7 @@ static int add_term(struct words_state *st, struct bw_mbuild *mb, uint16_t mod, 
         }
         st->next[st->n] = NO_TERM;
         st->trig_last[st->n] = (uint32_t)st->n;
-        tm->rstop = (uint8_t)stop;
+        st->gate[st->n] = gate;
         rv = bw_mbuild_add(mb, mod, (uint32_t)st->n, st->pool + k->off, k->len, BW_PAT_LITERAL | BW_PAT_CASELESS,
                            &perr);
     }
@@ -506,41 +565,41 @@ static size_t word_at(const struct words_state *st, const struct tokn *k, const 
     return j;
 }
 
-/* Term `item` ending at `to`: a finding when its other words and its boundaries are there. */
-static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t item, size_t to)
+/*
+ * Term `item` ending at `to`: a finding when its other words and its
+ * boundaries are there. s is where the trigger starts when it is ASCII, and
+ * the term has passed its gate then; SIZE_MAX otherwise.
+ */
+static inline __attribute__((always_inline)) int match_term(const struct words_state *st, struct bw_eval *ev,
+                                                             uint32_t item, size_t to, size_t s)
 {
     const struct term *tm = &st->t[item];
     const struct tokn *tk = &st->tok[tm->tok];
     const char *v = ev->text->view;
-    size_t len = ev->text->len, s, e = to;
+    size_t len = ev->text->len, e = to;
     struct bw_finding f;
     int k;
 
-    /*
-     * An ASCII trigger is matched caseless on bytes, A-Z to a-z only: its
-     * start is its length before `to`. A literal with other letters is
-     * matched in UTF-8 mode, where a case pair can differ in length (i and
-     * dotless i): walk back over its code points.
-     */
-    if (tk[tm->trig].cps == tk[tm->trig].len)
-        s = to - tk[tm->trig].len;
-    else if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
-        return 0;
-    /*
-     * The bytes right around the trigger turn most matches away before any
-     * word compare: triggers fire inside longer words ("bi" in "big", "one"
-     * in "someone "). Each test is one the checks below would fail.
-     */
-    if (tm->trig + 1 < tm->ntok) {
-        if (e >= len || !is_space(v[e]))
+    if (s == SIZE_MAX) {
+        /*
+         * A literal with letters other than ASCII ones is matched in UTF-8
+         * mode, where a case pair can differ in length (i and dotless i):
+         * walk back over its code points, then the gate's tests.
+         */
+        if ((s = back_cps(v, to, tk[tm->trig].cps)) == SIZE_MAX)
             return 0;
-    } else if (tm->rb && e < len && (unsigned char)v[e] < 0x80 && (bw_tok_wordc((unsigned char)v[e]) || v[e] == '_'))
-        return 0;
-    if (tm->trig > 0) {
-        if (s == 0 || !is_space(v[s - 1]))
+        if (tm->trig + 1 < tm->ntok) {
+            if (e >= len || !is_space(v[e]))
+                return 0;
+        } else if (tm->rb && e < len && (unsigned char)v[e] < 0x80 && (bw_tok_wordc((unsigned char)v[e]) || v[e] == '_'))
             return 0;
-    } else if (tm->lb && s > 0 && (unsigned char)v[s - 1] < 0x80 && (bw_tok_wordc((unsigned char)v[s - 1]) || v[s - 1] == '_'))
-        return 0;
+        if (tm->trig > 0) {
+            if (s == 0 || !is_space(v[s - 1]))
+                return 0;
+        } else if (tm->lb && s > 0 && (unsigned char)v[s - 1] < 0x80 &&
+                   (bw_tok_wordc((unsigned char)v[s - 1]) || v[s - 1] == '_'))
+            return 0;
+    }
     /* the words before the trigger, right to left, each after a run of spaces */
     for (k = tm->trig - 1; k >= 0; k--) {
         size_t ks;
@@ -582,27 +641,64 @@ static int match_term(const struct words_state *st, struct bw_eval *ev, uint32_t
     return bw_eval_add_span(ev, &f, s, e);
 }
 
+/*
+ * The terms of the chain from `item`, in order, past the chain's gate g.
+ * An ASCII trigger (matched caseless on bytes, A-Z to a-z only) starts its
+ * length before `to`: each term meets its own gate, then match_term().
+ */
+static __attribute__((noinline)) int match_chain(const struct words_state *st, struct bw_eval *ev, uint32_t item,
+                                                 size_t to, uint32_t g)
+{
+    const unsigned char *v = (const unsigned char *)ev->text->view;
+    size_t n = GATE_LEN(g), len = ev->text->len, ps = to - n, pe = to;
+    unsigned rc, lc, pc, nc;
+    int rv;
+
+    if (n == 0) {
+        for (; item != NO_TERM; item = st->next[item])
+            if ((rv = match_term(st, ev, item, to, SIZE_MAX)) != 0)
+                return rv;
+        return 0;
+    }
+    rc = to < len ? cls[v[to]] : CLS_EDGE;
+    lc = to > n ? cls[v[to - n - 1]] : CLS_EDGE;
+    /* the neighbour words' letters next to the trigger, past the spaces: read once for the chain */
+    while (ps > 0 && is_space((char)v[ps - 1]))
+        ps--;
+    while (pe < len && is_space((char)v[pe]))
+        pe++;
+    pc = ps > 0 && v[ps - 1] < 0x80 ? fold(v[ps - 1]) : 0;
+    nc = pe < len && v[pe] < 0x80 ? fold(v[pe]) : 0;
+    for (; item != NO_TERM; item = st->next[item]) {
+        const struct term *tm = &st->t[item];
+        if (((GATE_R(tm->gate) >> rc) | (GATE_L(tm->gate) >> lc)) & 1)
+            continue;
+        /* match_term()'s first letter compares, when both bytes are ASCII */
+        if ((tm->plast && pc && tm->plast != pc) || (tm->nfirst && nc && tm->nfirst != nc))
+            continue;
+        if ((rv = match_term(st, ev, item, to, to - n)) != 0)
+            return rv;
+    }
+    return 0;
+}
+
+/*
+ * Kept small (match_chain() out of line): most of its calls end at the gate,
+ * and the chain's registers cost more than the test.
+ */
 static int on_match(const void *p, struct bw_eval *ev, void *es, uint32_t item, size_t from, size_t to)
 {
     const struct words_state *st = p;
-    const struct term *h = &st->t[item];
-    const char *v = ev->text->view;
-    int rv;
+    const unsigned char *v = (const unsigned char *)ev->text->view;
+    uint32_t g = st->gate[item], n = GATE_LEN(g);
 
     BW_UNUSED(es);
     BW_UNUSED(from);
-    /*
-     * Most matches fire inside a longer word ("bi" in "big"): where a word
-     * byte follows the trigger, every term of the chain would fail its
-     * first test.
-     */
-    if (h->rstop && to < ev->text->len && (unsigned char)v[to] < 0x80 &&
-        (bw_tok_wordc((unsigned char)v[to]) || v[to] == '_'))
+    if ((GATE_R(g) >> (to < ev->text->len ? cls[v[to]] : CLS_EDGE)) & 1)
         return 0;
-    for (; item != NO_TERM; item = st->next[item])
-        if ((rv = match_term(st, ev, item, to)) != 0)
-            return rv;
-    return 0;
+    if (n && (GATE_L(g) >> (to > n ? cls[v[to - n - 1]] : CLS_EDGE)) & 1)
+        return 0;
+    return match_chain(st, ev, item, to, g);
 }
 
 /*

@@ -20,6 +20,23 @@ static void test_norm_ascii_identity(void)
     bw_norm_free(&nm);
 }
 
+/* bw_text_ascii(): an ASCII text is its own view; a text with one non-ASCII byte anywhere is not. */
+static void test_norm_text_ascii(void)
+{
+    static const char *const texts[] = {"", "plain words", "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9",
+                                        "a long ASCII run before one non-ASCII byte at its very end: \xc2\xa0"};
+    size_t i;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        const char *s = texts[i];
+        struct bw_text t;
+        view(s);
+        t = (struct bw_text){s, strlen(s), nm.text, nm.len, nm.map};
+        CU_ASSERT_EQUAL(bw_text_ascii(&t), bw_is_ascii(s, strlen(s)));
+        bw_norm_free(&nm);
+    }
+}
+
 static void test_norm_fullwidth(void)
 {
     /* "ＡＢＣ" full-width -> "ABC"; each maps to its 3-byte original */
@@ -151,6 +168,7 @@ static const struct bw_test tests[] = {
     {"test_norm_combining_composes", test_norm_combining_composes},
     {"test_norm_confusables_mixed_script", test_norm_confusables_mixed_script},
     {"test_norm_invalid_utf8", test_norm_invalid_utf8},
+    {"test_norm_text_ascii", test_norm_text_ascii},
     {"test_norm_ascii_runs", test_norm_ascii_runs},
     {"test_norm_ligature_expands", test_norm_ligature_expands},
 };

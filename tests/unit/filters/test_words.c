@@ -180,6 +180,62 @@ static void test_words_chain_right_stop(void)
 }
 
 /*
+ * The gate's left side: a chain whose terms all need a boundary or a space
+ * before the trigger turns a word byte there away ("ass" in "bass"); one
+ * term whose trigger opens on a non-word byte ("-ass") keeps the chain
+ * open; a word before a trigger in the middle of a phrase needs a space.
+ */
+static void test_words_chain_left_stop(void)
+{
+    static const struct bw_word_item l[] = {
+        {"ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"big ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"-x", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"a -x", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+
+    build(l, 4, 0);
+    CU_ASSERT_EQUAL(scan("a bass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("ass", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("big ass", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(scan("\xc3\xa9" "ass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("\xc2\xab" "ass", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("b-x", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("a -x", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(scan("a-x", NULL, NULL), 1);
+    done();
+}
+
+/*
+ * A chain's terms are turned away by the letters of the words next to the
+ * trigger (read once for the chain, past any run of spaces), case aside;
+ * a non-ASCII letter on either side is left to the word compare.
+ */
+static void test_words_chain_letters(void)
+{
+    static const struct bw_word_item l[] = {
+        {"big ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"bad ass", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"ass hat", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"ass hole", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+        {"caf\xc3\xa9 ass \xc3\xa9t\xc3\xa9", {{BW_ACT_BLOCK, BW_ACT_BLOCK}, {1, 1}}},
+    };
+    size_t st = 0, en = 0;
+
+    build(l, 5, 0);
+    CU_ASSERT_EQUAL(scan("a BAD  ass", &st, &en), 1);
+    CU_ASSERT_EQUAL(st, 2);
+    CU_ASSERT_EQUAL(scan("a cad ass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("a bid ass", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("ass\tHAT", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("ass hit", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(scan("ass hole and ass hat", NULL, NULL), 2);
+    CU_ASSERT_EQUAL(scan("CAF\xc3\x89 ass \xc3\x89T\xc3\x89", NULL, NULL), 1);
+    CU_ASSERT_EQUAL(scan("caf\xc3\xa9 ass \xc3\xa0t\xc3\xa9", NULL, NULL), 0);
+    done();
+}
+
+/*
  * Phrases whose words are stepped back over byte by byte or eight bytes
  * at a time: ASCII words of 1 to 16 letters, non-ASCII ones, at the
  * text's start and after a non-ASCII byte.
@@ -258,6 +314,8 @@ static void test_words_tied_trigger(void)
 
 static const struct bw_test tests[] = {
     {"test_words_trigger_neighbours", test_words_trigger_neighbours},
+    {"test_words_chain_left_stop", test_words_chain_left_stop},
+    {"test_words_chain_letters", test_words_chain_letters},
     {"test_words_tied_trigger", test_words_tied_trigger},
     {"test_words_shared_trigger", test_words_shared_trigger},
     {"test_words_chain_right_stop", test_words_chain_right_stop},

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/sort.h"
 #include "policies/apply.h"
 
 static int severity(const struct bw_finding *f)
@@ -17,8 +18,9 @@ static int resolvable(const struct bw_finding *f)
     return f->detected && f->end > f->start && (f->policy == BW_POL_PII || f->policy == BW_POL_REGEX);
 }
 
-static int by_pos(const struct bw_finding *x, const struct bw_finding *y)
+static int by_pos(const void *a, const void *b)
 {
+    const struct bw_finding *x = a, *y = b;
 
     if (x->block != y->block)
         return x->block < y->block ? -1 : 1;
@@ -31,52 +33,6 @@ static int by_pos(const struct bw_finding *x, const struct bw_finding *y)
     if (x->type != y->type)
         return x->type < y->type ? -1 : 1;
     return x->item < y->item ? -1 : x->item > y->item;
-}
-
-/*
- * Sorts w->f by position, stably: each module adds its findings in text
- * order, so the list is a few sorted runs (often one), merged pairwise left
- * to right. A stable order is one order, the top-down merge sort's too.
- */
-static int sort_runs(struct bw_worker *w)
-{
-    struct bw_finding *f = w->f, *tmp;
-    size_t n = w->nf, nr = 0, r, k, *run;
-
-    for (k = 1; k < n && by_pos(&f[k - 1], &f[k]) <= 0; k++)
-        ;
-    if (k >= n)
-        return BW_OK;
-    tmp = bw_arena_alloc(&w->arena, n * sizeof(*f));
-    run = bw_arena_alloc(&w->arena, (n + 1) * sizeof(*run));
-    if (tmp == NULL || run == NULL)
-        return BW_ENOMEM;
-    /* run[r] is where run r starts; run[nr] == n */
-    run[nr++] = 0;
-    for (; k < n; k++)
-        if (by_pos(&f[k - 1], &f[k]) > 0)
-            run[nr++] = k;
-    run[nr] = n;
-    while (nr > 1) {
-        size_t m = 0;
-        for (r = 0; r + 1 < nr; r += 2) {
-            size_t a = run[r], i = a, j = run[r + 1], e = run[r + 2], t = 0;
-            if (by_pos(&f[j - 1], &f[j]) > 0) {
-                /* the right run is taken first only when strictly before: stable */
-                while (i < run[r + 1] && j < e)
-                    tmp[t++] = by_pos(&f[j], &f[i]) < 0 ? f[j++] : f[i++];
-                while (i < run[r + 1])
-                    tmp[t++] = f[i++];
-                memcpy(f + a, tmp, t * sizeof(*f));
-            }
-            run[m++] = a;
-        }
-        if (r < nr)
-            run[m++] = run[r];
-        run[m] = n;
-        nr = m;
-    }
-    return BW_OK;
 }
 
 /* Rank when spans overlap: stronger action, then longer, then priority, then position. */
@@ -110,10 +66,13 @@ int bw_findings_resolve(struct bw_worker *w)
     struct bw_finding *f = w->f;
     size_t n = w->nf, i = 0, k, out;
     uint8_t *st;
-    int rv;
 
-    if ((rv = sort_runs(w)) != 0)
-        return rv;
+    if (n > 1) {
+        void *tmp = bw_arena_alloc(&w->arena, n * sizeof(*f));
+        if (tmp == NULL)
+            return BW_ENOMEM;
+        bw_sort_stable(f, n, sizeof(*f), by_pos, tmp);
+    }
     if ((st = bw_arena_calloc(&w->arena, n + 1)) == NULL)
         return BW_ENOMEM;
     while (i < n) {

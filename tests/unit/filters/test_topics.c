@@ -112,18 +112,26 @@ static void test_topics_direction(void)
     stop(&r);
 }
 
+/* An impersonal sentence repeated while it fits below lim bytes; returns the length written. */
+static size_t river(char *buf, size_t lim)
+{
+    size_t n = 0;
+
+    while (n + 60 < lim) {
+        memcpy(buf + n, "The river runs past the old mill and into the quiet valley. ", 60);
+        n += 60;
+    }
+    return n;
+}
+
 static void test_topics_long_text_damped(void)
 {
     struct run r;
     char buf[4096];
-    size_t n = 0;
+    size_t n = river(buf, sizeof(buf));
 
     /* one medical word in a long impersonal text is not a request for advice */
     start(&r, BW_DIR_INPUT);
-    while (n + 60 < sizeof(buf)) {
-        memcpy(buf + n, "The river runs past the old mill and into the quiet valley. ", 60);
-        n += 60;
-    }
     memcpy(buf + 100, "symptom", 7);
     buf[n] = '\0';
     CU_ASSERT_EQUAL(eval(&r, buf), 0);
@@ -214,14 +222,10 @@ static void test_topics_example_in_long_text(void)
 {
     struct run r;
     char buf[16384];
-    size_t n = 0;
+    size_t n = river(buf, 12000);
 
     /* past BIG_FAST_WORDS words the block's bigrams go through a set: an example in it still counts, undamped */
     start(&r, BW_DIR_INPUT);
-    while (n + 60 < 12000) {
-        memcpy(buf + n, "The river runs past the old mill and into the quiet valley. ", 60);
-        n += 60;
-    }
     memcpy(buf + n, "Which stocks should I buy this year?", 36);
     buf[n + 36] = '\0';
     CU_ASSERT_EQUAL(eval(&r, buf), 2);
